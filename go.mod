@@ -1,0 +1,3 @@
+module github.com/stompest/stompest
+
+go 1.25.0
