@@ -1,0 +1,28 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+)
+
+// streams are the standard streams of one run, injected so that commands
+// never touch os.Stdin, os.Stdout or os.Stderr themselves.
+type streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	InTTY  bool // standard input is a terminal
+	OutTTY bool // standard output is a terminal
+	ErrTTY bool // standard error is a terminal
+}
+
+// systemStreams returns the process's own streams and environment.
+func systemStreams() streams {
+	tty := func(f *os.File) bool { return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()) }
+	return streams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		InTTY: tty(os.Stdin), OutTTY: tty(os.Stdout), ErrTTY: tty(os.Stderr),
+	}
+}
