@@ -181,10 +181,10 @@ func versionList(vs []Version) string {
 	return strings.Join(names, ",")
 }
 
-// withReceipt appends a receipt header when receipt is set.
+// withReceipt makes receipt the frame's one receipt header when it is set.
 func withReceipt(f *Frame, receipt string) *Frame {
 	if receipt != "" {
-		f.Headers.Add(HdrReceipt, receipt)
+		f.Headers.Set(HdrReceipt, receipt)
 	}
 	return f
 }

@@ -154,7 +154,8 @@ func (h *Headers) Add(name, value string) {
 }
 
 // Set makes value the one value of name: the first occurrence is replaced in
-// place and later duplicates are removed; a missing header is appended.
+// place and later duplicates are removed; a missing header is appended. Like
+// Del it rewrites h's backing array, so a slice sharing it sees the change.
 func (h *Headers) Set(name, value string) {
 	hs := *h
 	for i := range hs {
@@ -173,7 +174,7 @@ func (h *Headers) Set(name, value string) {
 	*h = append(hs, Header{name, value})
 }
 
-// Del removes every header called name.
+// Del removes every header called name, compacting h in place.
 func (h *Headers) Del(name string) {
 	out := (*h)[:0]
 	for _, x := range *h {
@@ -268,7 +269,8 @@ func (f *Frame) String() string {
 	return b.String()
 }
 
-// clientCommands and serverCommands are the commands of each version.
+// commands10 and commands11 are the commands of STOMP 1.0 and of 1.1 and
+// 1.2.
 var (
 	commands10 = []Command{CmdConnect, CmdSend, CmdSubscribe, CmdUnsubscribe, CmdAck,
 		CmdBegin, CmdCommit, CmdAbort, CmdDisconnect, CmdConnected, CmdMessage, CmdReceipt, CmdError}
