@@ -1,0 +1,222 @@
+package failover
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Scheme is the scheme of a broker URI.
+type Scheme string
+
+// The schemes a broker URI may have. They are lowercase only.
+const (
+	SchemeTCP      Scheme = "tcp"       // STOMP over TCP
+	SchemeSSL      Scheme = "ssl"       // STOMP over TLS
+	SchemeStomp    Scheme = "stomp"     // STOMP over TCP
+	SchemeStompSSL Scheme = "stomp+ssl" // STOMP over TLS
+)
+
+// Broker is one broker of a URI, normalized: a lowercase host name, or an IP
+// address in its canonical form (IPv6 without brackets, with its zone if
+// any), and a port in 1-65535.
+type Broker struct {
+	Scheme Scheme
+	Host   string
+	Port   int
+}
+
+// ParseBroker parses a single broker URI such as tcp://h:61613 or
+// ssl://[::1]:61614. It fails with a *URIError wrapping ErrInvalidBroker.
+func ParseBroker(s string) (Broker, error) {
+	b, detail := parseBroker(s)
+	if detail != "" {
+		return Broker{}, &URIError{Err: ErrInvalidBroker, Part: s, Detail: detail}
+	}
+	return b, nil
+}
+
+// String returns the normalized URI of the broker: scheme://host:port, with
+// an IPv6 address in brackets.
+func (b Broker) String() string {
+	return string(b.Scheme) + "://" + b.Addr()
+}
+
+// Addr returns host:port, with an IPv6 address in brackets, as net.Dial
+// expects it.
+func (b Broker) Addr() string {
+	return net.JoinHostPort(b.Host, strconv.Itoa(b.Port))
+}
+
+// TLS reports whether the broker is reached over TLS (ssl and stomp+ssl).
+func (b Broker) TLS() bool {
+	return b.Scheme == SchemeSSL || b.Scheme == SchemeStompSSL
+}
+
+// MarshalText returns the normalized URI of the broker, so that a Broker is a
+// JSON string.
+func (b Broker) MarshalText() ([]byte, error) {
+	return []byte(b.String()), nil
+}
+
+// UnmarshalText parses a broker URI as ParseBroker does.
+func (b *Broker) UnmarshalText(text []byte) error {
+	p, err := ParseBroker(string(text))
+	if err != nil {
+		return err
+	}
+	*b = p
+	return nil
+}
+
+// parseBroker parses one broker; on failure it returns what is wrong.
+func parseBroker(s string) (Broker, string) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return Broker{}, "missing scheme (want tcp://, ssl://, stomp:// or stomp+ssl://)"
+	}
+	var b Broker
+	switch sc := Scheme(scheme); sc {
+	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL:
+		b.Scheme = sc
+	default:
+		detail := fmt.Sprintf("unsupported scheme %s (want tcp, ssl, stomp or stomp+ssl)", quotePart(scheme))
+		if lower := Scheme(strings.ToLower(scheme)); lower != sc && isScheme(lower) {
+			detail = fmt.Sprintf("scheme %s must be lowercase", quotePart(scheme))
+		}
+		return Broker{}, detail
+	}
+
+	var host, port string
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return Broker{}, "unclosed [ around the IPv6 address"
+		}
+		host, port = rest[1:end], rest[end+1:]
+		if port == "" {
+			return Broker{}, "missing port"
+		}
+		if port[0] != ':' {
+			return Broker{}, fmt.Sprintf("unexpected %s after the IPv6 address", quotePart(port))
+		}
+		port = port[1:]
+		h, detail := parseIPv6(host)
+		if detail != "" {
+			return Broker{}, detail
+		}
+		b.Host = h
+	} else {
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			return Broker{}, "missing port"
+		}
+		host, port = rest[:i], rest[i+1:]
+		h, detail := parseHost(host)
+		if detail != "" {
+			return Broker{}, detail
+		}
+		b.Host = h
+	}
+	p, detail := parsePort(port)
+	if detail != "" {
+		return Broker{}, detail
+	}
+	b.Port = p
+	return b, ""
+}
+
+func isScheme(s Scheme) bool {
+	switch s {
+	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL:
+		return true
+	}
+	return false
+}
+
+// parseIPv6 validates the text between brackets.
+func parseIPv6(s string) (string, string) {
+	if s == "" {
+		return "", "missing host"
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		return "", fmt.Sprintf("invalid IPv6 address %s", quotePart(s))
+	}
+	if z := a.Zone(); !isZone(z) {
+		return "", fmt.Sprintf("invalid IPv6 zone %s", quotePart(z))
+	}
+	return a.String(), ""
+}
+
+// isZone accepts the zones of interface names and numbers.
+func isZone(z string) bool {
+	for i := 0; i < len(z); i++ {
+		if !isNameByte(z[i]) && z[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseHost validates a host name or IPv4 address and normalizes it.
+func parseHost(s string) (string, string) {
+	if s == "" {
+		return "", "missing host"
+	}
+	if strings.Contains(s, ":") {
+		if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
+			return "", fmt.Sprintf("IPv6 address %s must be in brackets, as in tcp://[::1]:61613", quotePart(s))
+		}
+		return "", fmt.Sprintf("invalid host %s", quotePart(s))
+	}
+	if len(s) > 253 {
+		return "", "host name longer than 253 characters"
+	}
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return "", fmt.Sprintf("invalid host %s", quotePart(s))
+		}
+		for i := 0; i < len(l); i++ {
+			if !isNameByte(l[i]) {
+				return "", fmt.Sprintf("invalid host %s", quotePart(s))
+			}
+		}
+	}
+	// A name whose last label is numeric would be taken for an IPv4 address
+	// by some resolvers; only a dotted quad is accepted.
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return "", fmt.Sprintf("invalid IPv4 address %s", quotePart(s))
+		}
+		return a.String(), ""
+	}
+	return strings.ToLower(s), ""
+}
+
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// parsePort accepts decimal digits only, leading zeros included, in 1-65535.
+func parsePort(s string) (int, string) {
+	if s == "" {
+		return 0, "missing port"
+	}
+	if strings.Trim(s, "0123456789") != "" {
+		return 0, fmt.Sprintf("invalid port %s", quotePart(s))
+	}
+	digits := strings.TrimLeft(s, "0")
+	if len(digits) > 5 {
+		return 0, fmt.Sprintf("port %s out of range 1-65535", s)
+	}
+	p, _ := strconv.Atoi("0" + digits)
+	if p < 1 || p > 65535 {
+		return 0, fmt.Sprintf("port %s out of range 1-65535", s)
+	}
+	return p, ""
+}
