@@ -134,6 +134,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 	root.AddCommand(
 		a.newVersionCmd(),
 		a.newConfigCmd(),
+		a.newFailoverProbeCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()
