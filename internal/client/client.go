@@ -1,0 +1,334 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompest/stompest/internal/failover"
+	"github.com/stompest/stompest/internal/protocol"
+	"github.com/stompest/stompest/internal/session"
+)
+
+// Defaults of Config fields left zero.
+const (
+	DefaultConnectTimeout   = 30 * time.Second
+	DefaultConnectedTimeout = 10 * time.Second
+	DefaultReceiptTimeout   = 10 * time.Second
+	// HeartBeatTolerance is how many negotiated intervals may pass without a
+	// byte from the broker before it is declared dead.
+	HeartBeatTolerance = 2
+)
+
+// Config is how a Client connects.
+type Config struct {
+	URI              *failover.URI           // brokers and failover options
+	Login, Passcode  string                  // CONNECT login and passcode
+	Host             string                  // CONNECT host header (virtual host)
+	Versions         []protocol.Version      // offered versions; nil: 1.0, 1.1, 1.2
+	HeartBeat        protocol.HeartBeatSpec  // what we offer; zero: no heart-beating
+	Headers          protocol.Headers        // extra CONNECT headers (client-id, ...)
+	ConnectTimeout   time.Duration           // budget of the initial connect over all attempts
+	ConnectedTimeout time.Duration           // wait for CONNECTED after each CONNECT
+	ReceiptTimeout   time.Duration           // wait for each RECEIPT
+	TLS              *tls.Config             // base TLS config for ssl:// brokers; nil: system roots
+	Limits           protocol.Limits         // what the broker may send
+	Reconnect        bool                    // reconnect after a loss (only failover: URIs do)
+	Trace            io.Writer               // every frame, as protocol.WriteTrace writes it
+	Logf             func(string, ...any)    // events; nil: none
+	Dial             func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
+	Rand             failover.Rand           // nil: seeded from the clock
+	Buffer           int                     // messages buffered between the reader and the consumer; 0: 64
+}
+
+// Message is a MESSAGE frame delivered to a subscription.
+type Message struct {
+	*protocol.Frame
+	Subscription session.Subscription
+	gen          uint64 // the connection it arrived on
+}
+
+// Client is one STOMP connection (re-established after a loss when
+// Config.Reconnect is set). Its methods are safe for concurrent use. One
+// reader goroutine reads the connection; writes are buffered and leave when
+// Flush is called, when a receipt is awaited, or when heart-beating needs it.
+type Client struct {
+	cfg Config
+
+	wmu      sync.Mutex // guards writing; taken before mu
+	mu       sync.Mutex // guards sess, conn, w, gen, err, waiters, closing
+	sess     *session.Session
+	conn     net.Conn
+	w        *protocol.Writer
+	reader   *protocol.Reader // used by the reader goroutine only
+	gen      uint64
+	err      error // terminal error; set once
+	waiters  map[string]chan error
+	broker   string
+	closing  bool
+	lastSent atomic.Int64 // unix nanos of the last flush that wrote bytes
+	lastRead atomic.Int64 // unix nanos of the last byte read
+	busy     atomic.Bool  // the reader is blocked handing a message over
+	hbLost   atomic.Bool  // the heart-beat monitor closed the connection
+
+	messages chan *Message
+	done     chan struct{} // closed when the client has ended
+	stop     chan struct{} // closed to stop the goroutines
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+	trace    *bufio.Writer
+	traceMu  sync.Mutex
+}
+
+// Dial connects to the first broker of cfg.URI that answers, walking the
+// startup schedule within cfg.ConnectTimeout. An ERROR frame answering
+// CONNECT ends the attempt at once with a *RefusedError; running out of
+// time or attempts gives an *UnreachableError naming every broker tried.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.URI == nil {
+		return nil, errors.New("client: no broker URI")
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.ConnectedTimeout <= 0 {
+		cfg.ConnectedTimeout = DefaultConnectedTimeout
+	}
+	if cfg.ReceiptTimeout <= 0 {
+		cfg.ReceiptTimeout = DefaultReceiptTimeout
+	}
+	if cfg.Rand == nil {
+		seed := uint64(time.Now().UnixNano())
+		cfg.Rand = rand.New(rand.NewPCG(seed, seed>>1))
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 64
+	}
+	if len(cfg.Versions) == 0 {
+		cfg.Versions = protocol.Versions
+	}
+	c := &Client{
+		cfg:      cfg,
+		sess:     session.New(),
+		waiters:  map[string]chan error{},
+		messages: make(chan *Message, cfg.Buffer),
+		done:     make(chan struct{}),
+	}
+	if cfg.Trace != nil {
+		c.trace = bufio.NewWriter(cfg.Trace)
+	}
+	hostname, _ := os.Hostname()
+	sched := cfg.URI.Startup(cfg.Rand, failover.LocalHosts(hostname))
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := c.connect(ctx, sched, "timeout after "+cfg.ConnectTimeout.String()); err != nil {
+		return nil, err
+	}
+	c.start()
+	return c, nil
+}
+
+// connect walks a schedule until a broker answers CONNECTED.
+func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutReason string) error {
+	var attempts []Attempt
+	for {
+		at, ok := sched.Next()
+		if !ok {
+			return &UnreachableError{Attempts: attempts, Reason: strconv.Itoa(len(attempts)) + " attempts"}
+		}
+		if at.Delay > 0 {
+			t := time.NewTimer(at.Delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return c.stopped(ctx, attempts, timeoutReason)
+			}
+		}
+		broker := at.Broker.String()
+		c.logf("connecting to %s (attempt %d)", broker, at.Number)
+		err := c.handshake(ctx, at.Broker)
+		if err == nil {
+			c.logf("connected to %s: STOMP %s, server %q, session %q", broker, c.sess.Version(), c.sess.Server(), c.sess.ID())
+			return nil
+		}
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			return err
+		}
+		if ctx.Err() != nil && !errors.Is(err, ErrConnectedTimeout) {
+			err = ctx.Err()
+		}
+		attempts = append(attempts, Attempt{broker, err})
+		c.logf("%s: %v", broker, err)
+		if ctx.Err() != nil {
+			return c.stopped(ctx, attempts, timeoutReason)
+		}
+	}
+}
+
+// stopped builds the error of a connect whose context ended.
+func (c *Client) stopped(ctx context.Context, attempts []Attempt, reason string) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	return &UnreachableError{Attempts: attempts, Reason: reason}
+}
+
+// handshake dials one broker and exchanges CONNECT and CONNECTED. On
+// success the connection, its Reader and Writer are installed and the
+// subscriptions of a lost connection are replayed.
+func (c *Client) handshake(ctx context.Context, b failover.Broker) error {
+	conn, err := c.dial(ctx, b)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(c.cfg.ConnectedTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	var hb *protocol.HeartBeatSpec
+	if hasAbove10(c.cfg.Versions) {
+		spec := c.cfg.HeartBeat
+		hb = &spec
+	}
+	c.mu.Lock()
+	if c.sess.State() != session.Disconnected {
+		c.sess.Lost()
+	}
+	connect, err := c.sess.Connect(protocol.ConnectOptions{
+		Versions: c.cfg.Versions, Host: c.cfg.Host, Login: c.cfg.Login, Passcode: c.cfg.Passcode,
+		HeartBeat: hb, Headers: c.cfg.Headers,
+	})
+	c.mu.Unlock()
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	w := protocol.NewWriter(conn)
+	r := protocol.NewReader(liveConn{conn, c})
+	r.SetLimits(c.cfg.Limits)
+	c.traceFrame(">>> ", connect)
+	if err := w.WriteFrame(connect); err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("send CONNECT: %w", err)
+	}
+	var f *protocol.Frame
+	for {
+		f, err = r.Read()
+		if err != nil {
+			conn.Close()
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return fmt.Errorf("%w (%v)", ErrConnectedTimeout, c.cfg.ConnectedTimeout)
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return errors.New("connection closed before CONNECTED")
+			}
+			return err
+		}
+		if !f.IsHeartBeat() {
+			break
+		}
+	}
+	c.traceFrame("<<< ", f)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f.Command == protocol.CmdError {
+		c.sess.Refused(f)
+		conn.Close()
+		return &RefusedError{Broker: b.String(), Frame: f}
+	}
+	replay, err := c.sess.Connected(f)
+	if err != nil {
+		c.sess.Lost()
+		conn.Close()
+		return err
+	}
+	conn.SetDeadline(time.Time{})
+	v := c.sess.Version()
+	r.SetVersion(v)
+	w.SetVersion(v)
+	for _, sub := range replay {
+		c.traceFrame(">>> ", sub)
+		if err := w.WriteFrame(sub); err != nil {
+			conn.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		conn.Close()
+		return err
+	}
+	now := time.Now().UnixNano()
+	c.lastRead.Store(now)
+	c.lastSent.Store(now)
+	c.conn, c.w, c.reader, c.broker = conn, w, r, b.String()
+	c.gen++
+	return nil
+}
+
+func hasAbove10(vs []protocol.Version) bool {
+	for _, v := range vs {
+		if v > protocol.V10 {
+			return true
+		}
+	}
+	return false
+}
+
+// dial opens the transport to b: TCP, or TLS for ssl:// and stomp+ssl://.
+func (c *Client) dial(ctx context.Context, b failover.Broker) (net.Conn, error) {
+	dial := c.cfg.Dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	conn, err := dial(ctx, "tcp", b.Addr())
+	if err != nil {
+		return nil, err
+	}
+	if !b.TLS() {
+		return conn, nil
+	}
+	cfg := &tls.Config{}
+	if c.cfg.TLS != nil {
+		cfg = c.cfg.TLS.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = b.Host
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	return tc, nil
+}
+
+// isCertError reports whether err is a failed verification of the peer's
+// certificate.
+func isCertError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
+}

@@ -1,0 +1,445 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/stompest/stompest/internal/failover"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// peer is a scripted STOMP server on 127.0.0.1: each accepted connection
+// is handed to handle in its own goroutine.
+type peer struct {
+	ln    net.Listener
+	conns atomic.Int32
+	done  chan struct{}
+}
+
+// conn is one connection of a peer, with the codec set up.
+type conn struct {
+	net.Conn
+	r *protocol.Reader
+	w *protocol.Writer
+}
+
+func (c *conn) read(t *testing.T) *protocol.Frame {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		f, err := c.r.Read()
+		if err != nil {
+			t.Errorf("peer read: %v", err)
+			return nil
+		}
+		if !f.IsHeartBeat() {
+			return f
+		}
+	}
+}
+
+func (c *conn) send(t *testing.T, f *protocol.Frame) {
+	t.Helper()
+	if err := c.w.WriteFrame(f); err != nil {
+		t.Errorf("peer write: %v", err)
+	}
+	if err := c.w.Flush(); err != nil {
+		t.Logf("peer flush: %v", err)
+	}
+}
+
+// connected answers the CONNECT with CONNECTED and the given headers.
+func (c *conn) connected(t *testing.T, headers ...string) *protocol.Frame {
+	t.Helper()
+	f := c.read(t)
+	if f == nil || (f.Command != protocol.CmdConnect && f.Command != protocol.CmdStomp) {
+		t.Errorf("peer: want CONNECT, got %v", f)
+		return f
+	}
+	c.send(t, protocol.NewFrame(protocol.CmdConnected, append([]string{"version", "1.2", "server", "peer/1"}, headers...)...))
+	c.r.SetVersion(protocol.V12)
+	c.w.SetVersion(protocol.V12)
+	return f
+}
+
+// receipt answers f's receipt header.
+func (c *conn) receipt(t *testing.T, f *protocol.Frame) {
+	t.Helper()
+	if id, ok := f.Lookup("receipt"); ok {
+		c.send(t, protocol.NewFrame(protocol.CmdReceipt, "receipt-id", id))
+	}
+}
+
+func startPeer(t *testing.T, handle func(n int, c *conn)) (*peer, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{ln: ln, done: make(chan struct{})}
+	accepted := make(chan struct{}, 16)
+	go func() {
+		defer close(p.done)
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := int(p.conns.Add(1))
+			accepted <- struct{}{}
+			go func() {
+				defer nc.Close()
+				handle(n, &conn{Conn: nc, r: protocol.NewReader(nc), w: protocol.NewWriter(nc)})
+				<-accepted
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-p.done
+		for range cap(accepted) {
+			select {
+			case accepted <- struct{}{}:
+			case <-time.After(5 * time.Second):
+				t.Error("peer connection handler still running")
+				return
+			}
+		}
+	})
+	return p, "tcp://" + ln.Addr().String()
+}
+
+func mustURI(t *testing.T, s string) *failover.URI {
+	t.Helper()
+	u, err := failover.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func dial(t *testing.T, uri string, cfg Config) (*Client, error) {
+	t.Helper()
+	cfg.URI = mustURI(t, uri)
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	return Dial(context.Background(), cfg)
+}
+
+// drainUntilClosed reads what the client sends until it closes.
+func drainUntilClosed(t *testing.T, c *conn) {
+	for {
+		f, err := c.r.Read()
+		if err != nil {
+			return
+		}
+		if f.Command == protocol.CmdDisconnect {
+			c.receipt(t, f)
+			return
+		}
+	}
+}
+
+func TestConnectAndDisconnect(t *testing.T) {
+	t.Parallel()
+	got := make(chan *protocol.Frame, 1)
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		got <- c.connected(t, "session", "s-1", "heart-beat", "0,0")
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, uri, Config{Login: "u", Passcode: "p", Host: "/", HeartBeat: protocol.HeartBeatSpec{Send: time.Second, Receive: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := <-got
+	if connect.Header("accept-version") != "1.0,1.1,1.2" || connect.Header("login") != "u" || connect.Header("host") != "/" || connect.Header("heart-beat") != "1000,1000" {
+		t.Errorf("CONNECT: %v", connect)
+	}
+	if cl.Version() != protocol.V12 {
+		t.Errorf("version %v", cl.Version())
+	}
+	if server, sess := cl.Server(); server != "peer/1" || sess != "s-1" {
+		t.Errorf("server %q session %q", server, sess)
+	}
+	if err := cl.Disconnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cl.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("client not done after Disconnect")
+	}
+	if cl.Err() != nil {
+		t.Errorf("Err after a clean disconnect: %v", cl.Err())
+	}
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	p, uri := startPeer(t, func(_ int, c *conn) {
+		c.read(t)
+		f := protocol.NewFrame(protocol.CmdError, "message", "Virtual host '/x' access refused")
+		f.Body = []byte("no access\n")
+		c.send(t, f)
+	})
+	_, err := dial(t, "failover:("+uri+")?initialReconnectDelay=1", Config{})
+	var refused *RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("got %v, want a RefusedError", err)
+	}
+	if refused.VersionRefused() || refused.Hint() != "--vhost /" {
+		t.Errorf("hint %q", refused.Hint())
+	}
+	if !strings.Contains(err.Error(), "Virtual host '/x' access refused: no access") {
+		t.Errorf("message: %v", err)
+	}
+	if n := p.conns.Load(); n != 1 {
+		t.Errorf("%d connections: a refusal must not be retried", n)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "tcp://" + ln.Addr().String()
+	ln.Close()
+	_, err = dial(t, dead+"?initialReconnectDelay=10&maxReconnectDelay=20", Config{ConnectTimeout: 300 * time.Millisecond})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("got %v, want an UnreachableError", err)
+	}
+	if len(ue.Attempts) < 2 || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("%d attempts: %v", len(ue.Attempts), err)
+	}
+	if !strings.Contains(err.Error(), "timeout after 300ms") {
+		t.Errorf("reason missing: %v", err)
+	}
+}
+
+func TestAttemptLimit(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "tcp://" + ln.Addr().String()
+	ln.Close()
+	_, err = dial(t, "failover:("+dead+")?startupMaxReconnectAttempts=2&initialReconnectDelay=1", Config{})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || len(ue.Attempts) != 3 || ue.Reason != "3 attempts" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestConnectedTimeout(t *testing.T) {
+	t.Parallel()
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.read(t)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.r.Read() // silent until the client gives up
+	})
+	_, err := dial(t, uri+"?startupMaxReconnectAttempts=0", Config{ConnectedTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrConnectedTimeout) && !strings.Contains(err.Error(), ErrConnectedTimeout.Error()) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHeartBeatLost(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t, "heart-beat", "50,0")
+		<-release // silent: no heart-beats
+	})
+	defer close(release)
+	cl, err := dial(t, uri, Config{HeartBeat: protocol.HeartBeatSpec{Receive: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	select {
+	case <-cl.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("silence not detected")
+	}
+	if !errors.Is(cl.Err(), ErrHeartBeatLost) {
+		t.Fatalf("got %v", cl.Err())
+	}
+}
+
+func TestSendsHeartBeats(t *testing.T) {
+	t.Parallel()
+	beats := make(chan int, 1)
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t, "heart-beat", "0,40")
+		n := 0
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for n < 3 {
+			f, err := c.r.Read()
+			if err != nil {
+				break
+			}
+			if f.IsHeartBeat() {
+				n++
+			}
+		}
+		beats <- n
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, uri, Config{HeartBeat: protocol.HeartBeatSpec{Send: 40 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := <-beats; n < 3 {
+		t.Errorf("%d heart-beats", n)
+	}
+	cl.Disconnect(context.Background())
+}
+
+func TestReceiptTimeout(t *testing.T) {
+	t.Parallel()
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+		for {
+			f, err := c.r.Read()
+			if err != nil || f.Command == protocol.CmdDisconnect {
+				return
+			}
+		}
+	})
+	cl, err := dial(t, uri, Config{ReceiptTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	id, err := cl.Send("/queue/a", []byte("x"), SendOptions{Receipt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Flush()
+	if err := cl.WaitReceipt(context.Background(), id); !errors.Is(err, ErrReceiptTimeout) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSubscribeReceiveAck(t *testing.T) {
+	t.Parallel()
+	acked := make(chan *protocol.Frame, 1)
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+		sub := c.read(t)
+		c.receipt(t, sub)
+		m := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a", "message-id", "m1",
+			"subscription", sub.Header("id"), "ack", "ack-1", "k", "a:b")
+		m.Body = []byte("hello\x00world")
+		c.send(t, m)
+		acked <- c.read(t)
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, uri, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := cl.Subscribe(context.Background(), "/queue/a", protocol.Headers{{Name: "ack", Value: "client-individual"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := <-cl.Messages()
+	if string(m.Body) != "hello\x00world" || m.Header("k") != "a:b" || m.Subscription.ID != id {
+		t.Fatalf("message %v", m.Frame)
+	}
+	if err := cl.Ack(m, ""); err != nil {
+		t.Fatal(err)
+	}
+	cl.Flush()
+	if ack := <-acked; ack.Command != protocol.CmdAck || ack.Header("id") != "ack-1" {
+		t.Fatalf("ack %v", ack)
+	}
+	cl.Disconnect(context.Background())
+}
+
+func TestBrokerErrorAfterConnected(t *testing.T) {
+	t.Parallel()
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+		c.send(t, protocol.NewFrame(protocol.CmdError, "message", "User not authorized"))
+	})
+	cl, err := dial(t, uri, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	<-cl.Done()
+	var be *BrokerError
+	if !errors.As(cl.Err(), &be) || !strings.Contains(be.Error(), "User not authorized") {
+		t.Fatalf("got %v", cl.Err())
+	}
+}
+
+// TestReconnectReplays checks that a failover client reconnects after a
+// loss and replays its subscription with the same id.
+func TestReconnectReplays(t *testing.T) {
+	t.Parallel()
+	replayed := make(chan *protocol.Frame, 1)
+	_, uri := startPeer(t, func(n int, c *conn) {
+		c.connected(t)
+		sub := c.read(t)
+		if n == 1 {
+			c.receipt(t, sub)
+			return // drop the connection
+		}
+		replayed <- sub
+		c.send(t, protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a", "message-id", "m2",
+			"subscription", sub.Header("id"), "ack", "a2"))
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, "failover:("+uri+")?initialReconnectDelay=5", Config{Reconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := cl.Subscribe(context.Background(), "/queue/a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := <-replayed
+	if sub.Header("id") != id || sub.Header("destination") != "/queue/a" || sub.Headers.Has("receipt") {
+		t.Fatalf("replayed %v", sub)
+	}
+	m := <-cl.Messages()
+	if m.Header("message-id") != "m2" {
+		t.Fatalf("message %v", m.Frame)
+	}
+	cl.Disconnect(context.Background())
+}
+
+func TestLossWithoutFailover(t *testing.T) {
+	t.Parallel()
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+	})
+	cl, err := dial(t, uri, Config{Reconnect: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	<-cl.Done()
+	if !errors.Is(cl.Err(), ErrConnectionLost) {
+		t.Fatalf("got %v", cl.Err())
+	}
+	if _, ok := <-cl.Messages(); ok {
+		t.Fatal("Messages not closed")
+	}
+}

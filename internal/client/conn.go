@@ -1,0 +1,590 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/stompest/stompest/internal/failover"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// ErrStaleMessage: the message arrived on a connection that has since been
+// lost; the broker redelivers it, so it cannot be settled any more.
+var ErrStaleMessage = errors.New("message belongs to a lost connection")
+
+// liveConn notes the arrival of every byte, so that a large frame arriving
+// slowly is not mistaken for a silent broker.
+type liveConn struct {
+	net.Conn
+	c *Client
+}
+
+func (l liveConn) Read(p []byte) (int, error) {
+	n, err := l.Conn.Read(p)
+	if n > 0 {
+		l.c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// start launches the reader and the heart-beat goroutines.
+func (c *Client) start() {
+	c.stop = make(chan struct{})
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.heartBeatLoop()
+}
+
+// Messages delivers the MESSAGE frames of every subscription. It is closed
+// when the client ends; Err then tells why.
+func (c *Client) Messages() <-chan *Message { return c.messages }
+
+// Done is closed when the client has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the client ended, or nil while it runs and after a clean
+// Disconnect.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Version returns the negotiated STOMP version.
+func (c *Client) Version() protocol.Version {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Version()
+}
+
+// Server returns the broker's server header and session id.
+func (c *Client) Server() (server, sessionID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Server(), c.sess.ID()
+}
+
+// Broker returns the broker connected to, as scheme://host:port.
+func (c *Client) Broker() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.broker
+}
+
+func (c *Client) readLoop() {
+	defer c.wg.Done()
+	for {
+		f, err := c.reader.Read()
+		if err != nil {
+			if !c.lost(err) {
+				return
+			}
+			continue
+		}
+		c.traceFrame("<<< ", f)
+		switch f.Command {
+		case protocol.HeartBeat:
+		case protocol.CmdMessage:
+			c.deliver(f)
+		case protocol.CmdReceipt:
+			c.receipt(f)
+		case protocol.CmdError:
+			c.finish(&BrokerError{Frame: f})
+			return
+		default:
+			c.finish(fmt.Errorf("%w: %s from the broker", protocol.ErrUnexpectedCommand, f.Command))
+			return
+		}
+	}
+}
+
+// deliver hands a MESSAGE to the consumer, blocking while it is busy (the
+// broker is then held back by TCP); heart-beat checks pause meanwhile.
+func (c *Client) deliver(f *protocol.Frame) {
+	c.mu.Lock()
+	sub, err := c.sess.Message(f)
+	gen := c.gen
+	c.mu.Unlock()
+	if err != nil {
+		c.logf("dropped a MESSAGE: %v", err)
+		return
+	}
+	m := &Message{Frame: f, Subscription: sub, gen: gen}
+	select {
+	case c.messages <- m:
+		return
+	default:
+	}
+	c.busy.Store(true)
+	select {
+	case c.messages <- m:
+	case <-c.stop:
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	c.busy.Store(false)
+}
+
+func (c *Client) receipt(f *protocol.Frame) {
+	c.mu.Lock()
+	conf, err := c.sess.Receipt(f)
+	ch := c.waiters[conf.ID]
+	delete(c.waiters, conf.ID)
+	c.mu.Unlock()
+	if err != nil {
+		c.logf("ignored a RECEIPT: %v", err)
+		return
+	}
+	if ch != nil {
+		ch <- nil
+	}
+}
+
+// lost handles the end of the connection: it reconnects when allowed and
+// reports whether reading goes on.
+func (c *Client) lost(err error) bool {
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		c.finish(nil)
+		return false
+	}
+	var frameErr *protocol.FrameError
+	switch {
+	case errors.As(err, &frameErr):
+		c.finish(fmt.Errorf("from %s: %w", c.Broker(), err))
+		return false
+	case c.hbLost.Load():
+		err = fmt.Errorf("%w: nothing from %s for %v", ErrHeartBeatLost, c.Broker(), HeartBeatTolerance*c.expectInterval())
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		err = fmt.Errorf("%w: %s closed the connection", ErrConnectionLost, c.Broker())
+	default:
+		err = fmt.Errorf("%w: %v", ErrConnectionLost, err)
+	}
+	if !c.cfg.Reconnect {
+		c.finish(err)
+		return false
+	}
+	c.logf("%v; reconnecting", err)
+	c.mu.Lock()
+	c.conn.Close()
+	c.conn = nil
+	c.failWaiters(err)
+	c.mu.Unlock()
+	c.hbLost.Store(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	hostname, _ := os.Hostname()
+	rerr := c.connect(ctx, c.cfg.URI.Reconnect(c.cfg.Rand, failover.LocalHosts(hostname)), "stopped")
+	cancel()
+	if rerr != nil {
+		c.finish(fmt.Errorf("%w; reconnect failed: %v", err, rerr))
+		return false
+	}
+	return true
+}
+
+// finish ends the client with err (nil for a clean end).
+func (c *Client) finish(err error) {
+	c.mu.Lock()
+	if c.err == nil && err != nil && !c.closing {
+		c.err = err
+	}
+	if c.err != nil {
+		c.failWaiters(c.err)
+	} else {
+		c.failWaiters(ErrClosed)
+	}
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.mu.Unlock()
+	c.stopOnce.Do(func() { close(c.stop) })
+	close(c.messages)
+	close(c.done)
+}
+
+func (c *Client) failWaiters(err error) {
+	for id, ch := range c.waiters {
+		ch <- err
+		delete(c.waiters, id)
+	}
+}
+
+func (c *Client) expectInterval() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.ExpectInterval()
+}
+
+// heartBeatLoop sends an EOL when we have been silent for most of the
+// negotiated interval, and declares the broker dead when nothing came from
+// it for HeartBeatTolerance intervals.
+func (c *Client) heartBeatLoop() {
+	defer c.wg.Done()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		send, expect, conn := c.sess.SendInterval(), c.sess.ExpectInterval(), c.conn
+		c.mu.Unlock()
+		next := time.Second
+		now := time.Now().UnixNano()
+		if send > 0 && conn != nil {
+			if time.Duration(now-c.lastSent.Load()) >= send*4/5 {
+				if err := c.heartBeat(); err != nil {
+					c.logf("heart-beat: %v", err)
+				}
+			}
+			next = min(next, send/5)
+		}
+		if expect > 0 && conn != nil {
+			if !c.busy.Load() && time.Duration(now-c.lastRead.Load()) > HeartBeatTolerance*expect {
+				c.hbLost.Store(true)
+				conn.Close()
+			}
+			next = min(next, expect/4)
+		}
+		t.Reset(max(next, time.Millisecond))
+	}
+}
+
+func (c *Client) heartBeat() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	lost := c.conn == nil
+	c.mu.Unlock()
+	if lost {
+		return ErrConnectionLost
+	}
+	c.traceFrame(">>> ", &protocol.Frame{Command: protocol.HeartBeat})
+	if err := c.w.WriteHeartBeat(); err != nil {
+		return err
+	}
+	return c.flushLocked()
+}
+
+// write buffers frames on the connection; they leave at the next Flush.
+func (c *Client) write(frames ...*protocol.Frame) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	err, w := c.err, c.w
+	if err == nil && c.conn == nil {
+		err = ErrConnectionLost
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, f := range frames {
+		c.traceFrame(">>> ", f)
+		if err := w.WriteFrame(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush sends what is buffered.
+func (c *Client) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *Client) flushLocked() error {
+	c.mu.Lock()
+	conn, w := c.conn, c.w
+	c.mu.Unlock()
+	if conn == nil {
+		return ErrConnectionLost
+	}
+	if w.Buffered() == 0 {
+		return nil
+	}
+	conn.SetWriteDeadline(time.Now().Add(max(c.cfg.ReceiptTimeout, 10*time.Second)))
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConnectionLost, err)
+	}
+	c.lastSent.Store(time.Now().UnixNano())
+	return nil
+}
+
+// withReceipt gives f a receipt and registers a waiter for it.
+func (c *Client) withReceiptLocked(f *protocol.Frame) (string, error) {
+	id, err := c.sess.AddReceipt(f, "")
+	if err != nil {
+		return "", err
+	}
+	c.waiters[id] = make(chan error, 1)
+	return id, nil
+}
+
+// WaitReceipt waits for the RECEIPT of id, at most the receipt timeout.
+func (c *Client) WaitReceipt(ctx context.Context, id string) error {
+	c.mu.Lock()
+	ch, ok := c.waiters[id]
+	err := c.err
+	c.mu.Unlock()
+	if !ok {
+		if err != nil {
+			return err
+		}
+		return nil // already confirmed
+	}
+	t := time.NewTimer(c.cfg.ReceiptTimeout)
+	defer t.Stop()
+	select {
+	case err := <-ch:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, id, c.cfg.ReceiptTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SendOptions are the options of one SEND.
+type SendOptions struct {
+	Headers     protocol.Headers
+	Transaction string // "" outside a transaction
+	Receipt     bool   // ask for a RECEIPT; Send returns its id
+}
+
+// Send buffers a SEND of body to dest and returns the receipt id when one
+// was asked for. Call Flush (or WaitReceipt, which needs a Flush first) to
+// send it.
+func (c *Client) Send(dest string, body []byte, o SendOptions) (string, error) {
+	c.mu.Lock()
+	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
+	var id string
+	if err == nil && o.Receipt {
+		id, err = c.withReceiptLocked(f)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	return id, c.write(f)
+}
+
+// SendStream is Send with a body of size bytes streamed from body.
+func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (string, error) {
+	c.mu.Lock()
+	f, err := c.sess.Send(dest, nil, o.Headers, "", o.Transaction)
+	var id string
+	if err == nil && o.Receipt {
+		id, err = c.withReceiptLocked(f)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	w, cerr := c.w, c.err
+	if cerr == nil && c.conn == nil {
+		cerr = ErrConnectionLost
+	}
+	c.mu.Unlock()
+	if cerr != nil {
+		return "", cerr
+	}
+	c.traceFrame(">>> ", f)
+	return id, w.WriteStream(f, body, size)
+}
+
+// Subscribe subscribes to dest with the given headers (id, ack, selector,
+// ...) and waits for the broker's receipt, so that the subscription is
+// in place when it returns. It returns the subscription id.
+func (c *Client) Subscribe(ctx context.Context, dest string, headers protocol.Headers) (string, error) {
+	c.mu.Lock()
+	f, id, err := c.sess.Subscribe(dest, headers, "")
+	var rid string
+	if err == nil {
+		rid, err = c.withReceiptLocked(f)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	if err := c.write(f); err != nil {
+		return "", err
+	}
+	if err := c.Flush(); err != nil {
+		return "", err
+	}
+	if err := c.WaitReceipt(ctx, rid); err != nil {
+		return "", fmt.Errorf("subscribe %s: %w", dest, err)
+	}
+	return id, nil
+}
+
+// Unsubscribe buffers an UNSUBSCRIBE of subscription id.
+func (c *Client) Unsubscribe(id string) error {
+	c.mu.Lock()
+	f, err := c.sess.Unsubscribe(id)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.write(f)
+}
+
+// Ack buffers the ACK of m, inside transaction tx when tx is set.
+func (c *Client) Ack(m *Message, tx string) error { return c.settle(m, tx, false) }
+
+// Nack buffers the NACK of m (not in STOMP 1.0).
+func (c *Client) Nack(m *Message, tx string) error { return c.settle(m, tx, true) }
+
+func (c *Client) settle(m *Message, tx string, nack bool) error {
+	c.mu.Lock()
+	if m.gen != c.gen {
+		c.mu.Unlock()
+		return ErrStaleMessage
+	}
+	var f *protocol.Frame
+	var err error
+	if nack {
+		f, err = c.sess.Nack(m.Frame, tx)
+	} else {
+		f, err = c.sess.Ack(m.Frame, tx)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.write(f)
+}
+
+// Begin starts a transaction and returns its id (generated when tx is "").
+func (c *Client) Begin(tx string) (string, error) {
+	c.mu.Lock()
+	f, id, err := c.sess.Begin(tx)
+	c.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	return id, c.write(f)
+}
+
+// Commit commits transaction tx, sends it and waits for its receipt:
+// inside a transaction the receipt goes on COMMIT.
+func (c *Client) Commit(ctx context.Context, tx string) error {
+	c.mu.Lock()
+	f, err := c.sess.Commit(tx)
+	var rid string
+	if err == nil {
+		rid, err = c.withReceiptLocked(f)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := c.write(f); err != nil {
+		return err
+	}
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	return c.WaitReceipt(ctx, rid)
+}
+
+// Abort aborts transaction tx and sends it.
+func (c *Client) Abort(tx string) error {
+	c.mu.Lock()
+	f, err := c.sess.Abort(tx)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := c.write(f); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// Disconnect ends the session gracefully: open transactions are aborted,
+// DISCONNECT is sent with a receipt, and the connection is closed once the
+// receipt came (or the receipt timeout passed). It returns the error that
+// ended the client earlier, if any.
+func (c *Client) Disconnect(ctx context.Context) error {
+	c.mu.Lock()
+	if c.err != nil || c.conn == nil {
+		err := c.err
+		c.mu.Unlock()
+		c.Close()
+		if err == nil {
+			err = ErrConnectionLost
+		}
+		return err
+	}
+	rid := protocol.NewID("bye")
+	frames, err := c.sess.Disconnect(rid)
+	if err == nil {
+		c.waiters[rid] = make(chan error, 1)
+		c.closing = true
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.Close()
+		return err
+	}
+	if err := c.write(frames...); err == nil {
+		if err = c.Flush(); err == nil {
+			err = c.WaitReceipt(ctx, rid)
+		}
+		if err != nil && !errors.Is(err, ErrClosed) {
+			c.logf("disconnect: %v", err)
+		}
+	}
+	c.Close()
+	return nil
+}
+
+// Close ends the client at once, without DISCONNECT.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closing = true
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.mu.Unlock()
+	c.stopOnce.Do(func() { close(c.stop) })
+	c.wg.Wait()
+	return nil
+}
+
+func (c *Client) logf(format string, args ...any) {
+	if c.cfg.Logf != nil {
+		c.cfg.Logf(format, args...)
+	}
+}
+
+func (c *Client) traceFrame(prefix string, f *protocol.Frame) {
+	if c.trace == nil {
+		return
+	}
+	c.traceMu.Lock()
+	defer c.traceMu.Unlock()
+	protocol.WriteTrace(c.trace, prefix, f)
+}
