@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -96,8 +98,26 @@ func exitCode(err error) int {
 		}
 		return exitSIGINT
 	}
-	var frameErr *protocol.FrameError
+	var (
+		frameErr    *protocol.FrameError
+		refused     *client.RefusedError
+		unreachable *client.UnreachableError
+		brokerErr   *client.BrokerError
+	)
 	switch {
+	case errors.As(err, &refused):
+		if refused.VersionRefused() {
+			return exitProtocol
+		}
+		return exitNoPerm
+	case errors.As(err, &unreachable):
+		return exitUnavailable
+	case errors.Is(err, failover.ErrInvalidURI):
+		return exitUsage
+	case errors.As(err, &brokerErr), errors.Is(err, client.ErrHeartBeatLost):
+		return exitProtocol
+	case errors.Is(err, client.ErrConnectionLost), errors.Is(err, client.ErrReceiptTimeout):
+		return exitTempFail
 	case errors.As(err, &frameErr),
 		errors.Is(err, protocol.ErrVersionMismatch),
 		errors.Is(err, protocol.ErrUnexpectedCommand),

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -24,6 +26,14 @@ func TestExitCode(t *testing.T) {
 		{fmt.Errorf("send: %w", withCode(exitDataErr, errors.New("line 3: bad JSON"))), 65},
 		{fmt.Errorf("open in.txt: %w", fs.ErrNotExist), 66},
 		{withCode(exitUnavailable, errors.New("no broker reachable")), 69},
+		{fmt.Errorf("connect: %w", &client.UnreachableError{Reason: "timeout after 1s"}), 69},
+		{fmt.Errorf("probe: %w", &failover.URIError{Err: failover.ErrUnknownOption, Part: "x"}), 64},
+		{fmt.Errorf("send: %w", client.ErrConnectionLost), 75},
+		{fmt.Errorf("send: %w", client.ErrReceiptTimeout), 75},
+		{&client.BrokerError{Frame: protocol.NewFrame(protocol.CmdError, "message", "no")}, 76},
+		{fmt.Errorf("subscribe: %w", client.ErrHeartBeatLost), 76},
+		{&client.RefusedError{Frame: protocol.NewFrame(protocol.CmdError, "version", "1.2")}, 76},
+		{&client.RefusedError{Frame: protocol.NewFrame(protocol.CmdError, "message", "bad login")}, 77},
 		{errors.New("something unforeseen"), 70},
 		{withCode(exitIOErr, errors.New("write stdout: disk full")), 74},
 		{fmt.Errorf("receipt: %w", context.DeadlineExceeded), 75},

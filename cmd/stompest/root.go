@@ -135,6 +135,8 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newVersionCmd(),
 		a.newConfigCmd(),
 		a.newFailoverProbeCmd(),
+		a.newSendCmd(),
+		a.newSubscribeCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()

@@ -33,23 +33,24 @@ const (
 
 // Config is how a Client connects.
 type Config struct {
-	URI              *failover.URI           // brokers and failover options
-	Login, Passcode  string                  // CONNECT login and passcode
-	Host             string                  // CONNECT host header (virtual host)
-	Versions         []protocol.Version      // offered versions; nil: 1.0, 1.1, 1.2
-	HeartBeat        protocol.HeartBeatSpec  // what we offer; zero: no heart-beating
-	Headers          protocol.Headers        // extra CONNECT headers (client-id, ...)
-	ConnectTimeout   time.Duration           // budget of the initial connect over all attempts
-	ConnectedTimeout time.Duration           // wait for CONNECTED after each CONNECT
-	ReceiptTimeout   time.Duration           // wait for each RECEIPT
-	TLS              *tls.Config             // base TLS config for ssl:// brokers; nil: system roots
-	Limits           protocol.Limits         // what the broker may send
-	Reconnect        bool                    // reconnect after a loss (only failover: URIs do)
-	Trace            io.Writer               // every frame, as protocol.WriteTrace writes it
-	Logf             func(string, ...any)    // events; nil: none
+	URI              *failover.URI                                                     // brokers and failover options
+	Login, Passcode  string                                                            // CONNECT login and passcode
+	Host             string                                                            // CONNECT host header (virtual host)
+	Versions         []protocol.Version                                                // offered versions; nil: 1.0, 1.1, 1.2
+	HeartBeat        protocol.HeartBeatSpec                                            // what we offer; zero: no heart-beating
+	Headers          protocol.Headers                                                  // extra CONNECT headers (client-id, ...)
+	ConnectTimeout   time.Duration                                                     // budget of the initial connect over all attempts
+	ConnectedTimeout time.Duration                                                     // wait for CONNECTED after each CONNECT
+	ReceiptTimeout   time.Duration                                                     // wait for each RECEIPT
+	TLS              *tls.Config                                                       // base TLS config for ssl:// brokers; nil: system roots
+	Limits           protocol.Limits                                                   // what the broker may send
+	Reconnect        bool                                                              // reconnect after a loss (only failover: URIs do)
+	Trace            io.Writer                                                         // every frame, as protocol.WriteTrace writes it
+	Logf             func(string, ...any)                                              // events; nil: none
 	Dial             func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
-	Rand             failover.Rand           // nil: seeded from the clock
-	Buffer           int                     // messages buffered between the reader and the consumer; 0: 64
+	Rand             failover.Rand                                                     // nil: seeded from the clock
+	Buffer           int                                                               // messages buffered between the reader and the consumer; 0: 64
+	Text             bool                                                              // send no content-length (bodies with NUL are refused)
 }
 
 // Message is a MESSAGE frame delivered to a subscription.
@@ -218,6 +219,7 @@ func (c *Client) handshake(ctx context.Context, b failover.Broker) error {
 		return err
 	}
 	w := protocol.NewWriter(conn)
+	w.SetText(c.cfg.Text)
 	r := protocol.NewReader(liveConn{conn, c})
 	r.SetLimits(c.cfg.Limits)
 	c.traceFrame(">>> ", connect)

@@ -325,12 +325,12 @@ func TestReceiptTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	id, err := cl.Send("/queue/a", []byte("x"), SendOptions{Receipt: true})
+	r, err := cl.Send("/queue/a", []byte("x"), SendOptions{Receipt: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cl.Flush()
-	if err := cl.WaitReceipt(context.Background(), id); !errors.Is(err, ErrReceiptTimeout) {
+	if err := cl.WaitReceipt(context.Background(), r); !errors.Is(err, ErrReceiptTimeout) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -328,35 +328,51 @@ func (c *Client) flushLocked() error {
 	return nil
 }
 
-// withReceipt gives f a receipt and registers a waiter for it.
-func (c *Client) withReceiptLocked(f *protocol.Frame) (string, error) {
-	id, err := c.sess.AddReceipt(f, "")
-	if err != nil {
-		return "", err
-	}
-	c.waiters[id] = make(chan error, 1)
-	return id, nil
+// Receipt is a RECEIPT the client waits for.
+type Receipt struct {
+	ID   string
+	ch   chan error
+	done bool
+	err  error
 }
 
-// WaitReceipt waits for the RECEIPT of id, at most the receipt timeout.
-func (c *Client) WaitReceipt(ctx context.Context, id string) error {
-	c.mu.Lock()
-	ch, ok := c.waiters[id]
-	err := c.err
-	c.mu.Unlock()
-	if !ok {
-		if err != nil {
-			return err
+// Poll reports, without waiting, whether the receipt's fate is known and
+// the error when it is not confirmed.
+func (r *Receipt) Poll() (done bool, err error) {
+	if !r.done {
+		select {
+		case r.err = <-r.ch:
+			r.done = true
+		default:
 		}
-		return nil // already confirmed
+	}
+	return r.done, r.err
+}
+
+// withReceiptLocked gives f a receipt and registers it.
+func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
+	id, err := c.sess.AddReceipt(f, "")
+	if err != nil {
+		return nil, err
+	}
+	r := &Receipt{ID: id, ch: make(chan error, 1)}
+	c.waiters[id] = r.ch
+	return r, nil
+}
+
+// WaitReceipt waits for r, at most the receipt timeout. Flush first.
+func (c *Client) WaitReceipt(ctx context.Context, r *Receipt) error {
+	if done, err := r.Poll(); done {
+		return err
 	}
 	t := time.NewTimer(c.cfg.ReceiptTimeout)
 	defer t.Stop()
 	select {
-	case err := <-ch:
-		return err
+	case r.err = <-r.ch:
+		r.done = true
+		return r.err
 	case <-t.C:
-		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, id, c.cfg.ReceiptTimeout)
+		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, r.ID, c.cfg.ReceiptTimeout)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -369,34 +385,33 @@ type SendOptions struct {
 	Receipt     bool   // ask for a RECEIPT; Send returns its id
 }
 
-// Send buffers a SEND of body to dest and returns the receipt id when one
-// was asked for. Call Flush (or WaitReceipt, which needs a Flush first) to
-// send it.
-func (c *Client) Send(dest string, body []byte, o SendOptions) (string, error) {
+// Send buffers a SEND of body to dest and returns its receipt when one was
+// asked for. Call Flush to send it, then WaitReceipt.
+func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error) {
 	c.mu.Lock()
 	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
-	var id string
+	var r *Receipt
 	if err == nil && o.Receipt {
-		id, err = c.withReceiptLocked(f)
+		r, err = c.withReceiptLocked(f)
 	}
 	c.mu.Unlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return id, c.write(f)
+	return r, c.write(f)
 }
 
 // SendStream is Send with a body of size bytes streamed from body.
-func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (string, error) {
+func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (*Receipt, error) {
 	c.mu.Lock()
 	f, err := c.sess.Send(dest, nil, o.Headers, "", o.Transaction)
-	var id string
+	var r *Receipt
 	if err == nil && o.Receipt {
-		id, err = c.withReceiptLocked(f)
+		r, err = c.withReceiptLocked(f)
 	}
 	c.mu.Unlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -407,10 +422,10 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 	}
 	c.mu.Unlock()
 	if cerr != nil {
-		return "", cerr
+		return nil, cerr
 	}
 	c.traceFrame(">>> ", f)
-	return id, w.WriteStream(f, body, size)
+	return r, w.WriteStream(f, body, size)
 }
 
 // Subscribe subscribes to dest with the given headers (id, ack, selector,
@@ -419,7 +434,7 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 func (c *Client) Subscribe(ctx context.Context, dest string, headers protocol.Headers) (string, error) {
 	c.mu.Lock()
 	f, id, err := c.sess.Subscribe(dest, headers, "")
-	var rid string
+	var rid *Receipt
 	if err == nil {
 		rid, err = c.withReceiptLocked(f)
 	}
@@ -492,7 +507,7 @@ func (c *Client) Begin(tx string) (string, error) {
 func (c *Client) Commit(ctx context.Context, tx string) error {
 	c.mu.Lock()
 	f, err := c.sess.Commit(tx)
-	var rid string
+	var rid *Receipt
 	if err == nil {
 		rid, err = c.withReceiptLocked(f)
 	}
@@ -538,10 +553,10 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		}
 		return err
 	}
-	rid := protocol.NewID("bye")
-	frames, err := c.sess.Disconnect(rid)
+	rid := &Receipt{ID: protocol.NewID("bye"), ch: make(chan error, 1)}
+	frames, err := c.sess.Disconnect(rid.ID)
 	if err == nil {
-		c.waiters[rid] = make(chan error, 1)
+		c.waiters[rid.ID] = rid.ch
 		c.closing = true
 	}
 	c.mu.Unlock()
