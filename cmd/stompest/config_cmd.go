@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -75,7 +76,7 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 				}
 				sort.Strings(keys)
 				tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-				bold := a.outColor()
+				bold := a.outColor(color.Bold)
 				fmt.Fprintln(tw, bold.Sprint("SETTING\tVALUE\tSOURCE"))
 				for _, k := range keys {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", k, settings[k].Value, settings[k].Source)
