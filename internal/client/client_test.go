@@ -32,7 +32,7 @@ type conn struct {
 	w *protocol.Writer
 }
 
-func (c *conn) read(t *testing.T) *protocol.Frame {
+func (c *conn) read(t testing.TB) *protocol.Frame {
 	t.Helper()
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
@@ -47,7 +47,7 @@ func (c *conn) read(t *testing.T) *protocol.Frame {
 	}
 }
 
-func (c *conn) send(t *testing.T, f *protocol.Frame) {
+func (c *conn) send(t testing.TB, f *protocol.Frame) {
 	t.Helper()
 	if err := c.w.WriteFrame(f); err != nil {
 		t.Errorf("peer write: %v", err)
@@ -58,7 +58,7 @@ func (c *conn) send(t *testing.T, f *protocol.Frame) {
 }
 
 // connected answers the CONNECT with CONNECTED and the given headers.
-func (c *conn) connected(t *testing.T, headers ...string) *protocol.Frame {
+func (c *conn) connected(t testing.TB, headers ...string) *protocol.Frame {
 	t.Helper()
 	f := c.read(t)
 	if f == nil || (f.Command != protocol.CmdConnect && f.Command != protocol.CmdStomp) {
@@ -72,14 +72,14 @@ func (c *conn) connected(t *testing.T, headers ...string) *protocol.Frame {
 }
 
 // receipt answers f's receipt header.
-func (c *conn) receipt(t *testing.T, f *protocol.Frame) {
+func (c *conn) receipt(t testing.TB, f *protocol.Frame) {
 	t.Helper()
 	if id, ok := f.Lookup("receipt"); ok {
 		c.send(t, protocol.NewFrame(protocol.CmdReceipt, "receipt-id", id))
 	}
 }
 
-func startPeer(t *testing.T, handle func(n int, c *conn)) (*peer, string) {
+func startPeer(t testing.TB, handle func(n int, c *conn)) (*peer, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,7 +118,7 @@ func startPeer(t *testing.T, handle func(n int, c *conn)) (*peer, string) {
 	return p, "tcp://" + ln.Addr().String()
 }
 
-func mustURI(t *testing.T, s string) *failover.URI {
+func mustURI(t testing.TB, s string) *failover.URI {
 	t.Helper()
 	u, err := failover.Parse(s)
 	if err != nil {
@@ -137,7 +137,7 @@ func dial(t *testing.T, uri string, cfg Config) (*Client, error) {
 }
 
 // drainUntilClosed reads what the client sends until it closes.
-func drainUntilClosed(t *testing.T, c *conn) {
+func drainUntilClosed(t testing.TB, c *conn) {
 	for {
 		f, err := c.r.Read()
 		if err != nil {
