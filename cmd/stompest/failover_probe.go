@@ -29,9 +29,15 @@ func (a *app) newFailoverProbeCmd() *cobra.Command {
 		Use:     "failover-probe [URI]",
 		Aliases: []string{"probe"},
 		Short:   "Show the reconnect schedule of a failover URI",
-		Long: `failover-probe --schedule N prints the first N connection attempts that a
-failover URI (the argument, else --server) makes: which broker, after which
-delay. It does not touch the network.
+		Long: `failover-probe connects to every broker of a failover URI (the argument,
+else --server) and reports, per broker: TCP connect time, CONNECT to
+CONNECTED time, negotiated version, server, heart-beat and session, or the
+error. Exit 0 when all are up, 75 when some are down, 69 when none is up, 77
+when every broker refused the login.
+
+failover-probe --schedule N instead prints the first N connection attempts
+that the URI makes: which broker, after which delay. It does not touch the
+network.
 
 The schedule follows ActiveMQ's failover transport: the first attempt has no
 delay; attempt k >= 2 waits min(initialReconnectDelay * m^(k-2) + jitter,
@@ -40,7 +46,9 @@ true and 1 otherwise; randomize shuffles the brokers at every pass;
 priorityBackup puts local brokers first, priorityURIs the listed ones.
 startupMaxReconnectAttempts limits the first connect (shown by default),
 maxReconnectAttempts every reconnect after a loss (--reconnect).`,
-		Example: `  stompest failover-probe --schedule 6 'failover:(tcp://mq1:61613,tcp://mq2:61613)?randomize=false&maxReconnectAttempts=3' --reconnect
+		Example: `  stompest failover-probe 'failover:(tcp://mq1:61613,tcp://mq2:61613)'
+  stompest probe -o json | jq '.brokers[] | select(.up | not)'
+  stompest failover-probe --schedule 6 'failover:(tcp://mq1:61613,tcp://mq2:61613)?randomize=false&maxReconnectAttempts=3' --reconnect
   stompest probe --schedule 10 --seed 7 -o json | jq '.attempts[].delay_ms'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -79,8 +87,8 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 	if o.output != "table" && o.output != "json" {
 		return usageErrorf("-o %q: want table or json", o.output)
 	}
-	if o.schedule <= 0 {
-		return usageErrorf("failover-probe: --schedule N is required (N >= 1); probing live brokers is not available in this version")
+	if o.schedule < 0 {
+		return usageErrorf("--schedule %d: want N >= 1", o.schedule)
 	}
 	u, err := failover.Parse(uri)
 	if err != nil {
@@ -88,6 +96,9 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 	}
 	for _, w := range u.Warnings {
 		a.warn("warning: " + w)
+	}
+	if o.schedule == 0 {
+		return a.probeLive(u, o)
 	}
 	if !o.seeded {
 		o.seed = rand.Uint64()

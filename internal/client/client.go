@@ -195,11 +195,17 @@ func (c *Client) handshake(ctx context.Context, b failover.Broker) error {
 	if err != nil {
 		return err
 	}
+	return c.handshakeOn(ctx, conn, b)
+}
+
+// handshakeOn is handshake over a connection already open to b.
+func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Broker) error {
 	deadline := time.Now().Add(c.cfg.ConnectedTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	conn.SetDeadline(deadline)
+	var err error
 	var hb *protocol.HeartBeatSpec
 	if hasAbove10(c.cfg.Versions) {
 		spec := c.cfg.HeartBeat

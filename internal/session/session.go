@@ -116,6 +116,10 @@ func (s *Session) State() State { return s.state }
 // CONNECTED and after the session was closed.
 func (s *Session) Version() protocol.Version { return s.conn.Version }
 
+// ServerHeartBeat returns the heart-beat header of CONNECTED: the broker's
+// sx and sy, zero when it sent none.
+func (s *Session) ServerHeartBeat() protocol.HeartBeatSpec { return s.conn.HeartBeat }
+
 // Server returns the server header of CONNECTED (1.1 and later), or "".
 func (s *Session) Server() string { return s.conn.Server }
 
