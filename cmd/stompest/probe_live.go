@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,13 +25,13 @@ type probeReport struct {
 type brokerProbe struct {
 	Broker    string  `json:"broker"`
 	Up        bool    `json:"up"`
-	DialMS    float64 `json:"tcp_connect_ms"`
-	ConnectMS float64 `json:"connect_ms"`
-	Version   string  `json:"version,omitempty"`
-	Server    string  `json:"server,omitempty"`
-	HeartBeat string  `json:"heart_beat,omitempty"`
-	Session   string  `json:"session,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	DialMS    float64 `json:"tcp_ms"`
+	ConnectMS float64 `json:"stomp_ms"`
+	Version   string  `json:"version"`
+	Server    string  `json:"server"`
+	HeartBeat string  `json:"heart_beat"`
+	Session   string  `json:"session"`
+	Error     string  `json:"error"`
 	refused   bool
 }
 
@@ -101,15 +102,45 @@ func ms(d time.Duration) float64 {
 
 func (a *app) printProbe(r probeReport) error {
 	head := a.outColor(color.Bold)
-	good := a.outColor(color.FgGreen)
-	bad := a.outColor(color.FgRed)
+	good := a.outColor(color.FgGreen, color.Bold)
+	bad := a.outColor(color.FgRed, color.Bold)
 	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), r.URI)
+	rows := [][]string{{"", "BROKER", "TCP", "STOMP", "VERSION", "SERVER", "HEART-BEAT", "SESSION / ERROR"}}
 	for _, p := range r.Brokers {
 		if p.Up {
-			fmt.Fprintf(a.Out, "%s %s  tcp %sms  connect %sms  STOMP %s  server %q  heart-beat %s  session %q\n",
-				good.Sprint("up  "), p.Broker, fmtMS(p.DialMS), fmtMS(p.ConnectMS), p.Version, p.Server, p.HeartBeat, p.Session)
+			rows = append(rows, []string{"up", p.Broker, fmtMS(p.DialMS) + "ms", fmtMS(p.ConnectMS) + "ms", p.Version, p.Server, p.HeartBeat, p.Session})
 		} else {
-			fmt.Fprintf(a.Out, "%s %s  %s\n", bad.Sprint("down"), p.Broker, p.Error)
+			rows = append(rows, []string{"down", p.Broker, "", "", "", "", "", p.Error})
+		}
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for n, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-len(cell))
+			switch {
+			case n == 0:
+				cell = head.Sprint(cell)
+			case i == 0 && cell == "up":
+				cell = good.Sprint(cell)
+			case i == 0:
+				cell = bad.Sprint(cell)
+			}
+			if i == len(row)-1 {
+				pad = ""
+			}
+			line.WriteString(cell + pad)
+			if i < len(row)-1 {
+				line.WriteString("  ")
+			}
+		}
+		if _, err := fmt.Fprintln(a.Out, strings.TrimRight(line.String(), " ")); err != nil {
+			return err
 		}
 	}
 	return nil
