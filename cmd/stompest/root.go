@@ -137,6 +137,10 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newFailoverProbeCmd(),
 		a.newSendCmd(),
 		a.newSubscribeCmd(),
+		a.newSettleCmd(false),
+		a.newSettleCmd(true),
+		a.newTransactionCmd(),
+		a.newBrokerCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()

@@ -23,6 +23,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join("..", "..", "testdata", "scripts"),
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
+			env.Values["brokers"] = brokers{}
 			// Hermetic: no config file or setting of the developer's leaks in.
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
@@ -34,7 +35,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
+			"exitcode":      cmdExitcode,
+			"broker":        cmdBroker,
+			"broker-stop":   cmdBrokerStop,
+			"broker-frames": cmdBrokerFrames,
 		},
 	})
 }

@@ -1,0 +1,393 @@
+package broker
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// Version is the version the broker reports in CONNECTED as
+// server:stompest/<Version>; the CLI sets it to its own.
+var Version = "dev"
+
+// HeartBeatTolerance is how many negotiated intervals a client may stay
+// silent before the broker closes its connection.
+const HeartBeatTolerance = 2
+
+// Config is how a Broker runs.
+type Config struct {
+	Addr      string                 // listen address; "" is 127.0.0.1:61613
+	User      string                 // required login; "" accepts any
+	Password  string                 // required passcode with User
+	TLS       *tls.Config            // nil: plain TCP; set ClientAuth to require client certificates
+	Limits    protocol.Limits        // what clients may send
+	HeartBeat protocol.HeartBeatSpec // what the broker offers: sx, sy
+	Trace     io.Writer              // every frame in and out; nil: none
+	Logf      func(string, ...any)   // connection events; nil: none
+	Record    bool                   // keep every received frame for Frames
+}
+
+// Broker is an in-memory STOMP 1.0/1.1/1.2 broker. It keeps nothing on
+// disk. One lock guards all destinations, which keeps delivery order and
+// acknowledgement simple and exact.
+type Broker struct {
+	cfg Config
+	ln  net.Listener
+	wg  sync.WaitGroup
+
+	mu       sync.Mutex
+	queues   map[string]*queue
+	topics   map[string][]*queue // fan-out targets of each topic
+	durables map[string]*queue   // durable topic subscriptions, by client-id and name
+	conns    map[*conn]bool
+	frames   []*protocol.Frame
+	closed   bool
+
+	msgSeq  atomic.Uint64
+	connSeq atomic.Uint64
+
+	refuse    atomic.Bool
+	dropAfter atomic.Int64
+	noBeats   atomic.Bool
+	hole      atomic.Bool
+
+	traceMu sync.Mutex
+	trace   *bufio.Writer
+}
+
+// New returns a broker that is not listening yet.
+func New(cfg Config) *Broker {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:61613"
+	}
+	b := &Broker{
+		cfg: cfg, queues: map[string]*queue{}, topics: map[string][]*queue{},
+		durables: map[string]*queue{}, conns: map[*conn]bool{},
+	}
+	if cfg.Trace != nil {
+		b.trace = bufio.NewWriter(cfg.Trace)
+	}
+	return b
+}
+
+// Start listens and serves connections in the background until Close.
+func (b *Broker) Start() error {
+	ln, err := net.Listen("tcp", b.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if b.cfg.TLS != nil {
+		ln = tls.NewListener(ln, b.cfg.TLS)
+	}
+	b.ln = ln
+	b.wg.Add(1)
+	go b.accept()
+	return nil
+}
+
+// Addr returns the address the broker listens on.
+func (b *Broker) Addr() string { return b.ln.Addr().String() }
+
+// Close stops listening, closes every connection and waits for their
+// goroutines.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	conns := make([]*conn, 0, len(b.conns))
+	for c := range b.conns {
+		conns = append(conns, c)
+	}
+	b.mu.Unlock()
+	err := b.ln.Close()
+	for _, c := range conns {
+		c.close()
+	}
+	b.wg.Wait()
+	return err
+}
+
+// RefuseConnects makes the broker answer every CONNECT with ERROR.
+func (b *Broker) RefuseConnects(on bool) { b.refuse.Store(on) }
+
+// DropAfter makes the broker close each new connection once it has
+// received n frames (0: never).
+func (b *Broker) DropAfter(n int) { b.dropAfter.Store(int64(n)) }
+
+// StopHeartBeats stops (or resumes) the broker's heart-beats.
+func (b *Broker) StopHeartBeats(on bool) { b.noBeats.Store(on) }
+
+// Blackhole stops (or resumes) all reading and writing on open
+// connections, which stay open: a broker that hangs.
+func (b *Broker) Blackhole(on bool) {
+	b.hole.Store(on)
+	if !on {
+		b.mu.Lock()
+		for c := range b.conns {
+			c.kick()
+		}
+		b.mu.Unlock()
+	}
+}
+
+// WriteRaw writes raw bytes to every open connection.
+func (b *Broker) WriteRaw(p []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		c.raw(p)
+	}
+}
+
+// Frames returns copies of the frames received so far (with
+// Config.Record).
+func (b *Broker) Frames() []*protocol.Frame {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*protocol.Frame, len(b.frames))
+	for i, f := range b.frames {
+		out[i] = f.Clone()
+	}
+	return out
+}
+
+// QueueDepth returns how many messages wait in a queue, not counting
+// those delivered and not yet acknowledged.
+func (b *Broker) QueueDepth(dest string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if q, ok := b.queues[dest]; ok {
+		return len(q.msgs)
+	}
+	return 0
+}
+
+func (b *Broker) logf(format string, args ...any) {
+	if b.cfg.Logf != nil {
+		b.cfg.Logf(format, args...)
+	}
+}
+
+func (b *Broker) traceFrame(c *conn, dir string, f *protocol.Frame) {
+	if b.trace == nil {
+		return
+	}
+	b.traceMu.Lock()
+	defer b.traceMu.Unlock()
+	protocol.WriteTrace(b.trace, "["+c.id+"] "+dir+" ", f)
+}
+
+func (b *Broker) accept() {
+	defer b.wg.Done()
+	for {
+		nc, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		c := newConn(b, nc)
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			nc.Close()
+			return
+		}
+		b.conns[c] = true
+		b.mu.Unlock()
+		b.wg.Add(2)
+		go c.readLoop()
+		go c.writeLoop()
+	}
+}
+
+// message is one message held by the broker.
+type message struct {
+	id          string
+	dest        string
+	headers     protocol.Headers // the sender's headers, without destination, receipt, transaction, content-length
+	body        []byte
+	seq         uint64
+	redelivered bool
+}
+
+// queue holds messages for its subscriptions: a /queue/ destination shared
+// by round-robin, or the private queue of one topic subscription.
+type queue struct {
+	name    string
+	msgs    []*message
+	subs    []*subscription
+	rr      int
+	durable bool // a durable topic subscription: survives its subscriber
+}
+
+// subscription is one SUBSCRIBE of one connection.
+type subscription struct {
+	c        *conn
+	id       string
+	dest     string
+	ack      string
+	prefetch int // 0: no limit
+	sel      selector
+	q        *queue
+	unacked  []*delivery // in delivery order
+	topic    bool
+}
+
+// delivery is a message handed to a subscription and not yet acknowledged.
+type delivery struct {
+	msg   *message
+	sub   *subscription
+	ackID string
+}
+
+func (s *subscription) full() bool {
+	return s.ack != protocol.AckAuto && s.prefetch > 0 && len(s.unacked) >= s.prefetch
+}
+
+// dispatch hands out the messages of q that its subscriptions can take, in
+// order, round-robin. Called with b.mu held.
+func (b *Broker) dispatch(q *queue) {
+	i := 0
+	for i < len(q.msgs) && len(q.subs) > 0 {
+		m := q.msgs[i]
+		var taker *subscription
+		anyRoom := false
+		for k := range q.subs {
+			s := q.subs[(q.rr+k)%len(q.subs)]
+			if s.full() {
+				continue
+			}
+			anyRoom = true
+			if s.sel == nil || s.sel.match(m.headers) {
+				taker = s
+				q.rr = (q.rr + k + 1) % len(q.subs)
+				break
+			}
+		}
+		if !anyRoom {
+			break
+		}
+		if taker == nil {
+			i++ // no selector takes it: it waits, later messages may go
+			continue
+		}
+		q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+		taker.c.deliver(taker, m)
+	}
+	if len(q.msgs) == 0 && cap(q.msgs) > 1024 {
+		q.msgs = nil
+	}
+}
+
+// requeue puts messages back at the head of their queues in their original
+// order, marked redelivered. Called with b.mu held.
+func (b *Broker) requeue(ds []*delivery) {
+	byQueue := map[*queue][]*message{}
+	var order []*queue
+	for _, d := range ds {
+		q := d.sub.q
+		if q == nil {
+			continue
+		}
+		if _, ok := byQueue[q]; !ok {
+			order = append(order, q)
+		}
+		d.msg.redelivered = true
+		byQueue[q] = append(byQueue[q], d.msg)
+	}
+	for _, q := range order {
+		back := byQueue[q]
+		merged := make([]*message, 0, len(back)+len(q.msgs))
+		// Both lists are in sequence order; merge them.
+		i, j := 0, 0
+		sortBySeq(back)
+		for i < len(back) || j < len(q.msgs) {
+			if j == len(q.msgs) || (i < len(back) && back[i].seq < q.msgs[j].seq) {
+				merged = append(merged, back[i])
+				i++
+			} else {
+				merged = append(merged, q.msgs[j])
+				j++
+			}
+		}
+		q.msgs = merged
+	}
+	for _, q := range order {
+		b.dispatch(q)
+	}
+}
+
+func sortBySeq(ms []*message) {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].seq < ms[j-1].seq; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+}
+
+// publish stores a message and delivers it. Called with b.mu held.
+func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) {
+	seq := b.msgSeq.Add(1)
+	m := &message{id: "ID:stompest-" + strconv.FormatUint(seq, 10), dest: dest, headers: headers, body: body, seq: seq}
+	if isTopic(dest) {
+		for _, q := range b.topics[dest] {
+			cp := *m
+			q.msgs = append(q.msgs, &cp)
+			b.dispatch(q)
+		}
+		return
+	}
+	q := b.queue(dest)
+	q.msgs = append(q.msgs, m)
+	b.dispatch(q)
+}
+
+// queue returns the shared queue of dest, creating it.
+func (b *Broker) queue(dest string) *queue {
+	q, ok := b.queues[dest]
+	if !ok {
+		q = &queue{name: dest}
+		b.queues[dest] = q
+	}
+	return q
+}
+
+// isTopic reports whether dest fans out: /topic/ and /temp-topic/. Every
+// other destination name is a queue.
+func isTopic(dest string) bool {
+	return strings.HasPrefix(dest, "/topic/") || strings.HasPrefix(dest, "/temp-topic/")
+}
+
+// errFrame is a protocol violation answered with ERROR before closing.
+type errFrame struct {
+	message string
+	detail  string
+}
+
+func (e *errFrame) Error() string { return e.message }
+
+func violation(format string, args ...any) error {
+	return &errFrame{message: fmt.Sprintf(format, args...)}
+}
+
+var errClosed = errors.New("closed")
+
+// heartBeatInterval is used by tests to compute deadlines.
+func heartBeatInterval(a, b time.Duration) time.Duration {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return max(a, b)
+}

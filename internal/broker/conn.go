@@ -1,0 +1,665 @@
+package broker
+
+import (
+	"errors"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// conn is one client connection: a reader goroutine that handles frames
+// under the broker's lock, and a writer goroutine that drains the
+// outgoing queue, flushing when it is empty.
+type conn struct {
+	b  *Broker
+	nc net.Conn
+	id string
+	r  *protocol.Reader
+	w  *protocol.Writer
+
+	// Guarded by b.mu.
+	version   protocol.Version
+	connected bool
+	clientID  string
+	subs      map[string]*subscription
+	acks      map[string]*delivery // by ack id (1.2) and by subscription+message-id
+	txs       map[string][]func() error
+	ackSeq    uint64
+	frames    int64
+
+	// The outgoing queue, guarded by omu.
+	omu    sync.Mutex
+	out    []*protocol.Frame
+	rawOut [][]byte
+	ended  bool // no more frames: close after the queue drains
+	wake   chan struct{}
+
+	lastRead  atomic.Int64
+	lastWrite atomic.Int64
+	send      atomic.Int64 // negotiated send interval, ns
+	expect    atomic.Int64 // negotiated expect interval, ns
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newConn(b *Broker, nc net.Conn) *conn {
+	c := &conn{
+		b: b, nc: nc, id: "c" + strconv.FormatUint(b.connSeq.Add(1), 10),
+		subs: map[string]*subscription{}, acks: map[string]*delivery{}, txs: map[string][]func() error{},
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	c.r = protocol.NewReader(liveReader{c})
+	c.r.SetLimits(b.cfg.Limits)
+	c.w = protocol.NewWriter(nc)
+	now := time.Now().UnixNano()
+	c.lastRead.Store(now)
+	c.lastWrite.Store(now)
+	return c
+}
+
+// liveReader notes every byte read, and stalls while the broker is a
+// blackhole.
+type liveReader struct{ c *conn }
+
+func (l liveReader) Read(p []byte) (int, error) {
+	for l.c.b.hole.Load() {
+		select {
+		case <-l.c.done:
+			return 0, io.EOF
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	n, err := l.c.nc.Read(p)
+	if n > 0 {
+		l.c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// kick wakes the writer.
+func (c *conn) kick() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// queueFrame adds a frame to the outgoing queue.
+func (c *conn) queueFrame(f *protocol.Frame) {
+	c.omu.Lock()
+	if !c.ended {
+		c.out = append(c.out, f)
+	}
+	c.omu.Unlock()
+	c.kick()
+}
+
+func (c *conn) raw(p []byte) {
+	c.omu.Lock()
+	c.rawOut = append(c.rawOut, append([]byte(nil), p...))
+	c.omu.Unlock()
+	c.kick()
+}
+
+// end makes the writer close the connection once the queue is drained.
+func (c *conn) end() {
+	c.omu.Lock()
+	c.ended = true
+	c.omu.Unlock()
+	c.kick()
+}
+
+func (c *conn) writeLoop() {
+	defer c.b.wg.Done()
+	var beat <-chan time.Time
+	var ticker *time.Ticker
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-c.wake:
+		case <-beat:
+		case <-c.done:
+			return
+		}
+		if ticker == nil && (c.send.Load() > 0 || c.expect.Load() > 0) {
+			period := time.Duration(c.send.Load())
+			if e := time.Duration(c.expect.Load()); period == 0 || (e > 0 && e < period) {
+				period = e
+			}
+			ticker = time.NewTicker(max(period/4, time.Millisecond))
+			beat = ticker.C
+		}
+		if c.b.hole.Load() {
+			continue
+		}
+		c.omu.Lock()
+		frames, raws, ended := c.out, c.rawOut, c.ended
+		c.out, c.rawOut = nil, nil
+		c.omu.Unlock()
+		for _, f := range frames {
+			if f.Command == versionMark {
+				c.w.SetVersion(protocol.Version(f.Body[0]))
+				continue
+			}
+			c.b.traceFrame(c, ">>>", f)
+			if err := c.w.WriteFrame(f); err != nil {
+				c.close()
+				return
+			}
+		}
+		if len(frames) == 0 && !ended && c.send.Load() > 0 && !c.b.noBeats.Load() &&
+			time.Since(time.Unix(0, c.lastWrite.Load())) >= time.Duration(c.send.Load())*4/5 {
+			c.w.WriteHeartBeat()
+		}
+		if c.w.Buffered() > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if err := c.w.Flush(); err != nil {
+				c.close()
+				return
+			}
+			c.lastWrite.Store(time.Now().UnixNano())
+		}
+		for _, p := range raws {
+			c.nc.Write(p)
+		}
+		if ended {
+			c.omu.Lock()
+			more := len(c.out) > 0
+			c.omu.Unlock()
+			if !more {
+				c.close()
+				return
+			}
+			c.kick()
+		}
+		if exp := time.Duration(c.expect.Load()); exp > 0 && time.Since(time.Unix(0, c.lastRead.Load())) > HeartBeatTolerance*exp {
+			c.b.logf("%s: no heart-beat for %v, closing", c.id, HeartBeatTolerance*exp)
+			c.close()
+			return
+		}
+	}
+}
+
+// close closes the connection at once.
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.nc.Close()
+	})
+}
+
+func (c *conn) readLoop() {
+	defer c.b.wg.Done()
+	defer c.cleanup()
+	for {
+		fr, err := c.r.Read()
+		if err != nil {
+			var fe *protocol.FrameError
+			if errors.As(err, &fe) {
+				c.fail(&errFrame{message: "malformed frame", detail: err.Error()})
+			}
+			return
+		}
+		if fr.IsHeartBeat() {
+			continue
+		}
+		c.b.traceFrame(c, "<<<", fr)
+		if err := c.handle(fr); err != nil {
+			var ef *errFrame
+			if errors.As(err, &ef) {
+				c.fail(ef)
+			}
+			return
+		}
+		c.omu.Lock()
+		ended := c.ended
+		c.omu.Unlock()
+		if ended {
+			return
+		}
+	}
+}
+
+// fail answers a violation with ERROR and closes after writing it.
+func (c *conn) fail(e *errFrame) {
+	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
+	if e.detail != "" {
+		f.Body = []byte(e.detail + "\n")
+	}
+	c.queueFrame(f)
+	c.end()
+	c.b.logf("%s: %s %s", c.id, e.message, e.detail)
+}
+
+// cleanup hands back what the connection had not acknowledged and removes
+// its subscriptions.
+func (c *conn) cleanup() {
+	b := c.b
+	b.mu.Lock()
+	var back []*delivery
+	for _, s := range c.subs {
+		back = append(back, s.unacked...)
+		s.unacked = nil
+		b.unsubscribe(s)
+	}
+	c.subs = map[string]*subscription{}
+	b.requeue(back)
+	delete(b.conns, c)
+	b.mu.Unlock()
+	c.end()
+	<-c.done
+}
+
+// handle processes one frame under the broker's lock.
+func (c *conn) handle(f *protocol.Frame) error {
+	b := c.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.frames++
+	if b.cfg.Record {
+		b.frames = append(b.frames, f)
+	}
+	if n := b.dropAfter.Load(); n > 0 && c.frames > n {
+		c.close()
+		return errClosed
+	}
+	if !c.connected {
+		if f.Command != protocol.CmdConnect && f.Command != protocol.CmdStomp {
+			return violation("CONNECT expected, got %s", f.Command)
+		}
+		return c.connect(f)
+	}
+	var err error
+	switch f.Command {
+	case protocol.CmdSend:
+		err = c.onSend(f)
+	case protocol.CmdSubscribe:
+		err = c.onSubscribe(f)
+	case protocol.CmdUnsubscribe:
+		err = c.onUnsubscribe(f)
+	case protocol.CmdAck, protocol.CmdNack:
+		err = c.onSettle(f)
+	case protocol.CmdBegin:
+		tx := f.Header(protocol.HdrTransaction)
+		if tx == "" {
+			return violation("BEGIN without a transaction header")
+		}
+		if _, ok := c.txs[tx]; ok {
+			return violation("transaction %s is already active", tx)
+		}
+		c.txs[tx] = []func() error{}
+	case protocol.CmdCommit, protocol.CmdAbort:
+		tx := f.Header(protocol.HdrTransaction)
+		ops, ok := c.txs[tx]
+		if !ok {
+			return violation("unknown transaction %q", tx)
+		}
+		delete(c.txs, tx)
+		if f.Command == protocol.CmdCommit {
+			for _, op := range ops {
+				if err := op(); err != nil {
+					return err
+				}
+			}
+		}
+	case protocol.CmdDisconnect:
+		c.receipt(f)
+		c.end()
+		return nil
+	case protocol.CmdConnect, protocol.CmdStomp:
+		return violation("already connected")
+	default:
+		return violation("unexpected %s from a client", f.Command)
+	}
+	if err == errNoReceipt {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.receipt(f)
+	return nil
+}
+
+// receipt answers a receipt header.
+func (c *conn) receipt(f *protocol.Frame) {
+	if id, ok := f.Lookup(protocol.HdrReceipt); ok {
+		c.queueFrame(protocol.NewFrame(protocol.CmdReceipt, protocol.HdrReceiptID, id))
+	}
+}
+
+// connect negotiates the version and heart-beats and authenticates.
+func (c *conn) connect(f *protocol.Frame) error {
+	b := c.b
+	version := protocol.V10
+	if av, ok := f.Lookup(protocol.HdrAcceptVersion); ok {
+		version = protocol.VersionUnknown
+		for v := range strings.SplitSeq(av, ",") {
+			if pv, err := protocol.ParseVersion(strings.TrimSpace(v)); err == nil && pv > version {
+				version = pv
+			}
+		}
+		if version == protocol.VersionUnknown {
+			e := protocol.NewFrame(protocol.CmdError, protocol.HdrVersion, "1.0,1.1,1.2", protocol.HdrMessage, "Supported protocol versions are 1.0,1.1,1.2")
+			c.queueFrame(e)
+			c.end()
+			return nil
+		}
+	}
+	if f.Command == protocol.CmdStomp && version == protocol.V10 {
+		return violation("STOMP frame needs STOMP 1.1 or later")
+	}
+	if b.refuse.Load() {
+		return violation("connection refused")
+	}
+	if b.cfg.User != "" && (f.Header(protocol.HdrLogin) != b.cfg.User || f.Header(protocol.HdrPasscode) != b.cfg.Password) {
+		return violation("Authentication failed: bad login or passcode for %q", f.Header(protocol.HdrLogin))
+	}
+	c.version = version
+	c.r.SetVersion(version)
+	c.clientID = f.Header("client-id")
+	resp := protocol.NewFrame(protocol.CmdConnected, protocol.HdrVersion, version.String(),
+		protocol.HdrServer, "stompest/"+Version, protocol.HdrSession, c.id)
+	if version > protocol.V10 {
+		cx, cy := time.Duration(0), time.Duration(0)
+		if hb, ok := f.Lookup(protocol.HdrHeartBeat); ok {
+			spec, err := protocol.ParseHeartBeat(hb)
+			if err != nil {
+				return violation("bad heart-beat header %q", hb)
+			}
+			cx, cy = spec.Send, spec.Receive
+		}
+		sx, sy := b.cfg.HeartBeat.Send, b.cfg.HeartBeat.Receive
+		c.send.Store(int64(heartBeatInterval(sx, cy)))
+		c.expect.Store(int64(heartBeatInterval(sy, cx)))
+		resp.Headers.Add(protocol.HdrHeartBeat, b.cfg.HeartBeat.String())
+	}
+	c.connected = true
+	c.queueFrame(resp)
+	// The writer switches to the negotiated version after CONNECTED: the
+	// queue is ordered, so mark it with a version change.
+	c.omu.Lock()
+	c.out = append(c.out, &protocol.Frame{Command: versionMark, Body: []byte{byte(version)}})
+	c.omu.Unlock()
+	return nil
+}
+
+// versionMark is a pseudo-frame of the outgoing queue: the writer switches
+// its escaping to the version in the body and writes nothing.
+const versionMark protocol.Command = "version-mark"
+
+func (c *conn) onSend(f *protocol.Frame) error {
+	dest, ok := f.Lookup(protocol.HdrDestination)
+	if !ok || dest == "" {
+		return violation("SEND without a destination")
+	}
+	headers := make(protocol.Headers, 0, len(f.Headers))
+	for _, h := range f.Headers {
+		switch h.Name {
+		case protocol.HdrDestination, protocol.HdrReceipt, protocol.HdrTransaction, protocol.HdrContentLength:
+		default:
+			headers = append(headers, h)
+		}
+	}
+	body := f.Body
+	if tx, ok := f.Lookup(protocol.HdrTransaction); ok {
+		if _, active := c.txs[tx]; !active {
+			return violation("unknown transaction %q", tx)
+		}
+		c.txs[tx] = append(c.txs[tx], func() error {
+			c.b.publish(dest, headers, body)
+			return nil
+		})
+		return nil
+	}
+	c.b.publish(dest, headers, body)
+	return nil
+}
+
+func (c *conn) onSubscribe(f *protocol.Frame) error {
+	b := c.b
+	dest, ok := f.Lookup(protocol.HdrDestination)
+	if !ok || dest == "" {
+		return violation("SUBSCRIBE without a destination")
+	}
+	id, ok := f.Lookup(protocol.HdrID)
+	if !ok {
+		if c.version != protocol.V10 {
+			return violation("SUBSCRIBE without an id")
+		}
+		id = dest
+	}
+	if _, dup := c.subs[id]; dup {
+		return violation("subscription %s already exists", id)
+	}
+	ack := f.Header(protocol.HdrAck)
+	switch ack {
+	case "":
+		ack = protocol.AckAuto
+	case protocol.AckAuto, protocol.AckClient, protocol.AckClientIndividual:
+	default:
+		return violation("unknown ack mode %q", ack)
+	}
+	s := &subscription{c: c, id: id, dest: dest, ack: ack}
+	for _, name := range []string{"activemq.prefetchSize", "prefetch-count"} {
+		if v, ok := f.Lookup(name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return violation("bad %s %q", name, v)
+			}
+			if n > 0 && (s.prefetch == 0 || n < s.prefetch) {
+				s.prefetch = n
+			}
+		}
+	}
+	if expr := f.Header(protocol.HdrSelector); expr != "" {
+		sel, err := parseSelector(expr)
+		if err != nil {
+			return violation("invalid selector %q: %v", expr, err)
+		}
+		s.sel = sel
+	}
+	if f.Header("browser") == "true" {
+		if isTopic(dest) {
+			return violation("cannot browse topic %s", dest)
+		}
+		c.subs[id] = s
+		c.receipt(f)
+		c.browse(s)
+		delete(c.subs, id)
+		return errNoReceipt
+	}
+	c.subs[id] = s
+	switch {
+	case isTopic(dest):
+		s.topic = true
+		durable := f.Header("activemq.subscriptionName")
+		if durable == "" && f.Header("durable") == "true" {
+			durable = id
+		}
+		if durable != "" {
+			key := c.clientID + "\x00" + durable
+			q, ok := b.durables[key]
+			if !ok {
+				q = &queue{name: dest, durable: true}
+				b.durables[key] = q
+				b.topics[dest] = append(b.topics[dest], q)
+			}
+			s.q = q
+		} else {
+			s.q = &queue{name: dest}
+			b.topics[dest] = append(b.topics[dest], s.q)
+		}
+	default:
+		s.q = b.queue(dest)
+	}
+	s.q.subs = append(s.q.subs, s)
+	c.receipt(f)
+	b.dispatch(s.q)
+	return errNoReceipt
+}
+
+// errNoReceipt tells handle that the receipt was already sent.
+var errNoReceipt = errors.New("receipt sent")
+
+// browse sends a snapshot of the queue and then browser:end.
+func (c *conn) browse(s *subscription) {
+	if q, ok := c.b.queues[s.dest]; ok {
+		for _, m := range q.msgs {
+			if s.sel == nil || s.sel.match(m.headers) {
+				c.queueFrame(c.messageFrame(s, m, ""))
+			}
+		}
+	}
+	end := protocol.NewFrame(protocol.CmdMessage, protocol.HdrSubscription, s.id, "browser", "end",
+		protocol.HdrMessageID, "browser-end-"+s.id, protocol.HdrDestination, s.dest)
+	c.queueFrame(end)
+}
+
+func (c *conn) onUnsubscribe(f *protocol.Frame) error {
+	id, ok := f.Lookup(protocol.HdrID)
+	if !ok {
+		id = f.Header(protocol.HdrDestination)
+	}
+	s, ok := c.subs[id]
+	if !ok {
+		return violation("unknown subscription %q", id)
+	}
+	delete(c.subs, id)
+	back := s.unacked
+	s.unacked = nil
+	for _, d := range back {
+		delete(c.acks, d.ackID)
+		delete(c.acks, s.id+"\x00"+d.msg.id)
+	}
+	destroy := f.Header("activemq.subscriptionName") != "" || f.Header("durable") == "true"
+	if destroy && s.q != nil && s.q.durable {
+		for key, q := range c.b.durables {
+			if q == s.q {
+				delete(c.b.durables, key)
+			}
+		}
+		s.q.durable = false
+	}
+	c.b.unsubscribe(s)
+	c.b.requeue(back)
+	return nil
+}
+
+// unsubscribe detaches s from its queue; a non-durable topic queue goes
+// with it. Called with b.mu held.
+func (b *Broker) unsubscribe(s *subscription) {
+	q := s.q
+	if q == nil {
+		return
+	}
+	q.subs = slices.DeleteFunc(q.subs, func(x *subscription) bool { return x == s })
+	if q.rr >= len(q.subs) {
+		q.rr = 0
+	}
+	if s.topic && !q.durable {
+		b.topics[q.name] = slices.DeleteFunc(b.topics[q.name], func(x *queue) bool { return x == q })
+		if len(b.topics[q.name]) == 0 {
+			delete(b.topics, q.name)
+		}
+	}
+}
+
+// deliver sends m to s. Called with b.mu held.
+func (c *conn) deliver(s *subscription, m *message) {
+	var ackID string
+	if s.ack != protocol.AckAuto {
+		c.ackSeq++
+		ackID = c.id + "-" + strconv.FormatUint(c.ackSeq, 10)
+		d := &delivery{msg: m, sub: s, ackID: ackID}
+		s.unacked = append(s.unacked, d)
+		c.acks[ackID] = d
+		c.acks[s.id+"\x00"+m.id] = d
+	}
+	c.queueFrame(c.messageFrame(s, m, ackID))
+}
+
+func (c *conn) messageFrame(s *subscription, m *message, ackID string) *protocol.Frame {
+	f := &protocol.Frame{Command: protocol.CmdMessage, Body: m.body, Headers: make(protocol.Headers, 0, len(m.headers)+5)}
+	f.Headers = append(f.Headers,
+		protocol.Header{Name: protocol.HdrDestination, Value: m.dest},
+		protocol.Header{Name: protocol.HdrMessageID, Value: m.id},
+		protocol.Header{Name: protocol.HdrSubscription, Value: s.id})
+	if ackID != "" && c.version == protocol.V12 {
+		f.Headers = append(f.Headers, protocol.Header{Name: protocol.HdrAck, Value: ackID})
+	}
+	if m.redelivered {
+		f.Headers = append(f.Headers, protocol.Header{Name: "redelivered", Value: "true"})
+	}
+	f.Headers = append(f.Headers, m.headers...)
+	return f
+}
+
+// onSettle handles ACK and NACK.
+func (c *conn) onSettle(f *protocol.Frame) error {
+	var d *delivery
+	if c.version == protocol.V12 {
+		d = c.acks[f.Header(protocol.HdrID)]
+	} else {
+		sub := f.Header(protocol.HdrSubscription)
+		mid := f.Header(protocol.HdrMessageID)
+		if sub == "" && c.version == protocol.V10 {
+			for _, s := range c.subs {
+				if x, ok := c.acks[s.id+"\x00"+mid]; ok {
+					d = x
+					break
+				}
+			}
+		} else {
+			d = c.acks[sub+"\x00"+mid]
+		}
+	}
+	if d == nil {
+		return violation("%s of an unknown message (no unacknowledged delivery with that id)", f.Command)
+	}
+	nack := f.Command == protocol.CmdNack
+	apply := func() error {
+		s := d.sub
+		i := slices.Index(s.unacked, d)
+		if i < 0 {
+			return nil // settled meanwhile
+		}
+		var settled []*delivery
+		if s.ack == protocol.AckClient {
+			settled = slices.Clone(s.unacked[:i+1])
+			s.unacked = slices.Delete(s.unacked, 0, i+1)
+		} else {
+			settled = []*delivery{d}
+			s.unacked = slices.Delete(s.unacked, i, i+1)
+		}
+		for _, x := range settled {
+			delete(c.acks, x.ackID)
+			delete(c.acks, s.id+"\x00"+x.msg.id)
+		}
+		if nack {
+			c.b.requeue(settled)
+		} else if s.q != nil {
+			c.b.dispatch(s.q)
+		}
+		return nil
+	}
+	if tx, ok := f.Lookup(protocol.HdrTransaction); ok {
+		if _, active := c.txs[tx]; !active {
+			return violation("unknown transaction %q", tx)
+		}
+		c.txs[tx] = append(c.txs[tx], apply)
+		return nil
+	}
+	return apply()
+}
