@@ -1,0 +1,356 @@
+package broker
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func start(t testing.TB, cfg Config) *Broker {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	b := New(cfg)
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// peer is a raw STOMP client.
+type peer struct {
+	t  testing.TB
+	nc net.Conn
+	r  *protocol.Reader
+	w  *protocol.Writer
+}
+
+func dialRaw(t testing.TB, b *Broker) *peer {
+	t.Helper()
+	nc, err := net.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &peer{t: t, nc: nc, r: protocol.NewReader(nc), w: protocol.NewWriter(nc)}
+}
+
+// connect opens a session in version v (CONNECT with accept-version).
+func connect(t testing.TB, b *Broker, v protocol.Version, nv ...string) *peer {
+	t.Helper()
+	p := dialRaw(t, b)
+	f := protocol.NewFrame(protocol.CmdConnect, append([]string{"accept-version", v.String(), "host", "/"}, nv...)...)
+	p.send(f)
+	got := p.read()
+	if got.Command != protocol.CmdConnected {
+		t.Fatalf("CONNECT answered with %v", got)
+	}
+	p.r.SetVersion(v)
+	p.w.SetVersion(v)
+	return p
+}
+
+func (p *peer) send(f *protocol.Frame) {
+	p.t.Helper()
+	if err := p.w.WriteFrame(f); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := p.w.Flush(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *peer) read() *protocol.Frame {
+	p.t.Helper()
+	p.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		f, err := p.r.Read()
+		if err != nil {
+			p.t.Fatalf("read: %v", err)
+		}
+		if !f.IsHeartBeat() {
+			return f
+		}
+	}
+}
+
+// sync sends a frame with a receipt and reads up to the RECEIPT, returning
+// the frames before it.
+func (p *peer) sync(f *protocol.Frame, id string) []*protocol.Frame {
+	p.t.Helper()
+	f.Headers.Add("receipt", id)
+	p.send(f)
+	var before []*protocol.Frame
+	for {
+		g := p.read()
+		if g.Command == protocol.CmdReceipt && g.Header("receipt-id") == id {
+			return before
+		}
+		before = append(before, g)
+	}
+}
+
+func sendTo(dest, body string, nv ...string) *protocol.Frame {
+	f := protocol.NewFrame(protocol.CmdSend, append([]string{"destination", dest}, nv...)...)
+	f.Body = []byte(body)
+	return f
+}
+
+func TestVersionNegotiation(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{HeartBeat: protocol.HeartBeatSpec{Send: time.Second}})
+	for _, tc := range []struct {
+		accept, want string
+	}{{"1.0,1.1,1.2", "1.2"}, {"1.1", "1.1"}, {"", "1.0"}, {"1.0,1.1", "1.1"}} {
+		p := dialRaw(t, b)
+		f := protocol.NewFrame(protocol.CmdConnect)
+		if tc.accept != "" {
+			f.Headers.Add("accept-version", tc.accept)
+		}
+		p.send(f)
+		got := p.read()
+		if got.Command != protocol.CmdConnected || got.Header("version") != tc.want || !strings.HasPrefix(got.Header("server"), "stompest/") {
+			t.Errorf("accept %q: %v", tc.accept, got)
+		}
+	}
+	p := dialRaw(t, b)
+	p.send(protocol.NewFrame(protocol.CmdConnect, "accept-version", "2.0"))
+	if got := p.read(); got.Command != protocol.CmdError || got.Header("version") != "1.0,1.1,1.2" {
+		t.Errorf("no common version: %v", got)
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{User: "u", Password: "p"})
+	p := dialRaw(t, b)
+	p.send(protocol.NewFrame(protocol.CmdConnect, "accept-version", "1.2", "login", "u", "passcode", "x"))
+	if got := p.read(); got.Command != protocol.CmdError || !strings.Contains(got.Header("message"), "Authentication failed") {
+		t.Fatalf("bad passcode: %v", got)
+	}
+	connect(t, b, protocol.V12, "login", "u", "passcode", "p")
+}
+
+func TestQueueRoundRobinAndRedelivery(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	c1 := connect(t, b, protocol.V12)
+	c2 := connect(t, b, protocol.V12)
+	c1.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/q", "id", "s1", "ack", "client-individual"), "r1")
+	c2.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/q", "id", "s2", "ack", "client-individual"), "r2")
+	prod := connect(t, b, protocol.V12)
+	for _, body := range []string{"m1", "m2", "m3", "m4"} {
+		prod.send(sendTo("/queue/q", body))
+	}
+	prod.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "sync")
+	a, bb, cc, d := c1.read(), c2.read(), c1.read(), c2.read()
+	if string(a.Body) != "m1" || string(bb.Body) != "m2" || string(cc.Body) != "m3" || string(d.Body) != "m4" {
+		t.Fatalf("round robin: %s %s %s %s", a.Body, bb.Body, cc.Body, d.Body)
+	}
+	// c1 goes away without acknowledging: m1 and m3 return to the head of
+	// the queue in order, redelivered, with their message-ids.
+	c1.nc.Close()
+	x, y := c2.read(), c2.read()
+	if string(x.Body) != "m1" || string(y.Body) != "m3" || x.Header("redelivered") != "true" || x.Header("message-id") != a.Header("message-id") {
+		t.Fatalf("redelivery: %v / %v", x, y)
+	}
+	// NACK sends a message back too.
+	before := c2.sync(protocol.NewFrame(protocol.CmdNack, "id", x.Header("ack")), "n")
+	if len(before) == 0 {
+		before = append(before, c2.read())
+	}
+	z := before[0]
+	if string(z.Body) != "m1" || z.Header("redelivered") != "true" {
+		t.Fatalf("after NACK: %v", z)
+	}
+	// An ACK of an unknown id is an ERROR.
+	c2.send(protocol.NewFrame(protocol.CmdAck, "id", "nope"))
+	for {
+		f := c2.read()
+		if f.Command == protocol.CmdError {
+			break
+		}
+	}
+}
+
+func TestPrefetchAndClientAck(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	prod := connect(t, b, protocol.V11)
+	for _, body := range []string{"a", "b", "c"} {
+		prod.send(sendTo("/queue/pf", body))
+	}
+	prod.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "sync")
+	c := connect(t, b, protocol.V11)
+	got := c.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/pf", "id", "s", "ack", "client", "activemq.prefetchSize", "2"), "r")
+	got = append(got, c.read(), c.read())
+	if len(got) != 2 || string(got[0].Body) != "a" || string(got[1].Body) != "b" {
+		t.Fatalf("prefetch 2 delivered %d", len(got))
+	}
+	// A cumulative ACK of b (1.1: message-id + subscription) frees both.
+	more := c.sync(protocol.NewFrame(protocol.CmdAck, "message-id", got[1].Header("message-id"), "subscription", "s"), "ack")
+	if len(more) == 0 {
+		more = append(more, c.read())
+	}
+	if string(more[0].Body) != "c" {
+		t.Fatalf("after ACK: %v", more[0])
+	}
+	if b.QueueDepth("/queue/pf") != 0 {
+		t.Fatalf("depth %d", b.QueueDepth("/queue/pf"))
+	}
+}
+
+func TestTopicsDurableBrowseSelector(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	// A durable subscriber that goes away keeps receiving into its queue.
+	d := connect(t, b, protocol.V12, "client-id", "app")
+	d.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "d", "activemq.subscriptionName", "keep"), "r")
+	d.nc.Close()
+	plain := connect(t, b, protocol.V12)
+	plain.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "p", "selector", "kind = 'x' OR n = 2"), "r")
+	prod := connect(t, b, protocol.V12)
+	prod.send(sendTo("/topic/t", "one", "kind", "x"))
+	prod.send(sendTo("/topic/t", "two", "kind", "y", "n", "2"))
+	prod.send(sendTo("/topic/t", "three", "kind", "z"))
+	prod.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "sync")
+	if f1, f2 := plain.read(), plain.read(); string(f1.Body) != "one" || string(f2.Body) != "two" {
+		t.Fatalf("selector: %s %s", f1.Body, f2.Body)
+	}
+	back := connect(t, b, protocol.V12, "client-id", "app")
+	msgs := back.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "d", "activemq.subscriptionName", "keep"), "r")
+	for len(msgs) < 3 {
+		msgs = append(msgs, back.read())
+	}
+	if string(msgs[0].Body) != "one" || string(msgs[2].Body) != "three" {
+		t.Fatalf("durable kept %d", len(msgs))
+	}
+
+	// Browsing a queue shows its messages and leaves them.
+	prod.send(sendTo("/queue/br", "b1"))
+	prod.sync(sendTo("/queue/br", "b2"), "s2")
+	br := connect(t, b, protocol.V12)
+	got := br.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/br", "id", "b", "browser", "true"), "r")
+	for len(got) < 3 {
+		got = append(got, br.read())
+	}
+	if string(got[0].Body) != "b1" || got[2].Header("browser") != "end" || b.QueueDepth("/queue/br") != 2 {
+		t.Fatalf("browse: %v", got)
+	}
+}
+
+func TestTransactions(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	p := connect(t, b, protocol.V12)
+	p.send(protocol.NewFrame(protocol.CmdBegin, "transaction", "t1"))
+	p.send(sendTo("/queue/tx", "held", "transaction", "t1"))
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t2"), "r")
+	if b.QueueDepth("/queue/tx") != 0 {
+		t.Fatal("a SEND in a transaction was delivered before COMMIT")
+	}
+	p.sync(protocol.NewFrame(protocol.CmdCommit, "transaction", "t1"), "c")
+	if b.QueueDepth("/queue/tx") != 1 {
+		t.Fatal("COMMIT did not deliver")
+	}
+	p.send(sendTo("/queue/tx", "dropped", "transaction", "t2"))
+	p.sync(protocol.NewFrame(protocol.CmdAbort, "transaction", "t2"), "a")
+	if b.QueueDepth("/queue/tx") != 1 {
+		t.Fatal("ABORT delivered")
+	}
+}
+
+// TestGarbage throws malformed input at the broker: it answers ERROR or
+// closes, and keeps serving others.
+func TestGarbage(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{Limits: protocol.Limits{MaxBodySize: 1024, MaxLineSize: 256, MaxHeaders: 10}})
+	inputs := []string{
+		"\x00\x00\x00",
+		"GARBAGE\n\n\x00",
+		"SEND\ndestination:/q\n\nbefore connect\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00SEND\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00SEND\ndestination:/q\ncontent-length:99999999\n\n",
+		"CONNECT\naccept-version:1.2\n\n\x00SEND\ndestination:/q\nk:\\t\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00ACK\nid:none\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\nid:1\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00SUBSCRIBE\ndestination:/q\nid:1\nselector:a = \n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00COMMIT\ntransaction:x\n\n\x00",
+		"CONNECT\naccept-version:1.2\nheart-beat:x\n\n\x00",
+		"CONNECT\naccept-version:1.2\n\n\x00" + strings.Repeat("h:v\n", 20),
+		strings.Repeat("A", 10000),
+	}
+	for _, in := range inputs {
+		p := dialRaw(t, b)
+		p.nc.Write([]byte(in))
+		p.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		for {
+			f, err := p.r.Read()
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					// Waiting for more input is fine for a truncated frame.
+					break
+				}
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+					t.Errorf("%q: %v", in, err)
+				}
+				break
+			}
+			if f.Command == protocol.CmdError {
+				break
+			}
+		}
+		p.nc.Close()
+	}
+	connect(t, b, protocol.V12) // still serving
+}
+
+func TestHeartBeatEnforced(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{HeartBeat: protocol.HeartBeatSpec{Receive: 50 * time.Millisecond}})
+	p := connect(t, b, protocol.V12, "heart-beat", "50,0")
+	p.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, err := p.r.Read()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("a silent client was not disconnected")
+			}
+			return
+		}
+	}
+}
+
+func TestSelectorParse(t *testing.T) {
+	t.Parallel()
+	h := protocol.Headers{{Name: "a", Value: "x"}, {Name: "n", Value: "2.0"}, {Name: "message-id", Value: "ID:1"}}
+	for expr, want := range map[string]bool{
+		"a = 'x'": true, "a <> 'x'": false, "n = 2": true, "a = 'x' AND n = 3": false,
+		"a = 'y' OR (n = 2 AND a = 'x')": true, "NOT a = 'x'": false, "JMSMessageID = 'ID:1'": true,
+		"missing = 'x'": false, "a != 'z'": true, "a = 'it''s'": false,
+	} {
+		s, err := parseSelector(expr)
+		if err != nil {
+			t.Errorf("%s: %v", expr, err)
+			continue
+		}
+		if s.match(h) != want {
+			t.Errorf("%s: got %v", expr, !want)
+		}
+	}
+	for _, bad := range []string{"", "a =", "a = 'x", "(a = 'x'", "a = 'x' b", "= 'x'", "a ~ 1"} {
+		if _, err := parseSelector(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
