@@ -255,7 +255,7 @@ func (a *app) settleInTx(ctx context.Context, c *client.Client, op txOp, tx stri
 		case <-ctx.Done():
 			return n, ctx.Err()
 		case <-t.C:
-			return n, fmt.Errorf("%s %s: %d of %d messages came within --wait %v", op.op, op.dest, n, op.count, wait)
+			return n, withCode(exitTempFail, fmt.Errorf("%s %s: %d of %d messages came within --wait %v", op.op, op.dest, n, op.count, wait))
 		case m, ok := <-c.Messages():
 			if !ok {
 				return n, c.Err()
