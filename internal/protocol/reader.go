@@ -28,6 +28,10 @@ var DefaultLimits = Limits{MaxBodySize: 64 << 20, MaxLineSize: 64 << 10, MaxHead
 // allocated instead.
 const chunkSize = 64 << 10
 
+// maxRead bounds one read from the stream, so that most of a large body
+// is read straight into its own buffer instead of passing through a chunk.
+const maxRead = 16 << 10
+
 // directBody is the body size from which a body announced by content-length
 // is read straight into a buffer of its own rather than through a chunk.
 const directBody = chunkSize / 2
@@ -43,6 +47,7 @@ type Reader struct {
 	buf     []byte
 	r, w    int  // unread bytes are buf[r:w]
 	shared  bool // a frame handed out by Read refers to buf
+	aliased bool // the last frame read refers to buf
 	pinned  bool // consumed bytes of buf are still referenced by the frame being read
 	pending *Frame
 	off     int64 // stream offset of buf[r]
@@ -112,7 +117,9 @@ func (r *Reader) Read() (*Frame, error) {
 	if err := r.read(&a.f); err != nil {
 		return nil, err
 	}
-	r.shared = true
+	if r.aliased {
+		r.shared = true
+	}
 	return &a.f, nil
 }
 
@@ -180,6 +187,7 @@ func (r *Reader) read(f *Frame) error {
 }
 
 func (r *Reader) readFrame(f *Frame) error {
+	r.aliased = true
 	crlf := r.version != V11
 	// The head: the command line, header lines, an empty line. Header
 	// strings alias r.buf; when more() moves the unread bytes, it moves
@@ -281,6 +289,7 @@ func (r *Reader) readFrame(f *Frame) error {
 	case bodyLength >= directBody:
 		// The head moves to storage of its own, so that the buffer can be
 		// reused while the body is read past it.
+		r.aliased = false
 		own := make([]byte, head)
 		copy(own, r.buf[r.r:r.r+head])
 		rebase(f.Headers, r.buf[r.r:r.r+head], own)
@@ -505,7 +514,7 @@ func (r *Reader) more(inFrame bool) error {
 		r.r, r.w = 0, unread
 	}
 	for range 100 {
-		n, err := r.rd.Read(r.buf[r.w:])
+		n, err := r.rd.Read(r.buf[r.w:min(len(r.buf), r.w+maxRead)])
 		r.w += n
 		if err != nil {
 			r.err = err
