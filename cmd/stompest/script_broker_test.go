@@ -108,3 +108,29 @@ func cmdBrokerFrames(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Stdout().Write([]byte(out.String()))
 }
+
+// cmdBrokerFault switches a fault of a broker on:
+// `broker-fault NAME no-heartbeats|blackhole|refuse|clear`.
+func cmdBrokerFault(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: broker-fault NAME no-heartbeats|blackhole|refuse|clear")
+	}
+	b, ok := scriptBrokers(ts)[args[0]]
+	if !ok {
+		ts.Fatalf("no broker %s", args[0])
+	}
+	switch args[1] {
+	case "no-heartbeats":
+		b.StopHeartBeats(true)
+	case "blackhole":
+		b.Blackhole(true)
+	case "refuse":
+		b.RefuseConnects(true)
+	case "clear":
+		b.StopHeartBeats(false)
+		b.Blackhole(false)
+		b.RefuseConnects(false)
+	default:
+		ts.Fatalf("broker-fault: unknown fault %s", args[1])
+	}
+}

@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 			"broker":        cmdBroker,
 			"broker-stop":   cmdBrokerStop,
 			"broker-frames": cmdBrokerFrames,
+			"broker-fault":  cmdBrokerFault,
 		},
 	})
 }

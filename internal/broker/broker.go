@@ -35,6 +35,7 @@ type Config struct {
 	Trace     io.Writer              // every frame in and out; nil: none
 	Logf      func(string, ...any)   // connection events; nil: none
 	Record    bool                   // keep every received frame for Frames
+	OnFrame   func(*protocol.Frame)  // called for every frame received; must not block
 }
 
 // Broker is an in-memory STOMP 1.0/1.1/1.2 broker. It keeps nothing on

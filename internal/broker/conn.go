@@ -270,6 +270,9 @@ func (c *conn) handle(f *protocol.Frame) error {
 	if b.cfg.Record {
 		b.frames = append(b.frames, f)
 	}
+	if b.cfg.OnFrame != nil {
+		b.cfg.OnFrame(f)
+	}
 	if n := b.dropAfter.Load(); n > 0 && c.frames > n {
 		c.close()
 		return errClosed

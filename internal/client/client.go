@@ -205,6 +205,7 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 		deadline = d
 	}
 	conn.SetDeadline(deadline)
+	wait := time.Until(deadline)
 	var err error
 	var hb *protocol.HeartBeatSpec
 	if hasAbove10(c.cfg.Versions) {
@@ -243,7 +244,7 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 			conn.Close()
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return fmt.Errorf("%w (%v)", ErrConnectedTimeout, c.cfg.ConnectedTimeout)
+				return fmt.Errorf("%w (%v)", ErrConnectedTimeout, wait.Round(time.Millisecond))
 			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return errors.New("connection closed before CONNECTED")
