@@ -102,6 +102,22 @@ func (a *app) dial(ctx context.Context, reconnect bool, headers protocol.Headers
 	return client.Dial(ctx, cfg)
 }
 
+// connectInterruptible dials with the global options while SIGINT and
+// SIGTERM are caught; the caller stops the returned signals when done. what
+// names the command in errors.
+func (a *app) connectInterruptible(ctx context.Context, what string, reconnect bool, headers protocol.Headers) (*client.Client, *signals, error) {
+	sig := a.notifySignals(ctx)
+	c, err := a.dial(sig.ctx, reconnect, headers)
+	if err != nil {
+		sig.stop()
+		if e := sig.err(); e != nil {
+			return nil, nil, e
+		}
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, sig, nil
+}
+
 // signals turns SIGINT and SIGTERM into a cancelled context, remembering
 // which one came; a second signal exits at once.
 type signals struct {

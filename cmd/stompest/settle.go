@@ -105,15 +105,11 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if err != nil {
 		return err
 	}
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
-	c, err := a.dial(sig.ctx, false, nil)
+	c, sig, err := a.connectInterruptible(ctx, name, false, nil)
 	if err != nil {
-		if e := sig.err(); e != nil {
-			return e
-		}
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
+	defer sig.stop()
 	err = a.settle(sig.ctx, c, dest, o, matches, nack, out)
 	if e := sig.err(); e != nil {
 		c.Close()

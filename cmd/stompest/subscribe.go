@@ -149,9 +149,6 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 
 	// Closed pipes must give EPIPE on write, not kill the process.
 	signal.Ignore(syscall.SIGPIPE)
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
-
 	var connHeaders protocol.Headers
 	if id := o.clientID; id != "" || o.durable != "" {
 		if id == "" {
@@ -159,13 +156,11 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		}
 		connHeaders.Add("client-id", id)
 	}
-	c, err := a.dial(sig.ctx, true, connHeaders)
+	c, sig, err := a.connectInterruptible(ctx, "subscribe", true, connHeaders)
 	if err != nil {
-		if e := sig.err(); e != nil {
-			return e
-		}
-		return fmt.Errorf("subscribe: %w", err)
+		return err
 	}
+	defer sig.stop()
 	s := &consumer{app: a, c: c, o: o, out: out}
 	err = s.run(sig.ctx, dests, extra)
 	if e := sig.err(); e != nil && (err == nil || errors.Is(err, context.Canceled)) {

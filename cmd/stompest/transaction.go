@@ -160,15 +160,11 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 	if err != nil {
 		return err
 	}
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
-	c, err := a.dial(sig.ctx, false, nil)
+	c, sig, err := a.connectInterruptible(ctx, "transaction", false, nil)
 	if err != nil {
-		if e := sig.err(); e != nil {
-			return e
-		}
-		return fmt.Errorf("transaction: %w", err)
+		return err
 	}
+	defer sig.stop()
 	rep, err := a.transact(sig.ctx, c, ops, o)
 	if e := sig.err(); e != nil {
 		err = e

@@ -281,16 +281,25 @@ func (c *Client) heartBeat() error {
 	return c.flushLocked()
 }
 
+// writer returns the connection's Writer, or why there is none. Call it
+// with wmu held.
+func (c *Client) writer() (*protocol.Writer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.conn == nil {
+		return nil, ErrConnectionLost
+	}
+	return c.w, nil
+}
+
 // write buffers frames on the connection; they leave at the next Flush.
 func (c *Client) write(frames ...*protocol.Frame) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.mu.Lock()
-	err, w := c.err, c.w
-	if err == nil && c.conn == nil {
-		err = ErrConnectionLost
-	}
-	c.mu.Unlock()
+	w, err := c.writer()
 	if err != nil {
 		return err
 	}
@@ -415,14 +424,9 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.mu.Lock()
-	w, cerr := c.w, c.err
-	if cerr == nil && c.conn == nil {
-		cerr = ErrConnectionLost
-	}
-	c.mu.Unlock()
-	if cerr != nil {
-		return nil, cerr
+	w, err := c.writer()
+	if err != nil {
+		return nil, err
 	}
 	c.traceFrame(">>> ", f)
 	return r, w.WriteStream(f, body, size)
