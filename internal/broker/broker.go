@@ -253,8 +253,28 @@ type delivery struct {
 	ackID string
 }
 
+// maxQueued bounds the frames waiting for a connection's writer: beyond
+// it, delivery to that connection pauses until the writer catches up, so a
+// slow consumer holds messages in the queue, not in an outgoing buffer.
+const maxQueued = 1024
+
 func (s *subscription) full() bool {
+	if s.c.queued.Load() >= maxQueued {
+		s.c.throttled.Store(true)
+		return true
+	}
 	return s.ack != protocol.AckAuto && s.prefetch > 0 && len(s.unacked) >= s.prefetch
+}
+
+// resume delivers to a connection whose writer caught up.
+func (b *Broker) resume(c *conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range c.subs {
+		if s.q != nil {
+			b.dispatch(s.q)
+		}
+	}
 }
 
 // dispatch hands out the messages of q that its subscriptions can take, in
@@ -284,7 +304,12 @@ func (b *Broker) dispatch(q *queue) {
 			i++ // no selector takes it: it waits, later messages may go
 			continue
 		}
-		q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+		if i == 0 {
+			q.msgs[0] = nil
+			q.msgs = q.msgs[1:]
+		} else {
+			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+		}
 		taker.c.deliver(taker, m)
 	}
 	if len(q.msgs) == 0 && cap(q.msgs) > 1024 {

@@ -41,6 +41,8 @@ type conn struct {
 	ended  bool // no more frames: close after the queue drains
 	wake   chan struct{}
 
+	queued    atomic.Int64 // frames in out, not yet written
+	throttled atomic.Bool  // a delivery waited for the writer
 	lastRead  atomic.Int64
 	lastWrite atomic.Int64
 	send      atomic.Int64 // negotiated send interval, ns
@@ -96,6 +98,7 @@ func (c *conn) queueFrame(f *protocol.Frame) {
 	c.omu.Lock()
 	if !c.ended {
 		c.out = append(c.out, f)
+		c.queued.Add(1)
 	}
 	c.omu.Unlock()
 	c.kick()
@@ -147,6 +150,7 @@ func (c *conn) writeLoop() {
 		frames, raws, ended := c.out, c.rawOut, c.ended
 		c.out, c.rawOut = nil, nil
 		c.omu.Unlock()
+		c.queued.Add(-int64(len(frames)))
 		for _, f := range frames {
 			if f.Command == versionMark {
 				c.w.SetVersion(protocol.Version(f.Body[0]))
@@ -172,6 +176,9 @@ func (c *conn) writeLoop() {
 		}
 		for _, p := range raws {
 			c.nc.Write(p)
+		}
+		if c.throttled.Swap(false) {
+			c.b.resume(c)
 		}
 		if ended {
 			c.omu.Lock()
@@ -394,6 +401,7 @@ func (c *conn) connect(f *protocol.Frame) error {
 	// queue is ordered, so mark it with a version change.
 	c.omu.Lock()
 	c.out = append(c.out, &protocol.Frame{Command: versionMark, Body: []byte{byte(version)}})
+	c.queued.Add(1)
 	c.omu.Unlock()
 	return nil
 }
