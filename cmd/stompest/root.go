@@ -140,6 +140,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newSettleCmd(false),
 		a.newSettleCmd(true),
 		a.newTransactionCmd(),
+		a.newMoveCmd(),
 		a.newBrokerCmd(),
 		newExitCodesTopic(),
 	)
