@@ -32,6 +32,12 @@ type subscribeOptions struct {
 	delimiter string
 	null      bool
 	headers   []string
+
+	exec        string
+	concurrency int
+	execTimeout time.Duration
+	onError     string
+	errorDest   string
 }
 
 func (a *app) newSubscribeCmd() *cobra.Command {
@@ -85,18 +91,24 @@ not yet acknowledged comes again (at-least-once).`,
 	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline")
 	f.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "extra SUBSCRIBE header `K:V` (repeatable)")
+	f.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
+	f.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
+	f.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
+	f.StringVar(&o.onError, "on-error", "stop", "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
+	f.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
 	return cmd
 }
 
 // consumer is one running subscribe.
 type consumer struct {
 	*app
-	c        *client.Client
-	o        subscribeOptions
-	out      *messageWriter
-	received int64
-	acked    int
-	browsing int // subscriptions still browsing (--peek with browser:true)
+	c         *client.Client
+	o         subscribeOptions
+	out       *messageWriter
+	received  int64
+	acked     int
+	forwarded int
+	browsing  int // subscriptions still browsing (--peek with browser:true)
 }
 
 func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
@@ -116,6 +128,16 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return usageErrorf("--peek and --durable exclude one another")
 	case o.delimiter != "" && o.null:
 		return usageErrorf("--delimiter and --null exclude one another")
+	case o.exec == "" && (o.onError != "stop" || o.errorDest != "" || o.concurrency != 1 || o.execTimeout != 0):
+		return usageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
+	case o.exec != "" && (o.peek || o.ack == protocol.AckAuto):
+		return usageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
+	case o.concurrency < 1:
+		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
+	case o.onError != "stop" && o.onError != "nack" && o.onError != "forward":
+		return usageErrorf("--on-error %q: want stop, nack or forward", o.onError)
+	case (o.onError == "forward") != (o.errorDest != ""):
+		return usageErrorf("--on-error forward and --error-destination go together")
 	}
 	for _, d := range dests {
 		if o.peek && isTopic(d) {
@@ -167,7 +189,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		err = e
 	}
 	if a.opts.Verbose > 0 {
-		a.logf("received %d, acked %d", s.received, s.acked)
+		a.logf("received %d, acked %d, forwarded %d", s.received, s.acked, s.forwarded)
 	}
 	return err
 }
@@ -216,18 +238,24 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 			s.browsing++
 		}
 	}
-	err := s.consume(ctx)
-	if err != nil && !errors.Is(err, errStop) {
+	consume := s.consume
+	if s.o.exec != "" {
+		consume = s.consumeExec
+	}
+	err := consume(ctx)
+	graceful := err == nil || errors.Is(err, errStop) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, errCountNotReached) || exitCode(err) == exitFailed
+	if !graceful {
 		s.c.Close()
 		return err
 	}
-	if derr := s.c.Disconnect(context.Background()); derr != nil && !errors.Is(derr, client.ErrConnectionLost) {
+	if derr := s.c.Disconnect(context.Background()); derr != nil && !errors.Is(derr, client.ErrConnectionLost) && err == nil {
 		return fmt.Errorf("subscribe: %w", derr)
 	}
-	if errors.Is(err, errCountNotReached) {
-		return err
+	if errors.Is(err, errStop) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 // subscribeHeaders are the SUBSCRIBE headers of one destination.
@@ -240,6 +268,9 @@ func (s *consumer) subscribeHeaders(dest, kind string, browse bool) protocol.Hea
 		prefetch = 1000
 		if o.count > 0 {
 			prefetch = min(o.count, 1000)
+		}
+		if o.exec != "" {
+			prefetch = min(prefetch, o.concurrency)
 		}
 	}
 	if o.ack != protocol.AckAuto && prefetch > 0 {
