@@ -33,6 +33,8 @@ type subscribeOptions struct {
 	null      bool
 	headers   []string
 
+	unsubscribe bool
+
 	exec        string
 	concurrency int
 	execTimeout time.Duration
@@ -86,6 +88,7 @@ not yet acknowledged comes again (at-least-once).`,
 	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge")
 	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
 	f.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
+	f.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
 	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
 	f.StringVar(&o.format, "format", "", "Go template over the JSON Lines record: {{.destination}} {{index .headers \"k\"}} {{.body}} {{.seq}}")
 	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline")
@@ -132,6 +135,8 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return usageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
 	case o.exec != "" && (o.peek || o.ack == protocol.AckAuto):
 		return usageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
+	case o.unsubscribe && o.durable == "":
+		return usageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
 	case o.concurrency < 1:
 		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
 	case o.onError != "stop" && o.onError != "nack" && o.onError != "forward":
@@ -222,6 +227,9 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 		return usageErrorf("--selector: RabbitMQ ignores selectors and would deliver everything")
 	}
 	browse := s.o.peek && (kind == "activemq" || kind == "stompest")
+	if s.o.unsubscribe {
+		return s.removeDurable(ctx, dests, kind)
+	}
 	for _, d := range dests {
 		h := s.subscribeHeaders(d, kind, browse)
 		for _, x := range extra {
@@ -256,6 +264,33 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 		return nil
 	}
 	return err
+}
+
+// removeDurable destroys the durable subscription named by --durable on
+// each destination, in the dialect of the broker (ActiveMQ:
+// activemq.subscriptionName on UNSUBSCRIBE; RabbitMQ: durable:true).
+func (s *consumer) removeDurable(ctx context.Context, dests []string, kind string) error {
+	var destroy protocol.Headers
+	if kind != "rabbitmq" {
+		destroy.Add("activemq.subscriptionName", s.o.durable)
+	}
+	if kind != "activemq" {
+		destroy.Add("durable", "true")
+	}
+	for _, d := range dests {
+		id, err := s.c.Subscribe(ctx, d, s.subscribeHeaders(d, kind, false))
+		if err == nil {
+			err = s.c.Unsubscribe(id, destroy)
+		}
+		if err != nil {
+			s.c.Close()
+			return fmt.Errorf("subscribe --unsubscribe %s: %w", d, err)
+		}
+		if s.opts.Verbose > 0 {
+			s.logf("removed durable subscription %s on %s", s.o.durable, d)
+		}
+	}
+	return s.c.Disconnect(context.Background())
 }
 
 // subscribeHeaders are the SUBSCRIBE headers of one destination.

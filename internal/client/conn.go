@@ -458,13 +458,19 @@ func (c *Client) Subscribe(ctx context.Context, dest string, headers protocol.He
 	return id, nil
 }
 
-// Unsubscribe buffers an UNSUBSCRIBE of subscription id.
-func (c *Client) Unsubscribe(id string) error {
+// Unsubscribe buffers an UNSUBSCRIBE of subscription id, with extra
+// headers (such as those that destroy a durable subscription).
+func (c *Client) Unsubscribe(id string, headers protocol.Headers) error {
 	c.mu.Lock()
 	f, err := c.sess.Unsubscribe(id)
 	c.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	for _, h := range headers {
+		if !f.Headers.Has(h.Name) {
+			f.Headers = append(f.Headers, h)
+		}
 	}
 	return c.write(f)
 }
