@@ -39,7 +39,7 @@ var exitCodes = []struct {
 	{exitUsage, "usage: bad flag or argument, malformed URI, unknown failover option, refused combination"},
 	{exitDataErr, "bad input data: malformed JSON line, NUL body with --text, oversize record"},
 	{exitNoInput, "input file missing or unreadable"},
-	{exitUnavailable, "no broker reachable before the first CONNECTED, or its TLS certificate failed verification"},
+	{exitUnavailable, "no broker reachable before the first CONNECTED, or its TLS certificate failed verification; stompest broker cannot listen"},
 	{exitSoftware, "internal error"},
 	{exitIOErr, "I/O error on stdin or stdout (not a closed pipe)"},
 	{exitTempFail, "timeout or loss after CONNECTED: receipt not confirmed, --count not reached, connection lost"},
