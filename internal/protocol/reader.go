@@ -237,13 +237,11 @@ func (r *Reader) readFrame(f *Frame) error {
 		if len(f.Headers) == r.limits.MaxHeaders {
 			return r.fail(start, line, ErrTooManyHeaders, "")
 		}
-		colon := start
-		for colon < end && base[colon] != ':' {
-			colon++
-		}
-		if colon == end {
+		colon := bytes.IndexByte(base[start:end], ':')
+		if colon < 0 {
 			return r.fail(start, line, ErrMalformedHeader, "no colon in "+strconv.Quote(string(base[start:end])))
 		}
+		colon += start
 		if bodyLength < 0 && colon-start == len(HdrContentLength) && string(base[start:colon]) == HdrContentLength {
 			n, ok := parseLength(base[colon+1 : end])
 			if !ok {
@@ -598,7 +596,12 @@ func commandOf(b []byte) Command {
 // parseLength parses a content-length value: decimal digits, with
 // surrounding spaces tolerated.
 func parseLength(b []byte) (int64, bool) {
-	b = bytes.Trim(b, " \t")
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
 	}
