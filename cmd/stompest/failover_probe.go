@@ -28,7 +28,7 @@ func (a *app) newFailoverProbeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "failover-probe [URI]",
 		Aliases: []string{"probe"},
-		Short:   "Show the reconnect schedule of a failover URI",
+		Short:   "Check every broker of a failover URI, or show its reconnect schedule",
 		Long: `failover-probe connects to every broker of a failover URI (the argument,
 else --server) and reports, per broker: TCP connect time, CONNECT to
 CONNECTED time, negotiated version, server, heart-beat and session, or the
