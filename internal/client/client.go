@@ -83,13 +83,15 @@ type Client struct {
 	busy     atomic.Bool  // the reader is blocked handing a message over
 	hbLost   atomic.Bool  // the heart-beat monitor closed the connection
 
-	messages chan *Message
-	done     chan struct{} // closed when the client has ended
-	stop     chan struct{} // closed to stop the goroutines
-	stopOnce sync.Once
-	wg       sync.WaitGroup
-	trace    *bufio.Writer
-	traceMu  sync.Mutex
+	messages  chan *Message
+	done      chan struct{} // closed when the client has ended
+	stop      chan struct{} // closed to stop the goroutines
+	stopOnce  sync.Once
+	leaving   chan struct{} // closed by Disconnect: messages are no longer handed over
+	leaveOnce sync.Once
+	wg        sync.WaitGroup
+	trace     *bufio.Writer
+	traceMu   sync.Mutex
 }
 
 // Dial connects to the first broker of cfg.URI that answers, walking the
@@ -125,6 +127,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		waiters:  map[string]chan error{},
 		messages: make(chan *Message, cfg.Buffer),
 		done:     make(chan struct{}),
+		leaving:  make(chan struct{}),
 	}
 	if cfg.Trace != nil {
 		c.trace = bufio.NewWriter(cfg.Trace)

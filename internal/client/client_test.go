@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -441,5 +443,43 @@ func TestLossWithoutFailover(t *testing.T) {
 	}
 	if _, ok := <-cl.Messages(); ok {
 		t.Fatal("Messages not closed")
+	}
+}
+
+// TestDisconnectWhileMessagesPile checks that a consumer that stopped
+// reading does not hold up the DISCONNECT receipt: messages that arrive
+// meanwhile are left to the broker.
+func TestDisconnectWhileMessagesPile(t *testing.T) {
+	t.Parallel()
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+		sub := c.read(t)
+		c.receipt(t, sub)
+		for i := range 500 {
+			c.w.WriteFrame(protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a",
+				"message-id", "m"+strconv.Itoa(i), "subscription", sub.Header("id"), "ack", "a"+strconv.Itoa(i)))
+		}
+		c.w.Flush()
+		drainUntilClosed(t, c)
+	})
+	logs := make(chan string, 1000)
+	cl, err := dial(t, uri, Config{Buffer: 2, ReceiptTimeout: 3 * time.Second, Logf: func(f string, a ...any) {
+		logs <- fmt.Sprintf(f, a...)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Subscribe(context.Background(), "/queue/a", protocol.Headers{{Name: "ack", Value: "client-individual"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-cl.Messages()
+	if err := cl.Disconnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(logs)
+	for l := range logs {
+		if strings.Contains(l, "disconnect:") {
+			t.Errorf("the DISCONNECT receipt was held up: %s", l)
+		}
 	}
 }

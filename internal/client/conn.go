@@ -111,7 +111,11 @@ func (c *Client) deliver(f *protocol.Frame) {
 	gen := c.gen
 	c.mu.Unlock()
 	if err != nil {
-		c.logf("dropped a MESSAGE: %v", err)
+		select {
+		case <-c.leaving: // expected while disconnecting: the broker gets it back
+		default:
+			c.logf("dropped a MESSAGE: %v", err)
+		}
 		return
 	}
 	m := &Message{Frame: f, Subscription: sub, gen: gen}
@@ -124,6 +128,7 @@ func (c *Client) deliver(f *protocol.Frame) {
 	select {
 	case c.messages <- m:
 	case <-c.stop:
+	case <-c.leaving: // the consumer is done: the broker gets it back
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.busy.Store(false)
@@ -563,6 +568,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		}
 		return err
 	}
+	c.leaveOnce.Do(func() { close(c.leaving) })
 	rid := &Receipt{ID: protocol.NewID("bye"), ch: make(chan error, 1)}
 	frames, err := c.sess.Disconnect(rid.ID)
 	if err == nil {

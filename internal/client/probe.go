@@ -55,6 +55,7 @@ func Probe(ctx context.Context, cfg Config, b failover.Broker) ProbeResult {
 	res.HeartBeat = c.sess.ServerHeartBeat()
 	c.messages = make(chan *Message, 1)
 	c.done = make(chan struct{})
+	c.leaving = make(chan struct{})
 	c.start()
 	c.Disconnect(ctx)
 	return res
