@@ -402,28 +402,28 @@ type SendOptions struct {
 // Send buffers a SEND of body to dest and returns its receipt when one was
 // asked for. Call Flush to send it, then WaitReceipt.
 func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error) {
-	c.mu.Lock()
-	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
-	var r *Receipt
-	if err == nil && o.Receipt {
-		r, err = c.withReceiptLocked(f)
-	}
-	c.mu.Unlock()
+	f, r, err := c.sendFrame(dest, body, o)
 	if err != nil {
 		return nil, err
 	}
 	return r, c.write(f)
 }
 
+// sendFrame builds a SEND through the session, with its receipt.
+func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
+	if err != nil || !o.Receipt {
+		return f, nil, err
+	}
+	r, err := c.withReceiptLocked(f)
+	return f, r, err
+}
+
 // SendStream is Send with a body of size bytes streamed from body.
 func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (*Receipt, error) {
-	c.mu.Lock()
-	f, err := c.sess.Send(dest, nil, o.Headers, "", o.Transaction)
-	var r *Receipt
-	if err == nil && o.Receipt {
-		r, err = c.withReceiptLocked(f)
-	}
-	c.mu.Unlock()
+	f, r, err := c.sendFrame(dest, nil, o)
 	if err != nil {
 		return nil, err
 	}
