@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -27,6 +29,11 @@ var DefaultLimits = Limits{MaxBodySize: 64 << 20, MaxLineSize: 64 << 10, MaxHead
 // so a chunk is never overwritten once a frame refers to it; a new chunk is
 // allocated instead.
 const chunkSize = 64 << 10
+
+// pad is how many bytes at the end of a read buffer are never filled, so
+// that the head scanner can read a word at r.w, where more() keeps an LF
+// that stops the scan.
+const pad = 8
 
 // maxRead bounds one read from the stream, so that most of a large body
 // is read straight into its own buffer instead of passing through a chunk.
@@ -188,101 +195,20 @@ func (r *Reader) read(f *Frame) error {
 
 func (r *Reader) readFrame(f *Frame) error {
 	r.aliased = true
-	crlf := r.version != V11
-	// The head: the command line, header lines, an empty line. Header
-	// strings alias r.buf; when more() moves the unread bytes, it moves
-	// the strings of the pending frame with them.
-	var (
-		pos        int // relative offset of the next line
-		line       int
-		cmd        Command
-		bodyLength = int64(-1)
-	)
-	for {
-		line++
-		start := pos
-		nl := bytes.IndexByte(r.buf[r.r+start:r.w], '\n')
-		for nl < 0 {
-			seen := r.w - r.r - start
-			if seen > r.limits.MaxLineSize {
-				return r.fail(start, line, ErrLineTooLong, "")
-			}
-			if err := r.more(true); err != nil {
-				return err
-			}
-			if nl = bytes.IndexByte(r.buf[r.r+start+seen:r.w], '\n'); nl >= 0 {
-				nl += seen
-			}
-		}
-		if nl > r.limits.MaxLineSize {
-			return r.fail(start, line, ErrLineTooLong, "")
-		}
-		end := start + nl
-		pos = end + 1
-		if crlf && end > start && r.buf[r.r+end-1] == '\r' {
-			end--
-		}
-		base := r.buf[r.r:]
-		if line == 1 {
-			cmd = commandOf(base[start:end])
-			if cmd == "" || (r.version == V10 && (cmd == CmdStomp || cmd == CmdNack)) {
-				return r.fail(start, line, ErrInvalidCommand, strconv.Quote(string(base[start:end])))
-			}
-			f.Command = cmd
-			continue
-		}
-		if end == start {
-			break
-		}
-		if len(f.Headers) == r.limits.MaxHeaders {
-			return r.fail(start, line, ErrTooManyHeaders, "")
-		}
-		colon := bytes.IndexByte(base[start:end], ':')
-		if colon < 0 {
-			return r.fail(start, line, ErrMalformedHeader, "no colon in "+strconv.Quote(string(base[start:end])))
-		}
-		colon += start
-		if bodyLength < 0 && colon-start == len(HdrContentLength) && string(base[start:colon]) == HdrContentLength {
-			n, ok := parseLength(base[colon+1 : end])
-			if !ok {
-				return r.fail(colon+1, line, ErrInvalidContentLength, strconv.Quote(string(base[colon+1:end])))
-			}
-			if n > r.limits.MaxBodySize {
-				return r.fail(colon+1, line, ErrFrameTooLarge,
-					strconv.FormatInt(n, 10)+" bytes announced, limit "+strconv.FormatInt(r.limits.MaxBodySize, 10))
-			}
-			bodyLength = n
-		}
-		f.Headers = append(f.Headers, Header{aliasString(base[start:colon]), aliasString(base[colon+1 : end])})
+	head, line, bodyLength, err := r.readHead(f)
+	if err != nil {
+		return err
 	}
-	// Encoding and escapes, checked over the whole head at once: the
-	// common head is ASCII without a backslash.
-	if len(f.Headers) > 0 {
-		first := len(f.Command) + 1
-		if crlf && r.buf[r.r+len(f.Command)] == '\r' {
-			first++
-		}
-		hd := r.buf[r.r+first : r.r+pos]
-		if r.version != V10 && !isASCII(hd) {
-			for i, h := range f.Headers {
-				if !utf8.ValidString(h.Name) || !utf8.ValidString(h.Value) {
-					return r.fail(r.lineStart(h), i+2, ErrInvalidEncoding, strconv.Quote(h.Name+":"+h.Value))
-				}
-			}
-		}
-		if escaped(r.version, cmd) {
-			if err := r.unescapeHeaders(f.Headers, hd, first); err != nil {
-				return err
-			}
-		}
-	}
-	head := pos
+	cmd := f.Command
 	if bodyLength > 0 && !BodyAllowed(r.version, cmd) {
 		return r.fail(head, line, ErrBodyNotAllowed, string(cmd))
 	}
 
 	// The body, then the NUL.
-	var body []byte
+	var (
+		body []byte
+		pos  int // relative offset of the next frame
+	)
 	switch {
 	case bodyLength >= directBody:
 		// The head moves to storage of its own, so that the buffer can be
@@ -362,93 +288,406 @@ func (r *Reader) readFrame(f *Frame) error {
 	return nil
 }
 
-// unescapeString decodes the escapes of s in place (STOMP 1.2 "Value
-// Encoding"); s must alias the Reader's buffer. It returns the decoded
-// string and the offset in s of an undefined escape, or -1. Before the
-// version is known an undefined escape is kept as it is.
-func (r *Reader) unescapeString(s string) (string, int) {
-	i := strings.IndexByte(s, '\\')
-	if i < 0 {
-		return s, -1
-	}
-	b := unsafe.Slice(unsafe.StringData(s), len(s))
-	w := i
-	for j := i; j < len(b); j++ {
-		c := b[j]
-		if c != '\\' {
-			b[w] = c
-			w++
-			continue
-		}
-		var d byte
-		if j+1 < len(b) {
-			switch b[j+1] {
-			case '\\':
-				d = '\\'
-			case 'c':
-				d = ':'
-			case 'n':
-				d = '\n'
-			case 'r':
-				if r.version != V11 {
-					d = '\r'
-				}
-			}
-		}
-		if d == 0 {
-			if r.version != VersionUnknown {
-				return s, j
-			}
-			b[w] = c
-			w++
-			continue
-		}
-		b[w] = d
-		w++
-		j++
-	}
-	return s[:w], -1
+// The head scanner looks at eight bytes at a time: each byte of x^rep is
+// zero where x holds the byte repeated in rep.
+const (
+	lsbs     = 0x0101010101010101
+	msbs     = 0x8080808080808080
+	repLF    = '\n' * lsbs
+	repColon = ':' * lsbs
+)
+
+// zeros sets the top bit of every zero byte of x. The borrow of the
+// subtraction may also flag a byte of 0x01 right above a flagged byte, but
+// the lowest flagged byte is always a zero byte, and none is missed.
+func zeros(x uint64) uint64 { return (x - lsbs) &^ x & msbs }
+
+// load returns the eight bytes at p as a little-endian word. They must lie
+// in one allocation.
+func load(p unsafe.Pointer) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(p)[:])
 }
 
-// unescapeHeaders decodes the headers whose lines hold a backslash. hd is
-// the head after the command line, at offset first in the frame.
-func (r *Reader) unescapeHeaders(hs Headers, hd []byte, first int) error {
+// readHead reads the head of a frame into f: the command line, the header
+// lines and the empty line that ends them (STOMP 1.2 "Augmented BNF"). It
+// returns the offset of the body relative to the frame, the number of the
+// empty line and the content-length, or -1 when there is none.
+//
+// scanHeaders does the work on the header lines; readHead takes the
+// command line and whatever scanHeaders stops at. Header strings alias
+// r.buf; when more() moves the unread bytes, it moves the strings of the
+// pending frame with them, and every offset here is relative to r.r.
+func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error) {
+	crlf := r.version != V11
+	maxLine := r.limits.MaxLineSize
+	b := r.buf[r.r:r.w]
+
+	// The command line.
+	var (
+		j, p int
+		high uint64
+	)
+	for {
+		j, p, high = lineEnd(b, p, high)
+		if j < len(b) {
+			break
+		}
+		if len(b) > maxLine {
+			return 0, 0, 0, r.fail(0, 1, ErrLineTooLong, "")
+		}
+		if err := r.more(true); err != nil {
+			return 0, 0, 0, err
+		}
+		b = r.buf[r.r:r.w]
+	}
+	if j > maxLine {
+		return 0, 0, 0, r.fail(0, 1, ErrLineTooLong, "")
+	}
+	end := j
+	if crlf && end > 0 && b[end-1] == '\r' {
+		end--
+	}
+	cmd := commandOf(b[:end])
+	if cmd == "" || (r.version == V10 && (cmd == CmdStomp || cmd == CmdNack)) {
+		return 0, 0, 0, r.fail(0, 1, ErrInvalidCommand, strconv.Quote(string(b[:end])))
+	}
+	f.Command = cmd
+
+	// The header lines.
+	first := j + 1
+	start, p, c0 := first, first, -1
+	hs := f.Headers
+	bodyLength = -1
+	for {
+		var (
+			more  Headers
+			colon int
+			why   int
+			h     uint64
+		)
+		opts := uint(0)
+		if crlf {
+			opts |= scanCRLF
+		}
+		if bodyLength < 0 {
+			opts |= scanLength
+		}
+		var length int64
+		more, start, j, colon, h, length, why = scanHeaders(unsafe.Pointer(unsafe.SliceData(b)), len(b),
+			hs[:len(hs):min(cap(hs), r.limits.MaxHeaders)], start, p, c0, maxLine, opts, r.limits.MaxBodySize)
+		if length >= 0 {
+			bodyLength = length
+		}
+		hs = hs[:len(more)]
+		high |= h
+		line = 2 + len(hs)
+		end := j
+		if why != atMore && crlf && end > start && b[end-1] == '\r' {
+			end--
+		}
+		switch why {
+		case atEnd:
+			f.Headers = hs
+			if len(hs) > 0 {
+				if err := r.checkHead(hs, cmd, first, j+1, high); err != nil {
+					return 0, 0, 0, err
+				}
+			}
+			return j + 1, line, bodyLength, nil
+		case atMore:
+			if len(b)-start > maxLine {
+				return 0, 0, 0, r.fail(start, line, ErrLineTooLong, "")
+			}
+			f.Headers = hs
+			if err := r.more(true); err != nil {
+				return 0, 0, 0, err
+			}
+			b = r.buf[r.r:r.w]
+			p, c0 = j, colon
+			continue
+		case atLong:
+			return 0, 0, 0, r.fail(start, line, ErrLineTooLong, "")
+		case atFull:
+			if len(hs) >= r.limits.MaxHeaders {
+				return 0, 0, 0, r.fail(start, line, ErrTooManyHeaders, "")
+			}
+			hs = slices.Grow(hs, max(len(hs), 8))
+		case atNoColon:
+			return 0, 0, 0, r.fail(start, line, ErrMalformedHeader, "no colon in "+strconv.Quote(string(b[start:end])))
+		case atLength:
+			n, ok := parseLength(b[colon+1 : end])
+			if !ok {
+				return 0, 0, 0, r.fail(colon+1, line, ErrInvalidContentLength, strconv.Quote(string(b[colon+1:end])))
+			}
+			if n > r.limits.MaxBodySize {
+				return 0, 0, 0, r.fail(colon+1, line, ErrFrameTooLarge,
+					strconv.FormatInt(n, 10)+" bytes announced, limit "+strconv.FormatInt(r.limits.MaxBodySize, 10))
+			}
+			bodyLength = n
+			hs = append(hs, Header{aliasString(b[start:colon]), aliasString(b[colon+1 : end])})
+			start = j + 1
+		}
+		p, c0 = start, -1
+	}
+}
+
+// lineEnd scans b from the word at p for an LF, ORing the words it reads
+// into high. It returns the offset of the LF, or len(b) for the one more()
+// keeps at r.buf[r.w], and the offset of the word that holds it.
+func lineEnd(b []byte, p int, high uint64) (int, int, uint64) {
+	base := unsafe.Pointer(unsafe.SliceData(b))
+	for {
+		x := load(unsafe.Add(base, p))
+		high |= x
+		if lfs := zeros(x ^ repLF); lfs != 0 {
+			return p + bits.TrailingZeros64(lfs)>>3, p, high
+		}
+		p += 8
+	}
+}
+
+// Where scanHeaders stops.
+const (
+	atEnd     = iota // at the empty line that ends the head
+	atMore           // in a line that goes on past what has been read
+	atLong           // at a line longer than the limit
+	atFull           // at a header line when hs is full
+	atNoColon        // at a line without a colon
+	atLength         // at the first content-length header, when asked to
+)
+
+// contentLength is HdrContentLength as two overlapping little-endian words,
+// of its bytes 0 to 7 and 6 to 13.
+var contentLength = [2]uint64{
+	binary.LittleEndian.Uint64([]byte(HdrContentLength[:8])),
+	binary.LittleEndian.Uint64([]byte(HdrContentLength[6:])),
+}
+
+// rawHeader is the memory layout of a Header: two strings, each a pointer
+// to its bytes and a length.
+type rawHeader struct {
+	name     unsafe.Pointer
+	nameLen  int
+	value    unsafe.Pointer
+	valueLen int
+}
+
+// Options of scanHeaders.
+const (
+	scanCRLF   = 1 << iota // a CR before an LF belongs to the line end
+	scanLength             // take the first content-length header
+)
+
+// scanHeaders appends to hs the headers of the lines of the n bytes at
+// base, from the line at start on, until it meets a line it leaves to its
+// caller, and says why it stopped. It returns hs, the start, LF and colon
+// offsets of that line (for atMore, the offset of the word to go on
+// scanning from instead of the LF, and the colon found so far or -1), the
+// bytes it scanned, ORed, and the content-length it took, or -1. The scan
+// of the first line goes on from the word at p, with its first colon at c0
+// if it was found already, else -1. With scanLength, it takes the first content-length header
+// when its value is plain digits up to maxBody, and stops at it otherwise.
+//
+// It calls nothing, so that its loop keeps everything in registers. Lines
+// are scanned eight bytes at a time with no bound: more() keeps pad bytes
+// after the unread ones and an LF at r.buf[r.w], where any line ends at the
+// latest.
+func scanHeaders(base unsafe.Pointer, n int, hs Headers, start, p, c0, maxLine int, opts uint, maxBody int64) (_ Headers, _, _, colon int, high uint64, length int64, why int) {
+	length = -1
+	colon = c0
+	for {
+		// The words up to the first colon or LF are searched for both,
+		// the words after a colon for the LF alone.
+		var lfs uint64
+		for colon < 0 {
+			x := load(unsafe.Add(base, p))
+			high |= x
+			lfs = zeros(x ^ repLF)
+			if cs := zeros(x ^ repColon); cs != 0 && (lfs == 0 || cs&-cs < lfs&-lfs) {
+				colon = p + bits.TrailingZeros64(cs)>>3
+			}
+			if lfs != 0 {
+				break
+			}
+			p += 8
+		}
+		for lfs == 0 {
+			x := load(unsafe.Add(base, p))
+			high |= x
+			if lfs = zeros(x ^ repLF); lfs != 0 {
+				break
+			}
+			p += 8
+		}
+		j := p + bits.TrailingZeros64(lfs)>>3
+		if j >= n {
+			return hs, start, p, colon, high, length, atMore
+		}
+		if j-start > maxLine {
+			return hs, start, j, 0, high, length, atLong
+		}
+		end := j
+		if *(*byte)(unsafe.Add(base, j-1)) == '\r' && opts&scanCRLF != 0 && end > start {
+			end--
+		}
+		if end == start {
+			return hs, start, j, 0, high, length, atEnd
+		}
+		if len(hs) == cap(hs) {
+			return hs, start, j, 0, high, length, atFull
+		}
+		if colon < 0 {
+			colon = end
+		}
+		if colon >= end {
+			return hs, start, j, colon, high, length, atNoColon
+		}
+		if opts&scanLength != 0 && colon-start == len(HdrContentLength) &&
+			load(unsafe.Add(base, start)) == contentLength[0] && load(unsafe.Add(base, start+6)) == contentLength[1] {
+			q := colon + 1
+			if q == end || end-q > 18 {
+				return hs, start, j, colon, high, length, atLength
+			}
+			var v int64
+			for ; q < end; q++ {
+				d := *(*byte)(unsafe.Add(base, q)) - '0'
+				if d > 9 {
+					return hs, start, j, colon, high, length, atLength
+				}
+				v = v*10 + int64(d)
+			}
+			if v > maxBody {
+				return hs, start, j, colon, high, length, atLength
+			}
+			length = v
+			opts &^= scanLength
+		}
+		// start <= colon < end < n: both strings lie in the buffer, and
+		// both point into it even when empty. They are written as the
+		// string headers they are, which skips the checks of unsafe.String
+		// that these bounds make moot.
+		hs = hs[:len(hs)+1]
+		*(*rawHeader)(unsafe.Pointer(&hs[len(hs)-1])) = rawHeader{
+			unsafe.Add(base, start), colon - start,
+			unsafe.Add(base, colon+1), end - colon - 1,
+		}
+		start, p, colon = j+1, j+1, -1
+	}
+}
+
+// checkHead validates the encoding of the headers hs of a cmd frame and
+// undoes their escapes (STOMP 1.2 "Value Encoding"). The header lines run
+// from offset first to head, and high has no top bit set if they are
+// ASCII.
+func (r *Reader) checkHead(hs Headers, cmd Command, first, head int, high uint64) error {
+	hd := r.buf[r.r+first : r.r+head]
+	if high&msbs != 0 && r.version != V10 && !isASCII(hd) {
+		for i, h := range hs {
+			if !utf8.ValidString(h.Name) || !utf8.ValidString(h.Value) {
+				return r.fail(r.valueAt(h)-1-len(h.Name), i+2, ErrInvalidEncoding, strconv.Quote(h.Name+":"+h.Value))
+			}
+		}
+	}
+	if !escaped(r.version, cmd) {
+		return nil
+	}
 	next := bytes.IndexByte(hd, '\\')
-	for i := 0; next >= 0 && i < len(hs); i++ {
+	if next < 0 {
+		return nil
+	}
+	next += first
+	for i := range hs {
 		h := &hs[i]
-		at := r.lineStart(*h)
-		valueAt := at + len(h.Name) + 1
-		if first+next >= valueAt+len(h.Value) {
+		valueAt := r.valueAt(*h)
+		end := valueAt + len(h.Value)
+		if next >= end {
 			continue
 		}
-		var bad int
-		if h.Name, bad = r.unescapeString(h.Name); bad >= 0 {
-			bad += at
-		} else if h.Value, bad = r.unescapeString(h.Value); bad >= 0 {
-			bad += valueAt
+		bad := -1
+		if at := valueAt - 1 - len(h.Name); next < valueAt {
+			n, e := r.unescape(unsafe.Slice(unsafe.StringData(h.Name), len(h.Name)), next-at)
+			if e >= 0 {
+				bad = at + e
+			} else {
+				h.Name = h.Name[:n]
+				next = valueAt + strings.IndexByte(h.Value, '\\')
+			}
+		}
+		if bad < 0 && next >= valueAt {
+			n, e := r.unescape(unsafe.Slice(unsafe.StringData(h.Value), len(h.Value)), next-valueAt)
+			if e >= 0 {
+				bad = valueAt + e
+			} else {
+				h.Value = h.Value[:n]
+			}
 		}
 		if bad >= 0 {
-			return r.fail(bad, i+2, ErrInvalidEscape, strconv.Quote(string(r.buf[r.r+bad:r.r+min(bad+2, first+len(hd))])))
+			return r.fail(bad, i+2, ErrInvalidEscape, strconv.Quote(string(r.buf[r.r+bad:r.r+bad+2])))
 		}
-		rest := valueAt + len(h.Value) - first
-		if next = bytes.IndexByte(hd[rest:], '\\'); next >= 0 {
-			next += rest
+		if next = bytes.IndexByte(r.buf[r.r+end:r.r+head], '\\'); next < 0 {
+			return nil
 		}
+		next += end
 	}
 	return nil
 }
 
-// lineStart returns the offset, relative to the frame, of the line that
-// holds header h, which aliases the Reader's buffer.
-func (r *Reader) lineStart(h Header) int {
-	frame := uintptr(unsafe.Pointer(&r.buf[r.r]))
-	if h.Name != "" {
-		return int(uintptr(unsafe.Pointer(unsafe.StringData(h.Name))) - frame)
+// valueAt returns the offset, relative to the frame, of the value of h,
+// which points into the frame even when empty.
+func (r *Reader) valueAt(h Header) int {
+	return int(uintptr(unsafe.Pointer(unsafe.StringData(h.Value))) - uintptr(unsafe.Pointer(&r.buf[r.r])))
+}
+
+// unescape decodes the escapes of b in place, from its first backslash at
+// i on (STOMP 1.2 "Value Encoding"), and returns the decoded length and the
+// offset of an undefined escape, or -1. Before the version is known an
+// undefined escape is kept as it is.
+func (r *Reader) unescape(b []byte, i int) (n, bad int) {
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	w := i
+	for j := i; j < len(b); j++ {
+		// w <= j < len(b): both bytes lie in b.
+		c := *(*byte)(unsafe.Add(p, j))
+		if c == '\\' {
+			var d byte
+			if j+1 < len(b) {
+				switch *(*byte)(unsafe.Add(p, j+1)) {
+				case '\\':
+					d = '\\'
+				case 'c':
+					d = ':'
+				case 'n':
+					d = '\n'
+				case 'r':
+					if r.version != V11 {
+						d = '\r'
+					}
+				}
+			}
+			if d != 0 {
+				c = d
+				j++
+			} else if r.version != VersionUnknown {
+				return w, j
+			}
+		}
+		*(*byte)(unsafe.Add(p, w)) = c
+		w++
 	}
-	if h.Value != "" {
-		return int(uintptr(unsafe.Pointer(unsafe.StringData(h.Value)))-frame) - 1
+	return w, -1
+}
+
+// isASCII reports whether b holds only 7-bit bytes.
+func isASCII(b []byte) bool {
+	var acc uint64
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
 	}
-	return 0
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc&msbs == 0
 }
 
 // skipPastNul discards input up to and including the next NUL: after a
@@ -493,7 +732,7 @@ func (r *Reader) more(inFrame bool) error {
 	if r.err != nil {
 		return r.ioError(r.err, inFrame || r.r < r.w)
 	}
-	if r.w == len(r.buf) {
+	if r.w >= len(r.buf)-pad {
 		old, unread := r.buf, r.w-r.r
 		if !r.shared && r.r > 0 && unread <= len(r.buf)/2 {
 			copy(r.buf, r.buf[r.r:r.w])
@@ -510,10 +749,12 @@ func (r *Reader) more(inFrame bool) error {
 			rebase(r.pending.Headers, old[r.r:r.w], r.buf)
 		}
 		r.r, r.w = 0, unread
+		r.buf[r.w] = '\n'
 	}
 	for range 100 {
-		n, err := r.rd.Read(r.buf[r.w:min(len(r.buf), r.w+maxRead)])
+		n, err := r.rd.Read(r.buf[r.w:min(len(r.buf)-pad, r.w+maxRead)])
 		r.w += n
+		r.buf[r.w] = '\n'
 		if err != nil {
 			r.err = err
 			if n > 0 {
@@ -535,7 +776,7 @@ func rebase(hs Headers, from, to []byte) {
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(from)))
 	hi := lo + uintptr(len(from))
 	move := func(s string) string {
-		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); s != "" && p >= lo && p < hi {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); p >= lo && p < hi {
 			return unsafe.String(&to[p-lo], len(s))
 		}
 		return s
@@ -613,20 +854,6 @@ func parseLength(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// isASCII reports whether b holds only 7-bit bytes.
-func isASCII(b []byte) bool {
-	const hi = 0x8080808080808080
-	var acc uint64
-	for len(b) >= 8 {
-		acc |= binary.LittleEndian.Uint64(b)
-		b = b[8:]
-	}
-	for _, c := range b {
-		acc |= uint64(c)
-	}
-	return acc&hi == 0
 }
 
 // aliasString returns a string that shares b's storage. The Reader never
