@@ -238,7 +238,7 @@ func (c *Client) expectInterval() time.Duration {
 // it for HeartBeatTolerance intervals.
 func (c *Client) heartBeatLoop() {
 	defer c.wg.Done()
-	t := time.NewTimer(time.Second)
+	t := time.NewTimer(0) // the first round sets the pace of the next
 	defer t.Stop()
 	for {
 		select {
