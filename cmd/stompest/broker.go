@@ -17,6 +17,7 @@ import (
 // from the config file or the environment.
 type brokerOptions struct {
 	listen      string
+	wsListen    string
 	user        string
 	password    string
 	tlsCert     string
@@ -46,9 +47,14 @@ and prefetch-count), transactions, receipts, heart-beats, header selectors
 (=, <>, AND, OR, NOT, parentheses). NACKed messages are redelivered, not
 dead-lettered.
 
+With --ws-listen it also serves STOMP over WebSocket at path / (subprotocols
+v10.stomp, v11.stomp, v12.stomp; TLS as --listen when --tls-cert is given),
+from any origin.
+
 Its flags are its own: they are not read from the config file or STOMPEST_*.`,
 		Example: `  stompest broker &
   stompest broker --listen 127.0.0.1:61614 --user admin --password secret
+  stompest broker --ws-listen 127.0.0.1:15674   # then --server ws://127.0.0.1:15674/
   stompest broker --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noConfig: ""},
@@ -58,6 +64,7 @@ Its flags are its own: they are not read from the config file or STOMPEST_*.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:61613", "address to listen on")
+	f.StringVar(&o.wsListen, "ws-listen", "", "also serve STOMP over WebSocket on this `ADDR`, path /")
 	f.StringVar(&o.user, "user", "", "require this login")
 	f.StringVar(&o.password, "password", "", "require this passcode")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "server certificate `FILE` (PEM): --listen speaks TLS")
@@ -82,7 +89,7 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		return usageErrorf("--user and --password go together")
 	}
 	cfg := broker.Config{
-		Addr: o.listen, User: o.user, Password: o.password, HeartBeat: hb,
+		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: o.password, HeartBeat: hb,
 		Limits: protocol.Limits{MaxBodySize: size},
 	}
 	if o.trace {
@@ -119,7 +126,15 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 	if cfg.TLS != nil {
 		scheme = "ssl"
 	}
-	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s://%s (in memory: nothing is kept on disk)\n", scheme, b.Addr())
+	listening := scheme + "://" + b.Addr()
+	if ws := b.WSAddr(); ws != "" {
+		wscheme := "ws"
+		if cfg.TLS != nil {
+			wscheme = "wss"
+		}
+		listening += " and " + wscheme + "://" + ws + "/"
+	}
+	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
 	sig := a.notifySignals(ctx)
 	defer sig.stop()
 	<-sig.ctx.Done()

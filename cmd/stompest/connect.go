@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -19,9 +18,6 @@ import (
 // parseServer parses --server: a broker URI or a failover URI.
 func (a *app) parseServer() (*failover.URI, error) {
 	s := a.opts.Server
-	if strings.HasPrefix(s, "ws://") || strings.HasPrefix(s, "wss://") {
-		return nil, usageErrorf("--server %q: STOMP over WebSocket is not supported in this version", s)
-	}
 	u, err := failover.Parse(s)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("--server: %w", err))

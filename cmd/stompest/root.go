@@ -186,7 +186,7 @@ func wrapArgs(c *cobra.Command) {
 }
 
 func (a *app) addGlobalFlags(fs *pflag.FlagSet) {
-	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://h:p, ssl://h:p, stomp://, stomp+ssl://, failover:(...)?... (env STOMPEST_SERVER)")
+	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://h:p, ssl://h:p, stomp://, stomp+ssl://, ws://h:p/path, wss://, failover:(...)?... (env STOMPEST_SERVER)")
 	fs.StringP("user", "u", "", "CONNECT login (env STOMPEST_USER)")
 	fs.String("password", "", "CONNECT passcode; visible in ps, prefer --password-file or STOMPEST_PASSWORD")
 	fs.String("password-file", "", "read the passcode from the first line of `FILE` (- for stdin)")

@@ -19,8 +19,9 @@ func scriptBrokers(ts *testscript.TestScript) brokers {
 }
 
 // cmdBroker starts an embedded broker on 127.0.0.1:0 and exports its URI
-// as $NAME: `broker NAME [--user U --password P] [--heartbeat SX,SY]
-// [--refuse] [--drop-after N]`.
+// as $NAME and its address as $NAME_ADDR: `broker NAME [--user U
+// --password P] [--heartbeat SX,SY] [--ws] [--refuse] [--drop-after N]`.
+// With --ws it also serves WebSocket, whose URI is $NAME_WS.
 func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: broker NAME [flags]")
@@ -47,6 +48,8 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 			hb, err := protocol.ParseHeartBeat(value())
 			ts.Check(err)
 			cfg.HeartBeat = hb
+		case "--ws":
+			cfg.WSAddr = "127.0.0.1:0"
 		case "--refuse":
 			refuse = true
 		case "--drop-after":
@@ -67,6 +70,10 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	scriptBrokers(ts)[name] = b
 	ts.Setenv(name, "tcp://"+b.Addr())
+	ts.Setenv(name+"_ADDR", b.Addr())
+	if ws := b.WSAddr(); ws != "" {
+		ts.Setenv(name+"_WS", "ws://"+ws+"/")
+	}
 	ts.Defer(func() { b.Close() })
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/protocol"
+	"github.com/stompest/stompest/internal/wsconn"
 )
 
 // Version is the version the broker reports in CONNECTED as
@@ -27,6 +30,7 @@ const HeartBeatTolerance = 2
 // Config is how a Broker runs.
 type Config struct {
 	Addr      string                 // listen address; "" is 127.0.0.1:61613
+	WSAddr    string                 // WebSocket listen address, path /; "": none
 	User      string                 // required login; "" accepts any
 	Password  string                 // required passcode with User
 	TLS       *tls.Config            // nil: plain TCP; set ClientAuth to require client certificates
@@ -44,6 +48,8 @@ type Config struct {
 type Broker struct {
 	cfg Config
 	ln  net.Listener
+	ws  *http.Server // nil without a WebSocket listener
+	wln net.Listener
 	wg  sync.WaitGroup
 
 	mu       sync.Mutex
@@ -91,6 +97,25 @@ func (b *Broker) Start() error {
 		ln = tls.NewListener(ln, b.cfg.TLS)
 	}
 	b.ln = ln
+	if b.cfg.WSAddr != "" {
+		wln, err := net.Listen("tcp", b.cfg.WSAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if b.cfg.TLS != nil {
+			wln = tls.NewListener(wln, b.cfg.TLS)
+		}
+		b.wln = wln
+		mux := http.NewServeMux()
+		mux.Handle("/{$}", wsconn.Handler(b.serve))
+		b.ws = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.ws.Serve(wln)
+		}()
+	}
 	b.wg.Add(1)
 	go b.accept()
 	return nil
@@ -98,6 +123,15 @@ func (b *Broker) Start() error {
 
 // Addr returns the address the broker listens on.
 func (b *Broker) Addr() string { return b.ln.Addr().String() }
+
+// WSAddr returns the address the broker's WebSocket listener listens on,
+// or "" when it has none.
+func (b *Broker) WSAddr() string {
+	if b.wln == nil {
+		return ""
+	}
+	return b.wln.Addr().String()
+}
 
 // Close stops listening, closes every connection and waits for their
 // goroutines.
@@ -114,6 +148,9 @@ func (b *Broker) Close() error {
 	}
 	b.mu.Unlock()
 	err := b.ln.Close()
+	if b.ws != nil {
+		b.ws.Close()
+	}
 	for _, c := range conns {
 		c.close()
 	}
@@ -198,19 +235,25 @@ func (b *Broker) accept() {
 		if err != nil {
 			return
 		}
-		c := newConn(b, nc)
-		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			nc.Close()
-			return
-		}
-		b.conns[c] = true
-		b.mu.Unlock()
-		b.wg.Add(2)
-		go c.readLoop()
-		go c.writeLoop()
+		b.serve(nc)
 	}
+}
+
+// serve starts the goroutines of a new connection, unless the broker is
+// closed.
+func (b *Broker) serve(nc net.Conn) {
+	c := newConn(b, nc)
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		nc.Close()
+		return
+	}
+	b.conns[c] = true
+	b.wg.Add(2)
+	b.mu.Unlock()
+	go c.readLoop()
+	go c.writeLoop()
 }
 
 // message is one message held by the broker.

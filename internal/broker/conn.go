@@ -176,6 +176,9 @@ func (c *conn) writeLoop() {
 		}
 		for _, p := range raws {
 			c.nc.Write(p)
+			if mw, ok := c.nc.(protocol.MessageWriter); ok {
+				mw.EndMessage()
+			}
 		}
 		if c.throttled.Swap(false) {
 			c.b.resume(c)

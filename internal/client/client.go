@@ -19,6 +19,7 @@ import (
 	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 	"github.com/stompest/stompest/internal/session"
+	"github.com/stompest/stompest/internal/wsconn"
 )
 
 // Defaults of Config fields left zero.
@@ -306,19 +307,13 @@ func hasAbove10(vs []protocol.Version) bool {
 	return false
 }
 
-// dial opens the transport to b: TCP, or TLS for ssl:// and stomp+ssl://.
+// dial opens the transport to b: TCP, or TLS for ssl:// and stomp+ssl://,
+// or WebSocket for ws:// and wss://.
 func (c *Client) dial(ctx context.Context, b failover.Broker) (net.Conn, error) {
 	dial := c.cfg.Dial
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
-	}
-	conn, err := dial(ctx, "tcp", b.Addr())
-	if err != nil {
-		return nil, err
-	}
-	if !b.TLS() {
-		return conn, nil
 	}
 	cfg := &tls.Config{}
 	if c.cfg.TLS != nil {
@@ -326,6 +321,24 @@ func (c *Client) dial(ctx context.Context, b failover.Broker) (net.Conn, error) 
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = b.Host
+	}
+	if b.WebSocket() {
+		vs := make([]string, len(c.cfg.Versions))
+		for i, v := range c.cfg.Versions {
+			vs[i] = v.String()
+		}
+		conn, err := wsconn.Dial(ctx, b.String(), wsconn.Subprotocols(vs), dial, cfg)
+		if err != nil && isCertError(err) {
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		return conn, err
+	}
+	conn, err := dial(ctx, "tcp", b.Addr())
+	if err != nil {
+		return nil, err
+	}
+	if !b.TLS() {
+		return conn, nil
 	}
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {

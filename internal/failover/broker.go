@@ -17,19 +17,24 @@ const (
 	SchemeSSL      Scheme = "ssl"       // STOMP over TLS
 	SchemeStomp    Scheme = "stomp"     // STOMP over TCP
 	SchemeStompSSL Scheme = "stomp+ssl" // STOMP over TLS
+	SchemeWS       Scheme = "ws"        // STOMP over WebSocket
+	SchemeWSS      Scheme = "wss"       // STOMP over WebSocket over TLS
 )
 
 // Broker is one broker of a URI, normalized: a lowercase host name, or an IP
 // address in its canonical form (IPv6 without brackets, with its zone if
-// any), and a port in 1-65535.
+// any), and a port in 1-65535. A WebSocket broker also has the path of its
+// endpoint ("/" when the URI has none); the others have none.
 type Broker struct {
 	Scheme Scheme
 	Host   string
 	Port   int
+	Path   string
 }
 
 // ParseBroker parses a single broker URI such as tcp://h:61613 or
-// ssl://[::1]:61614. It fails with a *URIError wrapping ErrInvalidBroker.
+// ssl://[::1]:61614, or a WebSocket endpoint such as ws://h:15674/ws
+// (the port defaults to 80 for ws and 443 for wss). It fails with a *URIError wrapping ErrInvalidBroker.
 func ParseBroker(s string) (Broker, error) {
 	b, detail := parseBroker(s)
 	if detail != "" {
@@ -39,9 +44,9 @@ func ParseBroker(s string) (Broker, error) {
 }
 
 // String returns the normalized URI of the broker: scheme://host:port, with
-// an IPv6 address in brackets.
+// an IPv6 address in brackets, and the path of a WebSocket endpoint.
 func (b Broker) String() string {
-	return string(b.Scheme) + "://" + b.Addr()
+	return string(b.Scheme) + "://" + b.Addr() + b.Path
 }
 
 // Addr returns host:port, with an IPv6 address in brackets, as net.Dial
@@ -50,9 +55,16 @@ func (b Broker) Addr() string {
 	return net.JoinHostPort(b.Host, strconv.Itoa(b.Port))
 }
 
-// TLS reports whether the broker is reached over TLS (ssl and stomp+ssl).
+// TLS reports whether the broker is reached over TLS (ssl, stomp+ssl and
+// wss).
 func (b Broker) TLS() bool {
-	return b.Scheme == SchemeSSL || b.Scheme == SchemeStompSSL
+	return b.Scheme == SchemeSSL || b.Scheme == SchemeStompSSL || b.Scheme == SchemeWSS
+}
+
+// WebSocket reports whether the broker is reached over WebSocket (ws and
+// wss).
+func (b Broker) WebSocket() bool {
+	return b.Scheme == SchemeWS || b.Scheme == SchemeWSS
 }
 
 // MarshalText returns the normalized URI of the broker, so that a Broker is a
@@ -75,18 +87,39 @@ func (b *Broker) UnmarshalText(text []byte) error {
 func parseBroker(s string) (Broker, string) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
-		return Broker{}, "missing scheme (want tcp://, ssl://, stomp:// or stomp+ssl://)"
+		return Broker{}, "missing scheme (want tcp://, ssl://, stomp://, stomp+ssl://, ws:// or wss://)"
 	}
 	var b Broker
 	switch sc := Scheme(scheme); sc {
-	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL:
+	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL, SchemeWS, SchemeWSS:
 		b.Scheme = sc
 	default:
-		detail := fmt.Sprintf("unsupported scheme %s (want tcp, ssl, stomp or stomp+ssl)", quotePart(scheme))
+		detail := fmt.Sprintf("unsupported scheme %s (want tcp, ssl, stomp, stomp+ssl, ws or wss)", quotePart(scheme))
 		if lower := Scheme(strings.ToLower(scheme)); lower != sc && isScheme(lower) {
 			detail = fmt.Sprintf("scheme %s must be lowercase", quotePart(scheme))
 		}
 		return Broker{}, detail
+	}
+
+	if b.WebSocket() {
+		b.Path = "/"
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest, b.Path = rest[:i], rest[i:]
+			if i := strings.IndexAny(b.Path, " \t\r\n#?\"<>\\^`{|}"); i >= 0 {
+				return Broker{}, fmt.Sprintf("invalid character %s in the path", quotePart(b.Path[i:i+1]))
+			}
+		}
+		hasPort := strings.Contains(rest, ":")
+		if strings.HasPrefix(rest, "[") {
+			hasPort = !strings.HasSuffix(rest, "]")
+		}
+		if !hasPort {
+			if b.Scheme == SchemeWS {
+				rest += ":80"
+			} else {
+				rest += ":443"
+			}
+		}
 	}
 
 	var host, port string
@@ -130,7 +163,7 @@ func parseBroker(s string) (Broker, string) {
 
 func isScheme(s Scheme) bool {
 	switch s {
-	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL:
+	case SchemeTCP, SchemeSSL, SchemeStomp, SchemeStompSSL, SchemeWS, SchemeWSS:
 		return true
 	}
 	return false

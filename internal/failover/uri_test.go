@@ -39,7 +39,7 @@ var parseTests = []struct {
 		name:     "activemq style",
 		in:       "failover:(tcp://a:61613,ssl://b:61614)?randomize=false&maxReconnectAttempts=3",
 		failover: true,
-		brokers:  []Broker{tcp("a", 61613), {SchemeSSL, "b", 61614}},
+		brokers:  []Broker{tcp("a", 61613), {SchemeSSL, "b", 61614, ""}},
 		opts: withOpts(func(o *Options) {
 			o.Randomize = false
 			o.MaxReconnectAttempts = 3
@@ -65,7 +65,7 @@ var parseTests = []struct {
 		name:     "single broker in parentheses",
 		in:       "failover:(stomp://a:1)",
 		failover: true,
-		brokers:  []Broker{{SchemeStomp, "a", 1}},
+		brokers:  []Broker{{SchemeStomp, "a", 1, ""}},
 		opts:     withOpts(nil),
 		str:      "failover:(stomp://a:1)",
 	},
@@ -79,7 +79,7 @@ var parseTests = []struct {
 	{
 		name:    "ipv6 normalized",
 		in:      "stomp+ssl://[0:0:0:0:0:0:0:1]:61614",
-		brokers: []Broker{{SchemeStompSSL, "::1", 61614}},
+		brokers: []Broker{{SchemeStompSSL, "::1", 61614, ""}},
 		opts:    withOpts(nil),
 		str:     "stomp+ssl://[::1]:61614",
 	},
@@ -100,7 +100,7 @@ var parseTests = []struct {
 	{
 		name:    "host name lowercased",
 		in:      "stomp://Broker-1.Example.COM:61613",
-		brokers: []Broker{{SchemeStomp, "broker-1.example.com", 61613}},
+		brokers: []Broker{{SchemeStomp, "broker-1.example.com", 61613, ""}},
 		opts:    withOpts(nil),
 		str:     "stomp://broker-1.example.com:61613",
 	},
@@ -221,7 +221,7 @@ var parseTests = []struct {
 			"&backOffMultiplier=3.5&maxReconnectAttempts=7&startupMaxReconnectAttempts=0&reconnectDelayJitter=20" +
 			"&randomize=false&priorityBackup=true&priorityURIs=ssl://b:2",
 		failover: true,
-		brokers:  []Broker{tcp("a", 1), {SchemeSSL, "b", 2}},
+		brokers:  []Broker{tcp("a", 1), {SchemeSSL, "b", 2, ""}},
 		opts: Options{
 			InitialReconnectDelay:       100,
 			MaxReconnectDelay:           5000,
@@ -232,7 +232,7 @@ var parseTests = []struct {
 			ReconnectDelayJitter:        20,
 			Randomize:                   false,
 			PriorityBackup:              true,
-			PriorityURIs:                []Broker{{SchemeSSL, "b", 2}},
+			PriorityURIs:                []Broker{{SchemeSSL, "b", 2, ""}},
 		},
 		str: "failover:(tcp://a:1,ssl://b:2)?initialReconnectDelay=100&maxReconnectDelay=5000&useExponentialBackOff=false" +
 			"&backOffMultiplier=3.5&maxReconnectAttempts=7&startupMaxReconnectAttempts=0&reconnectDelayJitter=20" +
@@ -384,14 +384,17 @@ var parseErrorTests = []struct {
 	{"trailing comma in options", "failover:tcp://a:1?randomize=false,", ErrInvalidURI, `invalid failover URI "?randomize=false,": empty option`},
 
 	// Brokers.
-	{"no scheme", "localhost:61613", ErrInvalidBroker, `invalid broker "localhost:61613": missing scheme (want tcp://, ssl://, stomp:// or stomp+ssl://)`},
-	{"unknown scheme", "failover:(tcp://a:1,ftp://b:2)", ErrInvalidBroker, `invalid broker "ftp://b:2": unsupported scheme ftp (want tcp, ssl, stomp or stomp+ssl)`},
-	{"websocket scheme", "ws://a:1", ErrInvalidBroker, `invalid broker "ws://a:1": unsupported scheme ws (want tcp, ssl, stomp or stomp+ssl)`},
+	{"no scheme", "localhost:61613", ErrInvalidBroker, `invalid broker "localhost:61613": missing scheme (want tcp://, ssl://, stomp://, stomp+ssl://, ws:// or wss://)`},
+	{"unknown scheme", "failover:(tcp://a:1,ftp://b:2)", ErrInvalidBroker, `invalid broker "ftp://b:2": unsupported scheme ftp (want tcp, ssl, stomp, stomp+ssl, ws or wss)`},
+	{"websocket path with a space", "ws://a:1/x y", ErrInvalidBroker, `invalid broker "ws://a:1/x y": invalid character " " in the path`},
+	{"websocket path with a fragment", "ws://a:1/x#y", ErrInvalidBroker, `invalid broker "ws://a:1/x#y": invalid character "#" in the path`},
+	{"websocket without host", "ws:///ws", ErrInvalidBroker, `invalid broker "ws:///ws": missing host`},
+	{"path on a tcp broker", "tcp://a:1/x", ErrInvalidBroker, `invalid broker "tcp://a:1/x": invalid port "1/x"`},
 	{"upper-case scheme", "TCP://a:1", ErrInvalidBroker, `invalid broker "TCP://a:1": scheme TCP must be lowercase`},
-	{"upper-case unknown scheme", "FTP://a:1", ErrInvalidBroker, `invalid broker "FTP://a:1": unsupported scheme FTP (want tcp, ssl, stomp or stomp+ssl)`},
+	{"upper-case unknown scheme", "FTP://a:1", ErrInvalidBroker, `invalid broker "FTP://a:1": unsupported scheme FTP (want tcp, ssl, stomp, stomp+ssl, ws or wss)`},
 	{"host too long", "tcp://" + strings.Repeat("a.", 127) + "a:1", ErrInvalidBroker, `invalid broker "tcp://` + strings.Repeat("a.", 127) + `a:1": host name longer than 253 characters`},
 	{"label too long", "tcp://" + strings.Repeat("a", 64) + ".com:1", ErrInvalidBroker, `invalid broker "tcp://` + strings.Repeat("a", 64) + `.com:1": invalid host ` + strings.Repeat("a", 64) + `.com`},
-	{"empty scheme", "://a:1", ErrInvalidBroker, `invalid broker "://a:1": unsupported scheme "" (want tcp, ssl, stomp or stomp+ssl)`},
+	{"empty scheme", "://a:1", ErrInvalidBroker, `invalid broker "://a:1": unsupported scheme "" (want tcp, ssl, stomp, stomp+ssl, ws or wss)`},
 	{"nested failover", "failover:failover:(tcp://a:1)", ErrInvalidURI, `invalid failover URI "failover:failover:(tcp://a:1)": nested failover URIs are not supported`},
 	{"nested failover in parentheses", "failover:(failover:(tcp://a:1))", ErrInvalidURI, `invalid failover URI "failover:(failover:(tcp://a:1))": nested failover URIs are not supported`},
 	{"missing port", "tcp://a", ErrInvalidBroker, `invalid broker "tcp://a": missing port`},
@@ -402,7 +405,7 @@ var parseErrorTests = []struct {
 	{"negative port", "tcp://a:-1", ErrInvalidBroker, `invalid broker "tcp://a:-1": invalid port -1`},
 	{"port with path", "tcp://a:1/x", ErrInvalidBroker, `invalid broker "tcp://a:1/x": invalid port "1/x"`},
 	{"missing host", "tcp://:1", ErrInvalidBroker, `invalid broker "tcp://:1": missing host`},
-	{"space in list", "failover:(tcp://a:1, tcp://b:2)", ErrInvalidBroker, `invalid broker " tcp://b:2": unsupported scheme " tcp" (want tcp, ssl, stomp or stomp+ssl)`},
+	{"space in list", "failover:(tcp://a:1, tcp://b:2)", ErrInvalidBroker, `invalid broker " tcp://b:2": unsupported scheme " tcp" (want tcp, ssl, stomp, stomp+ssl, ws or wss)`},
 	{"space in host", "tcp://a b:1", ErrInvalidBroker, `invalid broker "tcp://a b:1": invalid host "a b"`},
 	{"user info", "tcp://user@a:1", ErrInvalidBroker, `invalid broker "tcp://user@a:1": invalid host "user@a"`},
 	{"empty label", "tcp://a..b:1", ErrInvalidBroker, `invalid broker "tcp://a..b:1": invalid host a..b`},
@@ -503,19 +506,25 @@ func TestParseBroker(t *testing.T) {
 		tls       bool
 	}{
 		{"tcp://h:61613", tcp("h", 61613), "tcp://h:61613", "h:61613", false},
-		{"ssl://h:61614", Broker{SchemeSSL, "h", 61614}, "ssl://h:61614", "h:61614", true},
-		{"stomp://h:1", Broker{SchemeStomp, "h", 1}, "stomp://h:1", "h:1", false},
-		{"stomp+ssl://h:1", Broker{SchemeStompSSL, "h", 1}, "stomp+ssl://h:1", "h:1", true},
+		{"ssl://h:61614", Broker{SchemeSSL, "h", 61614, ""}, "ssl://h:61614", "h:61614", true},
+		{"stomp://h:1", Broker{SchemeStomp, "h", 1, ""}, "stomp://h:1", "h:1", false},
+		{"stomp+ssl://h:1", Broker{SchemeStompSSL, "h", 1, ""}, "stomp+ssl://h:1", "h:1", true},
 		{"tcp://[::1]:61613", tcp("::1", 61613), "tcp://[::1]:61613", "[::1]:61613", false},
 		{"tcp://[fe80::1%eth0]:1", tcp("fe80::1%eth0", 1), "tcp://[fe80::1%eth0]:1", "[fe80::1%eth0]:1", false},
 		{"tcp://192.168.0.1:1", tcp("192.168.0.1", 1), "tcp://192.168.0.1:1", "192.168.0.1:1", false},
+		{"ws://h:15674/ws", Broker{SchemeWS, "h", 15674, "/ws"}, "ws://h:15674/ws", "h:15674", false},
+		{"ws://h:1", Broker{SchemeWS, "h", 1, "/"}, "ws://h:1/", "h:1", false},
+		{"ws://H/stomp/v1", Broker{SchemeWS, "h", 80, "/stomp/v1"}, "ws://h:80/stomp/v1", "h:80", false},
+		{"wss://h/", Broker{SchemeWSS, "h", 443, "/"}, "wss://h:443/", "h:443", true},
+		{"wss://[::1]/ws", Broker{SchemeWSS, "::1", 443, "/ws"}, "wss://[::1]:443/ws", "[::1]:443", true},
+		{"ws://[::1]:8080", Broker{SchemeWS, "::1", 8080, "/"}, "ws://[::1]:8080/", "[::1]:8080", false},
 	}
 	for _, tt := range tests {
 		b, err := ParseBroker(tt.in)
 		if err != nil {
 			t.Fatalf("ParseBroker(%q): %v", tt.in, err)
 		}
-		if b != tt.want || b.String() != tt.str || b.Addr() != tt.addr || b.TLS() != tt.tls {
+		if b != tt.want || b.String() != tt.str || b.Addr() != tt.addr || b.TLS() != tt.tls || b.WebSocket() != (tt.want.Path != "") {
 			t.Errorf("ParseBroker(%q) = %#v (%s, %s, tls %v), want %#v (%s, %s, tls %v)",
 				tt.in, b, b, b.Addr(), b.TLS(), tt.want, tt.str, tt.addr, tt.tls)
 		}

@@ -21,15 +21,37 @@ const writeBufferSize = 64 << 10
 // body holding NUL is refused.
 type Writer struct {
 	bw      *bufio.Writer
+	msg     MessageWriter // nil on a byte stream
 	version Version
 	text    bool
 	num     [20]byte
 }
 
+// MessageWriter is a stream made of messages, such as a WebSocket
+// connection: EndMessage sends what was written since the previous one as
+// one message.
+type MessageWriter interface {
+	io.Writer
+	EndMessage() error
+}
+
 // NewWriter returns a Writer onto w with VersionUnknown, which escapes
-// headers as 1.2 does.
+// headers as 1.2 does. When w is a MessageWriter, each frame and each
+// heart-beat is one message, flushed as soon as it is written.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, writeBufferSize)}
+	mw, _ := w.(MessageWriter)
+	return &Writer{bw: bufio.NewWriterSize(w, writeBufferSize), msg: mw}
+}
+
+// endMessage ends a frame or heart-beat of a message stream.
+func (w *Writer) endMessage(err error) error {
+	if w.msg == nil || err != nil {
+		return err
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	return w.msg.EndMessage()
 }
 
 // SetVersion sets the version whose escaping applies to the next frames.
@@ -49,7 +71,7 @@ func (w *Writer) Buffered() int { return w.bw.Buffered() }
 func (w *Writer) Flush() error { return w.bw.Flush() }
 
 // WriteHeartBeat writes one heart-beat EOL (STOMP 1.2 "Heart-beating").
-func (w *Writer) WriteHeartBeat() error { return w.bw.WriteByte('\n') }
+func (w *Writer) WriteHeartBeat() error { return w.endMessage(w.bw.WriteByte('\n')) }
 
 // WriteFrame encodes f. A frame that cannot be encoded (a header that the
 // version cannot express, a body the command may not carry, NUL in a text
@@ -66,7 +88,7 @@ func (w *Writer) WriteFrame(f *Frame) error {
 	}
 	w.head(f, int64(len(f.Body)))
 	w.bw.Write(f.Body)
-	return w.bw.WriteByte(0)
+	return w.endMessage(w.bw.WriteByte(0))
 }
 
 // WriteStream encodes f with a body of exactly size bytes read from body,
@@ -88,7 +110,7 @@ func (w *Writer) WriteStream(f *Frame, body io.Reader, size int64) error {
 	if err != nil {
 		return err
 	}
-	return w.bw.WriteByte(0)
+	return w.endMessage(w.bw.WriteByte(0))
 }
 
 // check refuses what cannot be encoded.
