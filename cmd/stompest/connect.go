@@ -143,6 +143,9 @@ func (a *app) notifySignals(parent context.Context) *signals {
 				if !first {
 					os.Exit(exitCodeOfSignal(sig))
 				}
+				if a.opts.Verbose > 0 {
+					a.logf("%v: stopping after what is in flight (again to exit at once)", sig)
+				}
 				s.cancel()
 			case <-done:
 				return

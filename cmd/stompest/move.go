@@ -142,21 +142,19 @@ func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, 
 			}
 		}
 	}
-	tx, err := c.Begin("")
-	if err != nil {
-		return err
-	}
-	_, err = c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx})
-	if err == nil {
-		err = c.Ack(m, tx)
-	}
-	if err != nil {
-		c.Abort(tx)
-		return fmt.Errorf("message %s: %w (transaction aborted: it stays in the source)", m.Header(protocol.HdrMessageID), err)
-	}
-	if err := c.Commit(ctx, tx); err != nil {
+	_, err := inTransaction(ctx, c, nil, func(tx string) error {
+		if _, err := c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx}); err != nil {
+			return err
+		}
+		return c.Ack(m, tx)
+	})
+	var ce *commitError
+	if errors.As(err, &ce) {
 		return withCode(exitTempFail, fmt.Errorf("message %s: COMMIT sent but not confirmed (%v): it may now be in both destinations",
-			m.Header(protocol.HdrMessageID), err))
+			m.Header(protocol.HdrMessageID), ce.err))
+	}
+	if err != nil {
+		return fmt.Errorf("message %s: %w (transaction aborted: it stays in the source)", m.Header(protocol.HdrMessageID), err)
 	}
 	return nil
 }

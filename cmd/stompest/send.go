@@ -158,7 +158,11 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	p := &producer{app: a, c: c, o: o, limiter: limiter}
 	err = p.run(sig.ctx, src)
 	if e := sig.err(); e != nil && err != nil {
-		a.warn(p.progress())
+		if o.transaction {
+			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
+		} else {
+			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
+		}
 		c.Close()
 		return e
 	}
@@ -195,24 +199,40 @@ type pendingReceipt struct {
 	record int
 }
 
-func (p *producer) run(ctx context.Context, src source) (err error) {
-	if p.o.transaction {
-		if p.tx, err = p.c.Begin(""); err != nil {
+func (p *producer) run(ctx context.Context, src source) error {
+	if !p.o.transaction {
+		if err := p.loop(ctx, src); err != nil {
+			return err
+		}
+		if err := p.c.Flush(); err != nil {
 			return p.fail(err)
 		}
-		defer func() {
-			if err != nil && p.tx != "" {
-				p.c.Abort(p.tx)
-			}
-		}()
+		return p.wait(ctx)
 	}
+	_, err := inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error { return p.loop(ctx, src) })
+	var ce *commitError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Errorf("send: %w: the COMMIT of %d messages was sent but not confirmed: they may or may not have been delivered", err, p.sent)
+	case err != nil && p.tx == "":
+		return p.fail(err) // BEGIN failed
+	case err != nil:
+		return err
+	}
+	p.tx = ""
+	p.confirmed, p.pending = p.sent, nil
+	return nil
+}
+
+// loop sends every message of src; in a transaction, without receipts.
+func (p *producer) loop(ctx context.Context, src source) error {
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		m, err := src()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			return p.stopAt(err)
@@ -255,18 +275,6 @@ func (p *producer) run(ctx context.Context, src source) (err error) {
 			p.poll()
 		}
 	}
-	if p.tx != "" {
-		if err := p.c.Commit(ctx, p.tx); err != nil {
-			return p.fail(err)
-		}
-		p.tx = ""
-		p.confirmed, p.pending = p.sent, nil
-		return nil
-	}
-	if err := p.c.Flush(); err != nil {
-		return p.fail(err)
-	}
-	return p.wait(ctx)
 }
 
 // poll takes note of the receipts that came, without waiting.

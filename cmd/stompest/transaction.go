@@ -174,7 +174,12 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 		a.printTxReport(rep, o)
 		c.Close()
 		if _, ok := err.(*interrupted); ok {
+			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
+		}
+		var ce *commitError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("transaction: %w (the COMMIT was sent but not confirmed: it may or may not have taken effect)", err)
 		}
 		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
 	}
@@ -187,58 +192,52 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 
 // transact runs ops in one transaction; on any error it aborts.
 func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOptions) (rep txReport, err error) {
-	tx, err := c.Begin("")
-	rep.Transaction = tx
-	if err != nil {
-		return rep, err
-	}
-	defer func() {
-		if err != nil {
-			c.Abort(tx)
-		}
-	}()
 	subs := map[string]bool{}
-	for _, op := range ops {
-		if ctx.Err() != nil {
-			return rep, ctx.Err()
+	rep.Committed, err = inTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
+		for _, op := range ops {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := a.txOp(ctx, c, op, tx, subs, &rep, o); err != nil {
+				return fmt.Errorf("line %d: %w", op.line, err)
+			}
+			rep.Operations++
 		}
-		switch op.op {
-		case "send":
-			if _, err := c.Send(op.dest, op.body, client.SendOptions{Headers: op.headers, Transaction: tx}); err != nil {
-				return rep, fmt.Errorf("line %d: %w", op.line, err)
-			}
-			rep.Sent++
-		default:
-			if err := c.Flush(); err != nil {
-				return rep, err
-			}
-			if !subs[op.dest] {
-				var h protocol.Headers
-				h.Add(protocol.HdrAck, protocol.AckClientIndividual)
-				h.Add("activemq.prefetchSize", strconv.Itoa(op.count))
-				h.Add("prefetch-count", strconv.Itoa(op.count))
-				if _, err := c.Subscribe(ctx, op.dest, h); err != nil {
-					return rep, fmt.Errorf("line %d: %w", op.line, err)
-				}
-				subs[op.dest] = true
-			}
-			n, err := a.settleInTx(ctx, c, op, tx, o.wait)
-			if op.op == "ack" {
-				rep.Acked += n
-			} else {
-				rep.Nacked += n
-			}
-			if err != nil {
-				return rep, fmt.Errorf("line %d: %w", op.line, err)
-			}
+		return nil
+	})
+	return rep, err
+}
+
+// txOp runs one operation inside tx; subs are the destinations subscribed
+// to so far.
+func (a *app) txOp(ctx context.Context, c *client.Client, op txOp, tx string, subs map[string]bool, rep *txReport, o txOptions) error {
+	if op.op == "send" {
+		if _, err := c.Send(op.dest, op.body, client.SendOptions{Headers: op.headers, Transaction: tx}); err != nil {
+			return err
 		}
-		rep.Operations++
+		rep.Sent++
+		return nil
 	}
-	if err := c.Commit(ctx, tx); err != nil {
-		return rep, fmt.Errorf("commit: %w", err)
+	if err := c.Flush(); err != nil {
+		return err
 	}
-	rep.Committed = true
-	return rep, nil
+	if !subs[op.dest] {
+		var h protocol.Headers
+		h.Add(protocol.HdrAck, protocol.AckClientIndividual)
+		h.Add("activemq.prefetchSize", strconv.Itoa(op.count))
+		h.Add("prefetch-count", strconv.Itoa(op.count))
+		if _, err := c.Subscribe(ctx, op.dest, h); err != nil {
+			return err
+		}
+		subs[op.dest] = true
+	}
+	n, err := a.settleInTx(ctx, c, op, tx, o.wait)
+	if op.op == "ack" {
+		rep.Acked += n
+	} else {
+		rep.Nacked += n
+	}
+	return err
 }
 
 // settleInTx acks or nacks the next op.count messages of op.dest inside tx.

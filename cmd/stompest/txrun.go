@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+
+	"github.com/stompest/stompest/internal/client"
+)
+
+// inTransaction is the transaction machinery that send --transaction, the
+// transaction command and move share: BEGIN, then body with the
+// transaction's id, then COMMIT with a receipt. The frames body sends carry
+// no receipts of their own (RabbitMQ answers those only after COMMIT).
+// When body fails (it returns ctx's error when a signal stops it), the
+// transaction is aborted, so the broker drops whatever body sent in it. A
+// COMMIT that is not confirmed is a *commitError and is not followed by an
+// ABORT: its outcome is unknown, and an ABORT of a transaction the broker
+// committed only draws an ERROR. begun, when not nil, learns the id once
+// BEGIN is written.
+func inTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
+	tx, err := c.Begin("")
+	if err != nil {
+		return false, err
+	}
+	if begun != nil {
+		begun(tx)
+	}
+	if err := body(tx); err != nil {
+		c.Abort(tx)
+		return false, err
+	}
+	if err := c.Commit(ctx, tx); err != nil {
+		return false, &commitError{err}
+	}
+	return true, nil
+}
+
+// commitError is a COMMIT that was sent but not confirmed.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
