@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end measurements of the stompest binary, side by side with the
+# go-stomp client doing the same jobs: against a raw peer that is never the
+# bottleneck (bench/peer), and through the embedded broker. Runs alternate
+# between the tools; each line of the summary is the median of RUNS runs.
+#
+#   bench/e2e.sh            # N=1000000 RUNS=3
+#   N=200000 RUNS=5 bench/e2e.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+N=${N:-1000000}
+RUNS=${RUNS:-3}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+(cd .. && go build -o "$work/stompest" ./cmd/stompest)
+go build -o "$work/peer" ./peer
+go build -o "$work/gostomp" ./gostomp
+head -c 100 /dev/zero | tr '\0' x > "$work/body"
+awk -v n="$N" 'BEGIN { s = sprintf("%100s", ""); gsub(/ /, "x", s); for (i = 0; i < n; i++) print s }' > "$work/lines"
+
+# seconds CMD...: the wall-clock seconds of CMD, its output discarded.
+seconds() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" > /dev/null
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+declare -A results
+record() { results[$1]+="$2 "; }
+
+"$work/peer" -listen 127.0.0.1:61800 -messages "$N" 2> /dev/null &
+"$work/stompest" broker --listen 127.0.0.1:61801 --heartbeat 0,0 2> /dev/null &
+for port in 61800 61801; do
+	for _ in $(seq 100); do
+		(echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break
+		sleep 0.05
+	done
+done
+peer=tcp://127.0.0.1:61800
+broker=tcp://127.0.0.1:61801
+
+for run in $(seq "$RUNS"); do
+	record "peer: stompest send --lines" "$(seconds "$work/stompest" -s $peer send /queue/b --lines --persistent=false < "$work/lines")"
+	record "peer: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:61800 -mode send -n "$N")"
+	record "peer: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s $peer subscribe /queue/b --ack auto --count "$N")"
+	record "peer: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:61800 -mode receive -n "$N")"
+	record "peer: stompest subscribe client-individual" "$(seconds "$work/stompest" -q -s $peer subscribe /queue/b --count "$N")"
+	record "broker: stompest send --lines" "$(seconds "$work/stompest" -s $broker send /queue/s --lines --persistent=false < "$work/lines")"
+	record "broker: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s $broker subscribe /queue/s --ack auto --count "$N")"
+	record "broker: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:61801 -dest /queue/g -mode send -n "$N")"
+	record "broker: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:61801 -dest /queue/g -mode receive -n "$N")"
+	record "start to exit: stompest send with receipt" "$(seconds "$work/stompest" -s $broker send /queue/one hi)"
+done
+
+printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s
+for job in "peer: stompest send --lines" "peer: go-stomp send" \
+	"peer: stompest subscribe --ack auto" "peer: go-stomp receive (auto)" \
+	"peer: stompest subscribe client-individual" \
+	"broker: stompest send --lines" "broker: go-stomp send" \
+	"broker: stompest subscribe --ack auto" "broker: go-stomp receive (auto)" \
+	"start to exit: stompest send with receipt"; do
+	m=$(echo "${results[$job]}" | tr ' ' '\n' | grep . | median)
+	rate=$(echo "$N / $m" | bc)
+	[[ $job == start* ]] && rate=-
+	printf '%-45s %10.3f %12s\n' "$job" "$m" "$rate"
+done
