@@ -106,6 +106,16 @@ handler, acknowledge, run transactions, and probe a failover cluster.
 
 Standard output carries only data; logs, traces and errors go to standard
 error. Exit codes are listed by 'stompest help exit-codes'.`,
+		Example: `  # shell scripts: exit 0 only once the broker confirmed it
+  stompest send /queue/jobs '{"id": 42}' || exit
+  # CI: load fixtures, then collect the results
+  stompest send --input jsonl < fixtures.jsonl
+  stompest subscribe /queue/results -o jsonl --idle 2s > results.jsonl
+  # ops: look without consuming, then settle one message
+  stompest subscribe /queue/orders --peek -o pretty
+  stompest ack /queue/orders --match order-id=42
+  # pipes: bodies byte-exact, one message per line
+  tail -f app.log | stompest send /topic/logs --lines --persistent=false`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -142,12 +152,27 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newTransactionCmd(),
 		a.newMoveCmd(),
 		a.newBrokerCmd(),
+		a.newManCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			markNoConfig(c)
+			c.Example = `  stompest completion bash > ~/.local/share/bash-completion/completions/stompest
+  stompest completion zsh > "${fpath[1]}/_stompest"
+  stompest completion fish > ~/.config/fish/completions/stompest.fish`
+			for _, sh := range c.Commands() {
+				sh.Example = "  source <(stompest completion " + sh.Name() + ")   # this shell only\n" +
+					"  stompest completion " + sh.Name() + " > FILE                # see above for where FILE goes"
+				switch sh.Name() {
+				case "fish":
+					sh.Example = "  stompest completion fish | source   # this shell only\n" +
+						"  stompest completion fish > ~/.config/fish/completions/stompest.fish"
+				case "powershell":
+					sh.Example = "  stompest completion powershell | Out-String | Invoke-Expression"
+				}
+			}
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
@@ -157,6 +182,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 			}
 		}
 	}
+	registerCompletions(root)
 	wrapArgs(root)
 	return root
 }

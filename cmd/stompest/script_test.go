@@ -19,8 +19,13 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/scripts/*.txtar against the real binary.
 func TestScripts(t *testing.T) {
 	t.Parallel()
-	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("..", "..", "testdata", "scripts"),
+	testscript.Run(t, scriptParams(filepath.Join("..", "..", "testdata", "scripts")))
+}
+
+// scriptParams are the settings and commands of the scripts in dir.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Values["brokers"] = brokers{}
@@ -41,7 +46,7 @@ func TestScripts(t *testing.T) {
 			"broker-frames": cmdBrokerFrames,
 			"broker-fault":  cmdBrokerFault,
 		},
-	})
+	}
 }
 
 // cmdExitcode runs `exitcode N cmd args...`: the command must exit with

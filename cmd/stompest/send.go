@@ -163,11 +163,15 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		} else {
 			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
 		}
-		c.Close()
+		leave(c, a.opts.DisconnectTimeout)
 		return e
 	}
 	if err != nil {
-		c.Close()
+		if o.transaction {
+			leave(c, a.opts.DisconnectTimeout)
+		} else {
+			c.Close()
+		}
 		return err
 	}
 	if err := c.Disconnect(context.Background()); err != nil {

@@ -172,7 +172,7 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 	if err != nil {
 		rep.Error = oneLine(err.Error())
 		a.printTxReport(rep, o)
-		c.Close()
+		leave(c, a.opts.DisconnectTimeout)
 		if _, ok := err.(*interrupted); ok {
 			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
