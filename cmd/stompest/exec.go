@@ -138,6 +138,14 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 				}
 				continue
 			}
+			if s.dedupe.repeat(m) {
+				s.repeats++
+				if err := s.ack([]*client.Message{m}); err != nil && failure == nil {
+					failure = err
+					stop()
+				}
+				continue
+			}
 			taken++
 			s.received++
 			inflight++

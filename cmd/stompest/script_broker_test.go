@@ -20,7 +20,8 @@ func scriptBrokers(ts *testscript.TestScript) brokers {
 
 // cmdBroker starts an embedded broker on 127.0.0.1:0 and exports its URI
 // as $NAME and its address as $NAME_ADDR: `broker NAME [--user U
-// --password P] [--heartbeat SX,SY] [--ws] [--refuse] [--drop-after N]`.
+// --password P] [--heartbeat SX,SY] [--ws] [--refuse] [--drop-after N]
+// [--drop-once-after N]`.
 // With --ws it also serves WebSocket, whose URI is $NAME_WS.
 func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
@@ -29,7 +30,7 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	name := args[0]
 	cfg := broker.Config{Addr: "127.0.0.1:0", Record: true}
 	var refuse bool
-	dropAfter := 0
+	dropAfter, dropOnce := 0, 0
 	for i := 1; i < len(args); i++ {
 		flag := args[i]
 		value := func() string {
@@ -56,6 +57,10 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(value())
 			ts.Check(err)
 			dropAfter = n
+		case "--drop-once-after":
+			n, err := strconv.Atoi(value())
+			ts.Check(err)
+			dropOnce = n
 		default:
 			ts.Fatalf("broker: unknown flag %s", flag)
 		}
@@ -67,6 +72,9 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if dropAfter > 0 {
 		b.DropAfter(dropAfter)
+	}
+	if dropOnce > 0 {
+		b.DropOnceAfter(dropOnce)
 	}
 	scriptBrokers(ts)[name] = b
 	ts.Setenv(name, "tcp://"+b.Addr())

@@ -35,6 +35,7 @@ type sendOptions struct {
 	text        bool
 	dryRun      bool
 	keepHeaders bool
+	idHeader    string
 }
 
 func (a *app) newSendCmd() *cobra.Command {
@@ -57,14 +58,21 @@ Exit 0 means the broker confirmed every message: with --receipt last (the
 default) the last message of every burst of input carries a receipt, and a
 receipt confirms all earlier frames; --receipt each asks for one per
 message; --transaction sends everything in one transaction and the receipt
-goes on its COMMIT. On failure send reports how far it got.`,
+goes on its COMMIT. On failure send reports how far it got.
+
+With --receipt each on a failover URI, a lost connection is not the end:
+send reconnects and sends again, in order, every message whose receipt had
+not come, so some may reach the broker twice; --id-header NAME gives each
+message a stable id (sequence number and content hash) that 'subscribe
+--dedupe NAME' uses to drop the repeats.`,
 		Example: `  stompest send /queue/orders '{"id": 42}'
   seq 1 100 | stompest send /queue/a --lines
   stompest send /queue/files -f report.pdf --content-type application/pdf
   printf 'a\0b\0' | stompest send /queue/a --null --receipt each
   stompest subscribe /queue/a -o jsonl --count 10 > saved.jsonl && stompest send --input jsonl < saved.jsonl
   tail -f app.log | stompest send /topic/logs --lines --persistent=false
-  stompest send /queue/a hello -H priority:9 --dry-run`,
+  stompest send /queue/a hello -H priority:9 --dry-run
+  seq 1 1000 | stompest -s 'failover:(tcp://mq1:61613,tcp://mq2:61613)' send /queue/a --lines --receipt each --id-header msg-id`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSend(cmd.Context(), args, o)
@@ -85,6 +93,7 @@ goes on its COMMIT. On failure send reports how far it got.`,
 	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
 	f.BoolVar(&o.text, "text", false, "send no content-length (bodies with NUL are refused)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the frames that would be sent, without connecting")
+	f.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
 	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
 	return cmd
 }
@@ -124,6 +133,10 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	if o.count < 1 {
 		return usageErrorf("--count %d: want 1 or more", o.count)
 	}
+	switch o.idHeader {
+	case protocol.HdrDestination, protocol.HdrContentLength, protocol.HdrReceipt, protocol.HdrTransaction:
+		return usageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
+	}
 	var limiter *rate.Limiter
 	if o.rate != "" {
 		n, err := strconv.ParseFloat(strings.TrimSuffix(o.rate, "/s"), 64)
@@ -155,7 +168,7 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		}
 		return fmt.Errorf("send: %w", err)
 	}
-	p := &producer{app: a, c: c, o: o, limiter: limiter}
+	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
 	err = p.run(sig.ctx, src)
 	if e := sig.err(); e != nil && err != nil {
 		if o.transaction {
@@ -178,7 +191,7 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		return fmt.Errorf("send: disconnect: %w", err)
 	}
 	if a.opts.Verbose > 0 {
-		a.logf("sent %d, confirmed %d", p.sent, p.confirmed)
+		a.logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
 	}
 	return nil
 }
@@ -195,12 +208,20 @@ type producer struct {
 	confirmed int
 	lastRec   int // input record of the last confirmed message
 	pending   []pendingReceipt
+	resend    bool // a failover URI with --receipt each: resend what a loss left unconfirmed
+	resent    int
 }
+
+// resendWindow bounds the messages kept for resending: at that many
+// unconfirmed, send waits for the oldest receipt.
+const resendWindow = 1024
 
 type pendingReceipt struct {
 	r      *client.Receipt
 	sent   int // messages sent up to and including this one
 	record int
+	msg    *outgoing          // with resend: the message, to send again
+	opts   client.SendOptions // with resend: how it was sent
 }
 
 func (p *producer) run(ctx context.Context, src source) error {
@@ -252,24 +273,39 @@ func (p *producer) loop(ctx context.Context, src source) error {
 			}
 			last := i == p.o.count-1 && !m.more
 			want := p.tx == "" && (p.o.receipt == "each" || (p.o.receipt == "last" && last))
-			opts := client.SendOptions{Headers: m.headers, Transaction: p.tx, Receipt: want}
-			var r *client.Receipt
-			if m.stream != nil {
-				if i > 0 {
-					if s, ok := m.stream.(io.Seeker); ok {
-						s.Seek(0, io.SeekStart)
-					}
+			headers := m.headers
+			if p.o.idHeader != "" {
+				id, err := messageID(p.sent+1, m)
+				if err != nil {
+					return p.fail(fmt.Errorf("--id-header: %w", err))
 				}
-				r, err = p.c.SendStream(m.dest, m.stream, m.size, opts)
-			} else {
-				r, err = p.c.Send(m.dest, m.body, opts)
+				headers = append(headers[:len(headers):len(headers)], protocol.Header{Name: p.o.idHeader, Value: id})
+			}
+			opts := client.SendOptions{Headers: headers, Transaction: p.tx, Receipt: want}
+			r, err := p.send(m, opts)
+			for err != nil && p.resend && lostConnection(err) {
+				if err = p.recover(ctx); err != nil {
+					return err
+				}
+				r, err = p.send(m, opts)
 			}
 			if err != nil {
 				return p.fail(err)
 			}
 			p.sent++
 			if r != nil {
-				p.pending = append(p.pending, pendingReceipt{r, p.sent, m.record})
+				pr := pendingReceipt{r: r, sent: p.sent, record: m.record}
+				if p.resend {
+					kept := *m
+					kept.body = bytes.Clone(m.body)
+					pr.msg, pr.opts = &kept, opts
+				}
+				p.pending = append(p.pending, pr)
+				if p.resend && len(p.pending) >= resendWindow {
+					if err := p.waitUntil(ctx, resendWindow/2); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		if !m.more {
@@ -299,16 +335,88 @@ func (p *producer) confirm(pr pendingReceipt) {
 
 // wait waits for every outstanding receipt, in order.
 func (p *producer) wait(ctx context.Context) error {
-	for len(p.pending) > 0 {
-		if err := p.c.WaitReceipt(ctx, p.pending[0].r); err != nil {
-			return p.fail(err)
-		}
-		p.confirm(p.pending[0])
+	if err := p.waitUntil(ctx, 0); err != nil {
+		return err
 	}
 	if p.o.receipt != "none" {
 		p.confirmed = p.sent
 	}
 	return nil
+}
+
+// waitUntil waits for the oldest receipts until at most n are outstanding.
+// After a loss that the client recovers from, it sends again what was not
+// confirmed.
+func (p *producer) waitUntil(ctx context.Context, n int) error {
+	for len(p.pending) > n {
+		err := p.c.WaitReceipt(ctx, p.pending[0].r)
+		if err != nil && p.resend && lostConnection(err) {
+			if err := p.recover(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return p.fail(err)
+		}
+		p.confirm(p.pending[0])
+	}
+	return nil
+}
+
+// send sends m; a streamed body is sent from its start.
+func (p *producer) send(m *outgoing, opts client.SendOptions) (*client.Receipt, error) {
+	if m.stream == nil {
+		return p.c.Send(m.dest, m.body, opts)
+	}
+	if s, ok := m.stream.(io.Seeker); ok {
+		if _, err := s.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	return p.c.SendStream(m.dest, m.stream, m.size, opts)
+}
+
+// recover waits until the client is connected again after a loss, then
+// sends again, in order, every message whose receipt had not come: the
+// broker may have taken some of them already (at-least-once; --id-header
+// lets a consumer drop the repeats).
+func (p *producer) recover(ctx context.Context) error {
+	for {
+		if err := p.c.WaitConnected(ctx); err != nil {
+			return p.fail(err)
+		}
+		p.poll()
+		old := p.pending
+		p.pending = make([]pendingReceipt, 0, len(old))
+		var err error
+		for k, pr := range old {
+			if pr.r, err = p.send(pr.msg, pr.opts); err != nil {
+				p.pending = append(p.pending, old[k:]...)
+				break
+			}
+			p.resent++
+			p.pending = append(p.pending, pr)
+		}
+		if err == nil {
+			err = p.c.Flush()
+		}
+		if err == nil {
+			if p.opts.Verbose > 0 {
+				p.logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))
+			}
+			return nil
+		}
+		if !lostConnection(err) {
+			return p.fail(err)
+		}
+	}
+}
+
+// lostConnection reports whether err is the loss of the connection, which
+// the client recovers from on a failover URI.
+func lostConnection(err error) bool {
+	return errors.Is(err, client.ErrConnectionLost) || errors.Is(err, client.ErrHeartBeatLost)
 }
 
 // stopAt ends at bad input: what was sent is confirmed first, then the
@@ -333,6 +441,9 @@ func (p *producer) fail(err error) error {
 
 func (p *producer) progress() string {
 	msg := fmt.Sprintf("%d of %d confirmed", p.confirmed, p.sent)
+	if p.resent > 0 {
+		msg += fmt.Sprintf(", %d sent again after a failover", p.resent)
+	}
 	if p.lastRec > 0 {
 		msg += fmt.Sprintf(" (last confirmed input record %d)", p.lastRec)
 	}

@@ -32,6 +32,7 @@ type subscribeOptions struct {
 	delimiter string
 	null      bool
 	headers   []string
+	dedupe    string
 
 	unsubscribe bool
 
@@ -84,6 +85,7 @@ not yet acknowledged comes again (at-least-once).`,
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (exit 75 if --count was not reached)")
 	f.DurationVar(&o.idle, "idle", 0, "stop when no message came for this long")
 	f.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
+	f.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
 	f.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
 	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge")
 	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
@@ -112,6 +114,8 @@ type consumer struct {
 	acked     int
 	forwarded int
 	browsing  int // subscriptions still browsing (--peek with browser:true)
+	dedupe    *dedupe
+	repeats   int
 }
 
 func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
@@ -188,13 +192,13 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return err
 	}
 	defer sig.stop()
-	s := &consumer{app: a, c: c, o: o, out: out}
+	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe)}
 	err = s.run(sig.ctx, dests, extra)
 	if e := sig.err(); e != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		err = e
 	}
 	if a.opts.Verbose > 0 {
-		a.logf("received %d, acked %d, forwarded %d", s.received, s.acked, s.forwarded)
+		a.logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
 	}
 	return err
 }
@@ -422,6 +426,12 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 		if o.count > 0 && s.received >= int64(o.count) {
 			done = true
 			break
+		}
+		if s.dedupe.repeat(m) {
+			s.repeats++
+			written = append(written, m)
+			ends = append(ends, s.out.position())
+			continue
 		}
 		s.received++
 		if err := s.out.write(s.received, m.Frame); err != nil {

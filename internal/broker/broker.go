@@ -65,6 +65,7 @@ type Broker struct {
 
 	refuse    atomic.Bool
 	dropAfter atomic.Int64
+	dropOnce  atomic.Bool
 	noBeats   atomic.Bool
 	hole      atomic.Bool
 
@@ -163,7 +164,11 @@ func (b *Broker) RefuseConnects(on bool) { b.refuse.Store(on) }
 
 // DropAfter makes the broker close each new connection once it has
 // received n frames (0: never).
-func (b *Broker) DropAfter(n int) { b.dropAfter.Store(int64(n)) }
+func (b *Broker) DropAfter(n int) { b.dropOnce.Store(false); b.dropAfter.Store(int64(n)) }
+
+// DropOnceAfter makes the broker close the next connection that reaches n
+// received frames; the connections after it are left alone.
+func (b *Broker) DropOnceAfter(n int) { b.dropOnce.Store(true); b.dropAfter.Store(int64(n)) }
 
 // StopHeartBeats stops (or resumes) the broker's heart-beats.
 func (b *Broker) StopHeartBeats(on bool) { b.noBeats.Store(on) }

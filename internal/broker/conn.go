@@ -284,6 +284,9 @@ func (c *conn) handle(f *protocol.Frame) error {
 		b.cfg.OnFrame(f)
 	}
 	if n := b.dropAfter.Load(); n > 0 && c.frames > n {
+		if b.dropOnce.Load() {
+			b.dropAfter.Store(0)
+		}
 		c.close()
 		return errClosed
 	}

@@ -79,10 +79,11 @@ type Client struct {
 	waiters  map[string]chan error
 	broker   string
 	closing  bool
-	lastSent atomic.Int64 // unix nanos of the last flush that wrote bytes
-	lastRead atomic.Int64 // unix nanos of the last byte read
-	busy     atomic.Bool  // the reader is blocked handing a message over
-	hbLost   atomic.Bool  // the heart-beat monitor closed the connection
+	up       chan struct{} // closed once a lost connection is back, or the client ended
+	lastSent atomic.Int64  // unix nanos of the last flush that wrote bytes
+	lastRead atomic.Int64  // unix nanos of the last byte read
+	busy     atomic.Bool   // the reader is blocked handing a message over
+	hbLost   atomic.Bool   // the heart-beat monitor closed the connection
 
 	messages  chan *Message
 	done      chan struct{} // closed when the client has ended
@@ -295,6 +296,10 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	c.lastSent.Store(now)
 	c.conn, c.w, c.reader, c.broker = conn, w, r, b.String()
 	c.gen++
+	if c.up != nil {
+		close(c.up)
+		c.up = nil
+	}
 	return nil
 }
 

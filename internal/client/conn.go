@@ -179,6 +179,7 @@ func (c *Client) lost(err error) bool {
 	c.mu.Lock()
 	c.conn.Close()
 	c.conn = nil
+	c.up = make(chan struct{})
 	c.failWaiters(err)
 	c.mu.Unlock()
 	c.hbLost.Store(false)
@@ -214,10 +215,39 @@ func (c *Client) finish(err error) {
 	if c.conn != nil {
 		c.conn.Close()
 	}
+	if c.up != nil {
+		close(c.up)
+		c.up = nil
+	}
 	c.mu.Unlock()
 	c.stopOnce.Do(func() { close(c.stop) })
 	close(c.messages)
 	close(c.done)
+}
+
+// WaitConnected returns at once while the client has a connection; after a
+// loss it is reconnecting from (Config.Reconnect), it waits until the
+// connection is back. It returns the client's error when the client ended
+// instead (a reconnect that failed), or ctx's.
+func (c *Client) WaitConnected(ctx context.Context) error {
+	c.mu.Lock()
+	up, err := c.up, c.err
+	closed := c.conn == nil && up == nil
+	c.mu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case closed:
+		return ErrClosed
+	case up == nil:
+		return nil
+	}
+	select {
+	case <-up:
+		return c.WaitConnected(ctx)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *Client) failWaiters(err error) {
