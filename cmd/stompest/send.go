@@ -229,8 +229,8 @@ func (p *producer) run(ctx context.Context, src source) error {
 		if err := p.loop(ctx, src); err != nil {
 			return err
 		}
-		if err := p.c.Flush(); err != nil {
-			return p.fail(err)
+		if err := p.flush(ctx); err != nil {
+			return err
 		}
 		return p.wait(ctx)
 	}
@@ -264,8 +264,8 @@ func (p *producer) loop(ctx context.Context, src source) error {
 		}
 		for i := range p.o.count {
 			if p.limiter != nil {
-				if err := p.c.Flush(); err != nil {
-					return p.fail(err)
+				if err := p.flush(ctx); err != nil {
+					return err
 				}
 				if err := p.limiter.Wait(ctx); err != nil {
 					return err
@@ -309,8 +309,8 @@ func (p *producer) loop(ctx context.Context, src source) error {
 			}
 		}
 		if !m.more {
-			if err := p.c.Flush(); err != nil {
-				return p.fail(err)
+			if err := p.flush(ctx); err != nil {
+				return err
 			}
 			p.poll()
 		}
@@ -364,6 +364,19 @@ func (p *producer) waitUntil(ctx context.Context, n int) error {
 	return nil
 }
 
+// flush sends what is buffered; after a loss that the client recovers
+// from, it sends again what was not confirmed. Its errors are reported.
+func (p *producer) flush(ctx context.Context) error {
+	err := p.c.Flush()
+	if err != nil && p.resend && lostConnection(err) {
+		return p.recover(ctx)
+	}
+	if err != nil {
+		return p.fail(err)
+	}
+	return nil
+}
+
 // send sends m; a streamed body is sent from its start.
 func (p *producer) send(m *outgoing, opts client.SendOptions) (*client.Receipt, error) {
 	if m.stream == nil {
@@ -395,13 +408,13 @@ func (p *producer) recover(ctx context.Context) error {
 				p.pending = append(p.pending, old[k:]...)
 				break
 			}
-			p.resent++
 			p.pending = append(p.pending, pr)
 		}
 		if err == nil {
 			err = p.c.Flush()
 		}
 		if err == nil {
+			p.resent += len(old)
 			if p.opts.Verbose > 0 {
 				p.logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))
 			}

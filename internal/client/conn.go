@@ -366,6 +366,7 @@ func (c *Client) flushLocked() error {
 	}
 	conn.SetWriteDeadline(time.Now().Add(max(c.cfg.ReceiptTimeout, 10*time.Second)))
 	if err := w.Flush(); err != nil {
+		conn.Close() // the reader sees the loss at once
 		return fmt.Errorf("%w: %v", ErrConnectionLost, err)
 	}
 	c.lastSent.Store(time.Now().UnixNano())
