@@ -20,8 +20,8 @@ func scriptBrokers(ts *testscript.TestScript) brokers {
 
 // cmdBroker starts an embedded broker on 127.0.0.1:0 and exports its URI
 // as $NAME and its address as $NAME_ADDR: `broker NAME [--user U
-// --password P] [--heartbeat SX,SY] [--ws] [--refuse] [--drop-after N]
-// [--drop-once-after N]`.
+// --password P] [--heartbeat SX,SY] [--max-body N] [--ws] [--refuse]
+// [--drop-after N] [--drop-once-after N]`.
 // With --ws it also serves WebSocket, whose URI is $NAME_WS.
 func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
@@ -49,6 +49,10 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 			hb, err := protocol.ParseHeartBeat(value())
 			ts.Check(err)
 			cfg.HeartBeat = hb
+		case "--max-body":
+			n, err := strconv.ParseInt(value(), 10, 64)
+			ts.Check(err)
+			cfg.Limits.MaxBodySize = n
 		case "--ws":
 			cfg.WSAddr = "127.0.0.1:0"
 		case "--refuse":

@@ -367,7 +367,7 @@ func (c *Client) flushLocked() error {
 	conn.SetWriteDeadline(time.Now().Add(max(c.cfg.ReceiptTimeout, 10*time.Second)))
 	if err := w.Flush(); err != nil {
 		conn.Close() // the reader sees the loss at once
-		return fmt.Errorf("%w: %v", ErrConnectionLost, err)
+		return c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
 	}
 	c.lastSent.Store(time.Now().UnixNano())
 	return nil
@@ -465,7 +465,41 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 		return nil, err
 	}
 	c.traceFrame(">>> ", f)
-	return r, w.WriteStream(f, body, size)
+	if err := w.WriteStream(f, body, size); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) {
+			c.mu.Lock()
+			if c.conn != nil {
+				c.conn.Close()
+			}
+			c.mu.Unlock()
+			return r, c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+		}
+		return r, err
+	}
+	return r, nil
+}
+
+// explainLoss returns the reason the broker gave for closing the
+// connection when it sent one (an ERROR frame, such as a frame over its
+// size limit, usually arrives just before a write fails), else err. It
+// waits briefly for the reader to get that far; with reconnects, the loss
+// is the reader's to handle and err is returned as it is.
+func (c *Client) explainLoss(err error) error {
+	if c.cfg.Reconnect {
+		return err
+	}
+	t := time.NewTimer(500 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		var be *BrokerError
+		if e := c.Err(); errors.As(e, &be) {
+			return e
+		}
+	case <-t.C:
+	}
+	return err
 }
 
 // Subscribe subscribes to dest with the given headers (id, ack, selector,
