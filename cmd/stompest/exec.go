@@ -203,7 +203,7 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 	case "forward":
 		headers := make(protocol.Headers, 0, len(r.m.Headers)+2)
 		for _, h := range r.m.Headers {
-			if !brokerHeaders[h.Name] && !forwardDropped[h.Name] {
+			if !brokerHeaders[h.Name] && !forwardDropped[h.Name] && !frameHeaders[h.Name] {
 				headers = append(headers, h)
 			}
 		}

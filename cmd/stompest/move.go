@@ -136,10 +136,8 @@ func (a *app) move(ctx context.Context, c *client.Client, src, dest string, o mo
 func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
 	headers := make(protocol.Headers, 0, len(m.Headers))
 	for _, x := range m.Headers {
-		if keep || !brokerHeaders[x.Name] {
-			if x.Name != protocol.HdrDestination && x.Name != protocol.HdrContentLength && x.Name != protocol.HdrTransaction {
-				headers = append(headers, x)
-			}
+		if (keep || !brokerHeaders[x.Name]) && !frameHeaders[x.Name] {
+			headers = append(headers, x)
 		}
 	}
 	_, err := inTransaction(ctx, c, nil, func(tx string) error {

@@ -268,7 +268,7 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	if f.Command == protocol.CmdError {
 		c.sess.Refused(f)
 		conn.Close()
-		return &RefusedError{Broker: b.String(), Frame: f}
+		return &RefusedError{Broker: b.String(), Frame: f, Offered: c.cfg.Versions}
 	}
 	replay, err := c.sess.Connected(f)
 	if err != nil {

@@ -483,3 +483,30 @@ func TestDisconnectWhileMessagesPile(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionRefused: an ERROR answering CONNECT is the spec's failed
+// version negotiation only when its version header shares no version with
+// what was offered; RabbitMQ lists its versions on every such ERROR.
+func TestVersionRefused(t *testing.T) {
+	t.Parallel()
+	all := []protocol.Version{protocol.V10, protocol.V11, protocol.V12}
+	tests := []struct {
+		header  []string // nil: no version header
+		offered []protocol.Version
+		want    bool
+		hint    string
+	}{
+		{nil, all, false, ""},
+		{[]string{"version", "1.0,1.1,1.2"}, all, false, ""}, // RabbitMQ, refused login
+		{[]string{"version", "1.2"}, []protocol.Version{protocol.V10}, true, "--stomp-version 1.2"}, // no common version
+		{[]string{"version", "1.0, 1.1"}, []protocol.Version{protocol.V11, protocol.V12}, false, ""},
+		{[]string{"version", "2.0"}, all, true, "--stomp-version 2.0"},
+	}
+	for _, tt := range tests {
+		f := protocol.NewFrame(protocol.CmdError, append([]string{"message", "Bad CONNECT"}, tt.header...)...)
+		e := &RefusedError{Broker: "tcp://b:1", Frame: f, Offered: tt.offered}
+		if got := e.VersionRefused(); got != tt.want || e.Hint() != tt.hint {
+			t.Errorf("version %q, offered %v: VersionRefused %v, hint %q; want %v, %q", tt.header, tt.offered, got, e.Hint(), tt.want, tt.hint)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stompest/stompest/internal/protocol"
@@ -42,8 +43,9 @@ func (e *BrokerError) Error() string {
 // the connection (bad login, unknown virtual host, not authorized, or no
 // common version when the frame carries a version header).
 type RefusedError struct {
-	Broker string
-	Frame  *protocol.Frame
+	Broker  string
+	Frame   *protocol.Frame
+	Offered []protocol.Version // the versions CONNECT offered
 }
 
 func (e *RefusedError) Error() string {
@@ -59,9 +61,21 @@ func (e *RefusedError) Error() string {
 }
 
 // VersionRefused reports whether the refusal is the spec's failed version
-// negotiation: an ERROR with a version header.
+// negotiation: an ERROR whose version header lists none of the versions
+// offered. RabbitMQ puts its versions on every ERROR answering CONNECT, a
+// refused login too, so the header alone does not tell.
 func (e *RefusedError) VersionRefused() bool {
-	return e.Frame.Headers.Has(protocol.HdrVersion)
+	list, ok := e.Frame.Headers.Get(protocol.HdrVersion)
+	if !ok {
+		return false
+	}
+	for _, s := range strings.Split(list, ",") {
+		v, err := protocol.ParseVersion(strings.TrimSpace(s))
+		if err == nil && slices.Contains(e.Offered, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Hint suggests a fix for a refusal whose cause is recognisable.
