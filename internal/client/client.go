@@ -173,8 +173,17 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 		if errors.As(err, &refused) {
 			return err
 		}
-		if ctx.Err() != nil && !errors.Is(err, ErrConnectedTimeout) {
-			err = ctx.Err()
+		deadline, ok := ctx.Deadline()
+		cut := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
+		if cut && !errors.Is(err, ErrConnectedTimeout) {
+			// An attempt that our own deadline cut short says nothing of
+			// the broker: keep what an earlier attempt learned instead.
+			if triedBefore(attempts, broker) {
+				return c.stopped(ctx, attempts, timeoutReason)
+			}
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
 		}
 		attempts = append(attempts, Attempt{broker, err})
 		c.logf("%s: %v", broker, err)
@@ -182,6 +191,15 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 			return c.stopped(ctx, attempts, timeoutReason)
 		}
 	}
+}
+
+func triedBefore(attempts []Attempt, broker string) bool {
+	for _, a := range attempts {
+		if a.Broker == broker {
+			return true
+		}
+	}
+	return false
 }
 
 // stopped builds the error of a connect whose context ended.
