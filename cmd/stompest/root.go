@@ -153,6 +153,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newMoveCmd(),
 		a.newBrokerCmd(),
 		a.newManCmd(),
+		a.newBenchCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()

@@ -137,13 +137,9 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	case protocol.HdrDestination, protocol.HdrContentLength, protocol.HdrReceipt, protocol.HdrTransaction:
 		return usageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
 	}
-	var limiter *rate.Limiter
-	if o.rate != "" {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(o.rate, "/s"), 64)
-		if err != nil || n <= 0 {
-			return usageErrorf("--rate %q: want messages per second, such as 100/s", o.rate)
-		}
-		limiter = rate.NewLimiter(rate.Limit(n), 1)
+	limiter, err := parseRate(o.rate, 1)
+	if err != nil {
+		return err
 	}
 	src, cleanup, err := a.sendSource(args, dest, headers, o)
 	if err != nil {
@@ -690,4 +686,17 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// parseRate parses --rate N/s into a limiter allowing bursts of burst
+// messages (at least one); "" is no limit.
+func parseRate(s string, burst int) (*rate.Limiter, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || n <= 0 {
+		return nil, usageErrorf("--rate %q: want messages per second, such as 100/s", s)
+	}
+	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
 }
