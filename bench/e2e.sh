@@ -44,6 +44,11 @@ done
 peer=tcp://127.0.0.1:61800
 broker=tcp://127.0.0.1:61801
 
+# stomp.py (Debian's python3-stomp) for the start-to-exit comparison, when
+# it is installed.
+pystomp=
+/usr/bin/python3 -c 'import stomp' 2> /dev/null && pystomp=yes
+
 for run in $(seq "$RUNS"); do
 	record "peer: stompest send --lines" "$(seconds "$work/stompest" -s $peer send /queue/b --lines --persistent=false < "$work/lines")"
 	record "peer: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:61800 -mode send -n "$N")"
@@ -55,6 +60,9 @@ for run in $(seq "$RUNS"); do
 	record "broker: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:61801 -dest /queue/g -mode send -n "$N")"
 	record "broker: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:61801 -dest /queue/g -mode receive -n "$N")"
 	record "start to exit: stompest send with receipt" "$(seconds "$work/stompest" -s $broker send /queue/one hi)"
+	if [ -n "$pystomp" ]; then
+		record "start to exit: stomp.py send with receipt" "$(seconds /usr/bin/python3 pystomp_send.py 61801)"
+	fi
 done
 
 printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s
@@ -63,7 +71,8 @@ for job in "peer: stompest send --lines" "peer: go-stomp send" \
 	"peer: stompest subscribe client-individual" \
 	"broker: stompest send --lines" "broker: go-stomp send" \
 	"broker: stompest subscribe --ack auto" "broker: go-stomp receive (auto)" \
-	"start to exit: stompest send with receipt"; do
+	"start to exit: stompest send with receipt" "start to exit: stomp.py send with receipt"; do
+	[ -n "${results[$job]:-}" ] || continue
 	m=$(echo "${results[$job]}" | tr ' ' '\n' | grep . | median)
 	rate=$(echo "$N / $m" | bc)
 	[[ $job == start* ]] && rate=-
