@@ -25,6 +25,7 @@ var enumValues = map[string]map[string][]string{
 	"failover-probe": {"output": {"table", "json"}},
 	"config view":    {"output": {"table", "json"}},
 	"version":        {"output": {"text", "json"}},
+	"request":        {"output": {"body", "pretty", "jsonl"}},
 	"bench":          {"output": {"text", "json"}, "ack": {"auto", "client-individual"}, "receipt": {"each", "last", "none"}},
 }
 

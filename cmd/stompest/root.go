@@ -154,6 +154,8 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newBrokerCmd(),
 		a.newManCmd(),
 		a.newBenchCmd(),
+		a.newRequestCmd(),
+		a.newReplyCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()

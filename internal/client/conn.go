@@ -502,6 +502,15 @@ func (c *Client) explainLoss(err error) error {
 	return err
 }
 
+// Expect accepts the messages of a subscription the server made itself
+// with id dest, without sending SUBSCRIBE (RabbitMQ's replies to a
+// reply-to:/temp-queue/NAME). See session.Session.Expect.
+func (c *Client) Expect(dest string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Expect(dest)
+}
+
 // Subscribe subscribes to dest with the given headers (id, ack, selector,
 // ...) and waits for the broker's receipt, so that the subscription is
 // in place when it returns. It returns the subscription id.

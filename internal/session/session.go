@@ -66,6 +66,7 @@ type Subscription struct {
 	Destination string // the destination subscribed to
 	Ack         string // protocol.AckAuto (the default), AckClient or AckClientIndividual
 	headers     protocol.Headers
+	implicit    bool // made by the server (Expect): never sent, never replayed
 }
 
 // Headers returns a copy of the headers of the subscription's SUBSCRIBE
@@ -184,10 +185,34 @@ func (s *Session) Connected(f *protocol.Frame) ([]*protocol.Frame, error) {
 	s.state = Connected
 	var replay []*protocol.Frame
 	for _, sub := range s.subs {
+		if sub.implicit {
+			continue
+		}
 		f, _ := protocol.Subscribe(sub.Destination, sub.headers, "")
 		replay = append(replay, f)
 	}
 	return replay, nil
+}
+
+// Expect registers a subscription that the server made itself, so that
+// its MESSAGE frames are accepted: RabbitMQ delivers the replies sent to a
+// reply-to:/temp-queue/NAME on a subscription whose id is that
+// destination, without a SUBSCRIBE. It produces no frame and is not
+// replayed after a loss. The ack mode is auto.
+func (s *Session) Expect(dest string) error {
+	if err := s.require("expect a subscription", Connected); err != nil {
+		return err
+	}
+	if _, ok := s.byID[dest]; ok {
+		return &IDError{Err: ErrDuplicateSubscription, ID: dest}
+	}
+	sub := &Subscription{ID: dest, Destination: dest, Ack: protocol.AckAuto, implicit: true}
+	if s.byID == nil {
+		s.byID = make(map[string]*Subscription)
+	}
+	s.subs = append(s.subs, sub)
+	s.byID[dest] = sub
+	return nil
 }
 
 // Refused handles an ERROR frame that answers CONNECT. It moves to

@@ -854,3 +854,25 @@ func TestRefused(t *testing.T) {
 		t.Errorf("state %s", s.State())
 	}
 }
+
+// TestExpect: a subscription the server made (RabbitMQ's reply-to
+// temp-queues) takes its MESSAGE frames, but is never sent or replayed.
+func TestExpect(t *testing.T) {
+	t.Parallel()
+	s := connectedSession(t, connectOpts, connected12)
+	if err := s.Expect("/temp-queue/r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Expect("/temp-queue/r"); !errors.Is(err, session.ErrDuplicateSubscription) {
+		t.Errorf("a second Expect: %v", err)
+	}
+	sub := try(s.Message(frame(protocol.CmdMessage, "destination", "/reply-queue/x", "message-id", "m", "subscription", "/temp-queue/r", "ack", "a"))).must(t)
+	if sub.ID != "/temp-queue/r" || sub.Ack != protocol.AckAuto {
+		t.Errorf("message matched %+v", sub)
+	}
+	s.Lost()
+	try(s.Connect(connectOpts)).must(t)
+	if replay := try(s.Connected(connected12)).must(t); len(replay) != 0 {
+		t.Errorf("replayed %v", replay)
+	}
+}
