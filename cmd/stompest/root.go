@@ -156,6 +156,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newBenchCmd(),
 		a.newRequestCmd(),
 		a.newReplyCmd(),
+		a.newRunCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()
