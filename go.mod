@@ -3,6 +3,7 @@ module github.com/stompest/stompest
 go 1.26.0
 
 require (
+	github.com/chzyer/readline v1.5.1
 	github.com/fatih/color v1.19.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/mattn/go-isatty v0.0.24

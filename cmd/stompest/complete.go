@@ -26,6 +26,8 @@ var enumValues = map[string]map[string][]string{
 	"config view":    {"output": {"table", "json"}},
 	"version":        {"output": {"text", "json"}},
 	"request":        {"output": {"body", "pretty", "jsonl"}},
+	"run":            {"output": {"body", "pretty", "jsonl"}},
+	"shell":          {"output": {"body", "pretty", "jsonl"}},
 	"bench":          {"output": {"text", "json"}, "ack": {"auto", "client-individual"}, "receipt": {"each", "last", "none"}},
 }
 

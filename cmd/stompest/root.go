@@ -157,6 +157,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newRequestCmd(),
 		a.newReplyCmd(),
 		a.newRunCmd(),
+		a.newShellCmd(),
 		newExitCodesTopic(),
 	)
 	root.InitDefaultCompletionCmd()

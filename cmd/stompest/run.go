@@ -176,7 +176,11 @@ type scriptRun struct {
 	out *messageWriter
 	tx  string
 
+	live    func(*client.Message) // called for each message as it arrives
+	printMu sync.Mutex            // one print at a time
+
 	mu       sync.Mutex
+	settled  map[*client.Message]bool
 	received []*client.Message
 	printed  int
 	arrived  map[string]int // messages per destination subscribed to
@@ -192,6 +196,9 @@ func (r *scriptRun) receive() {
 		r.received = append(r.received, m)
 		r.arrived[m.Subscription.Destination]++
 		r.mu.Unlock()
+		if r.live != nil {
+			r.live(m)
+		}
 		select {
 		case r.wake <- struct{}{}:
 		default:
@@ -208,6 +215,8 @@ func (r *scriptRun) receive() {
 
 // print writes the messages not printed yet.
 func (r *scriptRun) print() error {
+	r.printMu.Lock()
+	defer r.printMu.Unlock()
 	r.mu.Lock()
 	ms := r.received[r.printed:]
 	r.printed = len(r.received)
@@ -273,7 +282,10 @@ func (r *scriptRun) step(ctx context.Context, s runStep) error {
 	switch cmd {
 	case "subscribe":
 		args, opts, headers, err := stepFlags(rest, "--ack", "--id")
-		if err != nil || len(args) != 1 {
+		if err == nil && len(args) != 1 {
+			err = errors.New("one destination")
+		}
+		if err != nil {
 			return withCode(exitDataErr, fmt.Errorf("want subscribe DEST [--ack MODE] [--id ID] [-H K:V]: %v", err))
 		}
 		if ack := opts["--ack"]; ack != "" {
@@ -291,7 +303,10 @@ func (r *scriptRun) step(ctx context.Context, s runStep) error {
 		return r.c.Unsubscribe(rest[0], nil)
 	case "send":
 		args, _, headers, err := stepFlags(rest)
-		if err != nil || len(args) != 2 {
+		if err == nil && len(args) != 2 {
+			err = fmt.Errorf("%d words where DEST and BODY were expected (quote a body with spaces)", len(args))
+		}
+		if err != nil {
 			return withCode(exitDataErr, fmt.Errorf("want send DEST BODY [-H K:V]: %v", err))
 		}
 		rc, err := r.c.Send(args[0], []byte(args[1]), client.SendOptions{Headers: headers, Transaction: r.tx, Receipt: r.tx == ""})
@@ -314,6 +329,14 @@ func (r *scriptRun) step(ctx context.Context, s runStep) error {
 			err = r.c.Ack(m, r.tx)
 		} else {
 			err = r.c.Nack(m, r.tx)
+		}
+		if err == nil {
+			r.mu.Lock()
+			if r.settled == nil {
+				r.settled = map[*client.Message]bool{}
+			}
+			r.settled[m] = true
+			r.mu.Unlock()
 		}
 		if err == nil {
 			err = r.c.Flush()
