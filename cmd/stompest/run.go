@@ -17,6 +17,7 @@ import (
 
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
+	"github.com/stompest/stompest/internal/session"
 )
 
 type runOptions struct {
@@ -132,7 +133,11 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	defer sig.stop()
 	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	go r.receive()
-	var first error
+	var (
+		first     error
+		failed    int
+		firstLine int
+	)
 	for _, s := range steps {
 		err := r.step(sig.ctx, s)
 		if e := sig.err(); e != nil {
@@ -147,17 +152,21 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 				leave(c, a.opts.DisconnectTimeout)
 				return err
 			}
-			a.warn("stompest: " + oneLine(err.Error()))
+			a.warn(oneLine(err.Error()))
+			failed++
 			if first == nil {
-				first = err
+				first, firstLine = err, s.line
 			}
 		}
 	}
 	r.print()
 	if err := c.Disconnect(context.Background()); err != nil && first == nil {
-		first = fmt.Errorf("run: disconnect: %w", err)
+		return fmt.Errorf("run: disconnect: %w", err)
 	}
-	return first
+	if first != nil { // each failure was reported as it happened
+		return withCode(exitCode(first), fmt.Errorf("run: %d of %d steps failed, the first at line %d", failed, len(steps), firstLine))
+	}
+	return nil
 }
 
 // checkStep refuses an unknown command before anything runs.
@@ -329,6 +338,10 @@ func (r *scriptRun) step(ctx context.Context, s runStep) error {
 			err = r.c.Ack(m, r.tx)
 		} else {
 			err = r.c.Nack(m, r.tx)
+		}
+		if errors.Is(err, session.ErrUnknownSubscription) {
+			// Refused here: ActiveMQ would answer it with an ERROR.
+			return withCode(exitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
 		}
 		if err == nil {
 			r.mu.Lock()
