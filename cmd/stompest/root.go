@@ -51,6 +51,8 @@ const noConfig = "stompest/no-config" // the command reads no configuration
 
 // run executes the command line args and returns the exit code.
 func run(args []string, s streams) int {
+	// The client's goroutines log too: one line at a time on stderr.
+	s.ErrOut = &lockedWriter{w: s.ErrOut}
 	a := &app{streams: s}
 	root := a.newRootCmd()
 	root.SetArgs(args)
