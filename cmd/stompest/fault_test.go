@@ -178,3 +178,65 @@ func TestFaultSilentConnect(t *testing.T) {
 		t.Errorf("exit %d, %q; want 69 and no CONNECTED in time", code, errOut)
 	}
 }
+
+// TestFaultBrokerReplaced: the broker behind a failover URI is stopped and
+// another one started at the same address; a subscriber reconnects,
+// replays its subscription and receives what is sent to the new broker.
+func TestFaultBrokerReplaced(t *testing.T) {
+	t.Parallel()
+	acked := make(chan struct{})
+	var once sync.Once
+	first := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: func(fr *protocol.Frame) {
+		if fr.Command == protocol.CmdAck {
+			once.Do(func() { close(acked) })
+		}
+	}})
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := first.Addr()
+	subscribed := make(chan struct{})
+	var subOnce sync.Once
+	second := broker.New(broker.Config{Addr: addr, OnFrame: func(fr *protocol.Frame) {
+		if fr.Command == protocol.CmdSubscribe {
+			subOnce.Do(func() { close(subscribed) })
+		}
+	}})
+	defer second.Close()
+	if code, _, errOut := stompest(t, "", "-s", "tcp://"+addr, "send", "/queue/replaced", "before"); code != 0 {
+		t.Fatalf("send: %s", errOut)
+	}
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		fo := "failover:(tcp://" + addr + ")?initialReconnectDelay=10&maxReconnectDelay=100&maxReconnectAttempts=200"
+		code, out, errOut := stompest(t, "", "-s", fo, "subscribe", "/queue/replaced", "--count", "2")
+		done <- result{code, out, errOut}
+	}()
+	<-acked
+	first.Close()
+	if err := second.Start(); err != nil {
+		t.Fatalf("a new broker at %s: %v", addr, err)
+	}
+	select {
+	case <-subscribed:
+	case r := <-done:
+		t.Fatalf("subscribe ended before resubscribing: exit %d: %s", r.code, r.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the subscription was not replayed on the new broker")
+	}
+	if code, _, errOut := stompest(t, "", "-s", "tcp://"+addr, "send", "/queue/replaced", "after"); code != 0 {
+		t.Fatalf("send to the new broker: %s", errOut)
+	}
+	select {
+	case r := <-done:
+		if r.code != 0 || r.out != "before\nafter\n" {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 0, before and after", r.code, r.out, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("subscribe did not receive the message sent to the new broker")
+	}
+}

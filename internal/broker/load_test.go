@@ -2,7 +2,9 @@ package broker_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -132,5 +134,97 @@ func TestLoad(t *testing.T) {
 			t.Errorf("consumer %d: an extra message %q", i, m.Body)
 		default:
 		}
+	}
+}
+
+var soak = flag.Duration("soak", 3*time.Second, "how long TestSoak runs (CI: the default; a release: -soak 10m)")
+
+// TestSoak keeps a producer and a consumer busy through the broker for
+// -soak, opening a new pair of connections every second, and checks that
+// the heap and the goroutines stay flat: the second half of the run ends
+// no bigger than the first half ended, give or take a margin. It does not
+// run in parallel: other tests' goroutines would be counted.
+func TestSoak(t *testing.T) {
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	u, err := failover.Parse("tcp://" + b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := client.Config{URI: u, ConnectTimeout: 30 * time.Second, ReceiptTimeout: time.Minute}
+	round := func(n int) {
+		c, err := client.Dial(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := client.Dial(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h protocol.Headers
+		h.Add(protocol.HdrAck, protocol.AckClientIndividual)
+		if _, err := c.Subscribe(ctx, "/queue/soak", h); err != nil {
+			t.Fatal(err)
+		}
+		var last *client.Receipt
+		for i := range n {
+			if last, err = p.Send("/queue/soak", []byte("soak"), client.SendOptions{Receipt: i == n-1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WaitReceipt(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		for range n {
+			m := <-c.Messages()
+			if m == nil {
+				t.Fatalf("consumer ended: %v", c.Err())
+			}
+			if err := c.Ack(m, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Disconnect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Disconnect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	measure := func() (heap uint64, goroutines int) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc, runtime.NumGoroutine()
+	}
+	half := time.Now().Add(*soak / 2)
+	end := time.Now().Add(*soak)
+	var heap1 uint64
+	var g1 int
+	rounds := 0
+	for time.Now().Before(end) {
+		round(2000)
+		rounds++
+		if heap1 == 0 && time.Now().After(half) {
+			heap1, g1 = measure()
+		}
+	}
+	heap2, g2 := measure()
+	t.Logf("%d rounds of 2,000 messages; heap %d -> %d bytes, goroutines %d -> %d", rounds, heap1, heap2, g1, g2)
+	if heap2 > heap1*3/2+4<<20 {
+		t.Errorf("the heap grew from %d to %d bytes", heap1, heap2)
+	}
+	if g2 > g1+4 {
+		t.Errorf("goroutines grew from %d to %d", g1, g2)
+	}
+	if n := b.QueueDepth("/queue/soak"); n != 0 {
+		t.Errorf("%d messages left", n)
 	}
 }
