@@ -65,16 +65,35 @@ for run in $(seq "$RUNS"); do
 	fi
 done
 
+# The real brokers, when scripts/brokers.sh has started them: N_REAL
+# messages each way (they persist and route, so fewer).
+N_REAL=${N_REAL:-100000}
+head -n "$N_REAL" "$work/lines" > "$work/lines-real"
+real_jobs=()
+for pair in rabbitmq:61613 activemq:61623; do
+	name=${pair%%:*} port=${pair#*:}
+	(echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null || continue
+	for run in $(seq "$RUNS"); do
+		q=/queue/e2e-$name-$run-$$
+		record "$name: stompest send --lines" "$(seconds "$work/stompest" -s tcp://127.0.0.1:$port -u guest --password-file <(echo guest) send $q --lines --persistent=false < "$work/lines-real")"
+		record "$name: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s tcp://127.0.0.1:$port -u guest --password-file <(echo guest) subscribe $q --ack auto --count "$N_REAL")"
+		record "$name: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:$port -dest $q-g -mode send -n "$N_REAL")"
+		record "$name: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:$port -dest $q-g -mode receive -n "$N_REAL")"
+	done
+	real_jobs+=("$name: stompest send --lines" "$name: go-stomp send" "$name: stompest subscribe --ack auto" "$name: go-stomp receive (auto)")
+done
+
 printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s
 for job in "peer: stompest send --lines" "peer: go-stomp send" \
 	"peer: stompest subscribe --ack auto" "peer: go-stomp receive (auto)" \
 	"peer: stompest subscribe client-individual" \
 	"broker: stompest send --lines" "broker: go-stomp send" \
 	"broker: stompest subscribe --ack auto" "broker: go-stomp receive (auto)" \
-	"start to exit: stompest send with receipt" "start to exit: stomp.py send with receipt"; do
+	"start to exit: stompest send with receipt" "start to exit: stomp.py send with receipt" "${real_jobs[@]}"; do
 	[ -n "${results[$job]:-}" ] || continue
 	m=$(echo "${results[$job]}" | tr ' ' '\n' | grep . | median)
 	rate=$(echo "$N / $m" | bc)
+	[[ $job == rabbitmq* || $job == activemq* ]] && rate=$(echo "$N_REAL / $m" | bc)
 	[[ $job == start* ]] && rate=-
 	printf '%-45s %10.3f %12s\n' "$job" "$m" "$rate"
 done

@@ -27,7 +27,8 @@ func main() {
 	flag.Parse()
 
 	start := time.Now()
-	conn, err := stomp.Dial("tcp", *server, stomp.ConnOpt.HeartBeat(0, 0))
+	conn, err := stomp.Dial("tcp", *server, stomp.ConnOpt.HeartBeat(0, 0),
+		stomp.ConnOpt.Login("guest", "guest"), stomp.ConnOpt.Host("/"))
 	if err != nil {
 		log.Fatal(err)
 	}
