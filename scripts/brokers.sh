@@ -106,16 +106,32 @@ amq_up() {
 	wait_port activemq "$amq_stomp"
 }
 
+# listener prints the pid of the process listening on 127.0.0.1:PORT.
+listener() {
+	ss -ltnpH "sport = :$1" 2> /dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2
+}
+
 down() {
-	local name
+	local name port pid i
 	for name in rabbitmq activemq; do
-		if [ -f "$dir/$name.started" ]; then
-			pkill -TERM -s "$(cat "$dir/$name.started")" 2> /dev/null || true
-			rm -f "$dir/$name.started"
-			echo "$name: stopped"
+		[ -f "$dir/$name.started" ] || continue
+		port=$rabbit_stomp
+		[ $name = activemq ] && port=$amq_stomp
+		# The Debian wrappers switch user (and session): stop the process
+		# that listens, which is the broker itself.
+		pid=$(listener "$port")
+		if [ -n "$pid" ]; then
+			kill -TERM "$pid" 2> /dev/null || true
+			for ((i = 0; i < 120 && $(answers "$port" && echo 1 || echo 0); i++)); do
+				sleep 0.25
+			done
+			answers "$port" && kill -KILL "$pid" 2> /dev/null || true
 		fi
+		pkill -TERM -s "$(cat "$dir/$name.started")" 2> /dev/null || true
+		rm -f "$dir/$name.started"
+		echo "$name: stopped"
 	done
-	pkill -f 'epmd.*-address 127.0.0.1' 2> /dev/null || true
+	pkill -u rabbitmq -x epmd 2> /dev/null || true
 }
 
 status() {
