@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,7 +239,8 @@ func (r *scriptRun) print() error {
 	return r.out.bw.Flush()
 }
 
-// flags parses the -H, --ack and --id options of a step.
+// stepFlags parses the -H option of a step and the options in allowed
+// (NAME VALUE or NAME=VALUE), leaving its other words as arguments.
 func stepFlags(words []string, allowed ...string) (args []string, opts map[string]string, headers protocol.Headers, err error) {
 	opts = map[string]string{}
 	for i := 0; i < len(words); i++ {
@@ -262,22 +264,13 @@ func stepFlags(words []string, allowed ...string) (args []string, opts map[strin
 				return nil, nil, nil, fmt.Errorf("-H %q: want NAME:VALUE", value)
 			}
 			headers.Set(k, v)
-		case contains(allowed, name):
+		case slices.Contains(allowed, name):
 			opts[name] = value
 		default:
 			return nil, nil, nil, fmt.Errorf("unknown option %s", name)
 		}
 	}
 	return args, opts, headers, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *scriptRun) step(ctx context.Context, s runStep) error {
