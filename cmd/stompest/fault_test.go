@@ -43,6 +43,18 @@ func newFaultProxy(t *testing.T, cfg broker.Config) *faultProxy {
 	return &faultProxy{t: t, b: b, proxy: p}
 }
 
+// onFirst returns a channel closed when the broker first receives a cmd
+// frame, and the frame hook that does it.
+func onFirst(cmd protocol.Command) (<-chan struct{}, func(*protocol.Frame)) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return ch, func(f *protocol.Frame) {
+		if f.Command == cmd {
+			once.Do(func() { close(ch) })
+		}
+	}
+}
+
 // uri is the proxy's address as a broker URI.
 func (f *faultProxy) uri() string { return "tcp://" + f.proxy.Listen }
 
@@ -136,15 +148,10 @@ func TestFaultResetMidFrame(t *testing.T) {
 // lost".
 func TestFaultBlackhole(t *testing.T) {
 	t.Parallel()
-	acked := make(chan struct{})
-	var once sync.Once
+	acked, hook := onFirst(protocol.CmdAck)
 	f := newFaultProxy(t, broker.Config{
 		HeartBeat: protocol.HeartBeatSpec{Send: time.Second, Receive: time.Second},
-		OnFrame: func(fr *protocol.Frame) {
-			if fr.Command == protocol.CmdAck {
-				once.Do(func() { close(acked) })
-			}
-		},
+		OnFrame:   hook,
 	})
 	if code, _, errOut := stompest(t, "", "-s", "tcp://"+f.b.Addr(), "send", "/queue/hole", "first"); code != 0 {
 		t.Fatalf("send: %s", errOut)
@@ -184,24 +191,14 @@ func TestFaultSilentConnect(t *testing.T) {
 // replays its subscription and receives what is sent to the new broker.
 func TestFaultBrokerReplaced(t *testing.T) {
 	t.Parallel()
-	acked := make(chan struct{})
-	var once sync.Once
-	first := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: func(fr *protocol.Frame) {
-		if fr.Command == protocol.CmdAck {
-			once.Do(func() { close(acked) })
-		}
-	}})
+	acked, ackHook := onFirst(protocol.CmdAck)
+	first := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: ackHook})
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
 	addr := first.Addr()
-	subscribed := make(chan struct{})
-	var subOnce sync.Once
-	second := broker.New(broker.Config{Addr: addr, OnFrame: func(fr *protocol.Frame) {
-		if fr.Command == protocol.CmdSubscribe {
-			subOnce.Do(func() { close(subscribed) })
-		}
-	}})
+	subscribed, subHook := onFirst(protocol.CmdSubscribe)
+	second := broker.New(broker.Config{Addr: addr, OnFrame: subHook})
 	defer second.Close()
 	if code, _, errOut := stompest(t, "", "-s", "tcp://"+addr, "send", "/queue/replaced", "before"); code != 0 {
 		t.Fatalf("send: %s", errOut)

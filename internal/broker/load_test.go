@@ -16,21 +16,29 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
+// startForClients starts a broker for the tests' clients, stopped at the
+// end of the test, and returns it with its URI.
+func startForClients(t *testing.T) (*broker.Broker, *failover.URI) {
+	t.Helper()
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	u, err := failover.Parse("tcp://" + b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, u
+}
+
 // TestLoad: 200 concurrent connections, 100 producers each sending 1,000
 // numbered messages to a queue of its own and 100 consumers acknowledging
 // them one by one: every message arrives exactly once, in order.
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	const pairs, perPair = 100, 1000
-	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	u, err := failover.Parse("tcp://" + b.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, u := startForClients(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dial := func() (*client.Client, error) {
@@ -145,15 +153,7 @@ var soak = flag.Duration("soak", 3*time.Second, "how long TestSoak runs (CI: the
 // no bigger than the first half ended, give or take a margin. It does not
 // run in parallel: other tests' goroutines would be counted.
 func TestSoak(t *testing.T) {
-	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	u, err := failover.Parse("tcp://" + b.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, u := startForClients(t)
 	ctx := context.Background()
 	cfg := client.Config{URI: u, ConnectTimeout: 30 * time.Second, ReceiptTimeout: time.Minute}
 	round := func(n int) {
