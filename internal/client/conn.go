@@ -341,6 +341,16 @@ func (c *Client) write(frames ...*protocol.Frame) error {
 	for _, f := range frames {
 		c.traceFrame(">>> ", f)
 		if err := w.WriteFrame(f); err != nil {
+			if w.Err() != nil {
+				// A large body leaves at once, and may meet a closed
+				// connection as a flush does.
+				c.mu.Lock()
+				if c.conn != nil {
+					c.conn.Close()
+				}
+				c.mu.Unlock()
+				return c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+			}
 			return err
 		}
 	}
@@ -467,7 +477,7 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 	c.traceFrame(">>> ", f)
 	if err := w.WriteStream(f, body, size); err != nil {
 		var ne net.Error
-		if errors.As(err, &ne) {
+		if errors.As(err, &ne) || w.Err() != nil {
 			c.mu.Lock()
 			if c.conn != nil {
 				c.conn.Close()

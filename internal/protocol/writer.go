@@ -1,16 +1,21 @@
 package protocol
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"unsafe"
 )
 
 // writeBufferSize is the Writer's buffer: a burst of small frames leaves in
 // one write(2).
 const writeBufferSize = 64 << 10
+
+// directWrite is the body size from which a body bypasses the buffer: the
+// buffered bytes are written, then the body straight from the frame.
+const directWrite = 16 << 10
 
 // Writer encodes frames onto a byte stream. It buffers: nothing reaches the
 // stream before Flush, or before the buffer fills.
@@ -19,12 +24,16 @@ const writeBufferSize = 64 << 10
 // by the Writer (any content-length among the frame's headers is ignored),
 // so bodies may hold NUL. In text mode no content-length is written and a
 // body holding NUL is refused.
+//
+// A frame is encoded straight into the buffer, and a frame that cannot be
+// encoded is taken out of it again: nothing of a refused frame is written.
 type Writer struct {
-	bw      *bufio.Writer
+	wr      io.Writer
+	buf     []byte        // the buffered bytes; cap is the buffer's size
+	err     error         // a failed write: every later one fails the same way
 	msg     MessageWriter // nil on a byte stream
 	version Version
 	text    bool
-	num     [20]byte
 }
 
 // MessageWriter is a stream made of messages, such as a WebSocket
@@ -40,15 +49,15 @@ type MessageWriter interface {
 // heart-beat is one message, flushed as soon as it is written.
 func NewWriter(w io.Writer) *Writer {
 	mw, _ := w.(MessageWriter)
-	return &Writer{bw: bufio.NewWriterSize(w, writeBufferSize), msg: mw}
+	return &Writer{wr: w, buf: make([]byte, 0, writeBufferSize), msg: mw}
 }
 
 // endMessage ends a frame or heart-beat of a message stream.
-func (w *Writer) endMessage(err error) error {
-	if w.msg == nil || err != nil {
-		return err
+func (w *Writer) endMessage() error {
+	if w.msg == nil {
+		return nil
 	}
-	if err := w.bw.Flush(); err != nil {
+	if err := w.Flush(); err != nil {
 		return err
 	}
 	return w.msg.EndMessage()
@@ -64,14 +73,59 @@ func (w *Writer) Version() Version { return w.version }
 // written and bodies holding NUL are refused with ErrNulInBody.
 func (w *Writer) SetText(on bool) { w.text = on }
 
-// Buffered returns the number of bytes written but not yet flushed.
-func (w *Writer) Buffered() int { return w.bw.Buffered() }
+// Err returns the error of a failed write to the stream, or nil. Once a
+// write failed, every later one fails with it.
+func (w *Writer) Err() error { return w.err }
 
-// Flush writes the buffered frames to the stream.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+// Buffered returns the number of bytes written but not yet flushed.
+func (w *Writer) Buffered() int { return len(w.buf) }
+
+// Flush writes the buffered frames to the stream. After a failed write
+// the Writer keeps failing with the same error.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := w.wr.Write(w.buf)
+	if err == nil && n < len(w.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		// What was not written stays buffered, as bufio.Writer keeps it.
+		if n > 0 && n < len(w.buf) {
+			w.buf = w.buf[:copy(w.buf, w.buf[n:])]
+		}
+		w.err = err
+		return err
+	}
+	if cap(w.buf) > 2*writeBufferSize {
+		// A huge head grew the buffer; let it go.
+		w.buf = make([]byte, 0, writeBufferSize)
+	} else {
+		w.buf = w.buf[:0]
+	}
+	return nil
+}
+
+// room flushes the buffer when fewer than n bytes are free.
+func (w *Writer) room(n int) error {
+	if cap(w.buf)-len(w.buf) < n {
+		return w.Flush()
+	}
+	return w.err
+}
 
 // WriteHeartBeat writes one heart-beat EOL (STOMP 1.2 "Heart-beating").
-func (w *Writer) WriteHeartBeat() error { return w.endMessage(w.bw.WriteByte('\n')) }
+func (w *Writer) WriteHeartBeat() error {
+	if err := w.room(1); err != nil {
+		return err
+	}
+	w.buf = append(w.buf, '\n')
+	return w.endMessage()
+}
 
 // WriteFrame encodes f. A frame that cannot be encoded (a header that the
 // version cannot express, a body the command may not carry, NUL in a text
@@ -80,15 +134,29 @@ func (w *Writer) WriteFrame(f *Frame) error {
 	if f.IsHeartBeat() {
 		return w.WriteHeartBeat()
 	}
-	if err := w.check(f, int64(len(f.Body))); err != nil {
+	size := len(f.Body)
+	if err := w.check(f, int64(size)); err != nil {
 		return err
 	}
 	if w.text && bytes.IndexByte(f.Body, 0) >= 0 {
 		return fmt.Errorf("%s: %w", f.Command, ErrNulInBody)
 	}
-	w.head(f, int64(len(f.Body)))
-	w.bw.Write(f.Body)
-	return w.endMessage(w.bw.WriteByte(0))
+	if err := w.head(f, int64(size)); err != nil {
+		return err
+	}
+	if size >= directWrite {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if _, err := w.wr.Write(f.Body); err != nil {
+			w.err = err
+			return err
+		}
+	} else {
+		w.buf = append(w.buf, f.Body...)
+	}
+	w.buf = append(w.buf, 0)
+	return w.endMessage()
 }
 
 // WriteStream encodes f with a body of exactly size bytes read from body,
@@ -102,18 +170,39 @@ func (w *Writer) WriteStream(f *Frame, body io.Reader, size int64) error {
 	if err := w.check(f, size); err != nil {
 		return err
 	}
-	w.head(f, size)
-	n, err := io.CopyN(w.bw, body, size)
-	if err == io.EOF || (err == nil && n < size) {
-		return io.ErrUnexpectedEOF
-	}
-	if err != nil {
+	if err := w.head(f, size); err != nil {
 		return err
 	}
-	return w.endMessage(w.bw.WriteByte(0))
+	for size > 0 {
+		if err := w.room(1); err != nil {
+			return err
+		}
+		free := w.buf[len(w.buf):cap(w.buf)]
+		if int64(len(free)) > size {
+			free = free[:size]
+		}
+		n, err := body.Read(free)
+		w.buf = w.buf[:len(w.buf)+n]
+		size -= int64(n)
+		if err == io.EOF {
+			if size > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := w.room(1); err != nil {
+		return err
+	}
+	w.buf = append(w.buf, 0)
+	return w.endMessage()
 }
 
-// check refuses what cannot be encoded.
+// check refuses a command the version does not have and a body the
+// command may not carry; head checks the headers.
 func (w *Writer) check(f *Frame, size int64) error {
 	if f.Command == "" || !ValidCommand(w.version, f.Command) {
 		return fmt.Errorf("%w: %q in STOMP %s", ErrInvalidCommand, f.Command, w.version)
@@ -121,104 +210,138 @@ func (w *Writer) check(f *Frame, size int64) error {
 	if size > 0 && !BodyAllowed(w.version, f.Command) {
 		return fmt.Errorf("%w: %s", ErrBodyNotAllowed, f.Command)
 	}
-	esc := escaped(w.version, f.Command)
-	for _, h := range f.Headers {
-		if bad := unencodable(h.Name, esc, true); bad >= 0 {
-			return fmt.Errorf("%s header %q: %w: byte %q", f.Command, h.Name, ErrUnencodable, h.Name[bad])
-		}
-		if bad := unencodable(h.Value, esc, false); bad >= 0 {
-			return fmt.Errorf("%s header %q: %w: byte %q in its value", f.Command, h.Name, ErrUnencodable, h.Value[bad])
+	return w.err
+}
+
+// head appends the command, the headers and the blank line to the buffer.
+// A header that cannot be encoded takes the head out of the buffer again
+// and is reported.
+func (w *Writer) head(f *Frame, size int64) error {
+	if len(w.buf) > cap(w.buf)-1024 {
+		if err := w.Flush(); err != nil {
+			return err
 		}
 	}
+	start := len(w.buf)
+	b := append(w.buf, f.Command...)
+	b = append(b, '\n')
+	if !w.text && (size > 0 || f.Command == CmdSend || f.Command == CmdMessage || f.Command == CmdError) {
+		b = append(b, HdrContentLength+":"...)
+		b = strconv.AppendInt(b, size, 10)
+		b = append(b, '\n')
+	}
+	esc := escaped(w.version, f.Command)
+	cr := w.version != V11
+	for _, h := range f.Headers {
+		// The common header needs no escape: it goes in as it is, and is
+		// checked where it landed, eight bytes at a time (the room left
+		// after it lets the last word be read whole).
+		if n := len(h.Name) + len(h.Value) + 2; cap(b)-len(b) < n+8 {
+			b = slices.Grow(b, n+8)
+		}
+		at := len(b)
+		b = append(b, h.Name...)
+		b = append(b, ':')
+		b = append(b, h.Value...)
+		b = append(b, '\n')
+		if plain(unsafe.Pointer(&b[at]), len(b)-at, len(h.Name)) {
+			if h.Name == HdrContentLength {
+				b = b[:at]
+			}
+			continue
+		}
+		b = b[:at]
+		var bad int
+		if b, bad = encode(b, h.Name, esc, true, cr); bad >= 0 {
+			w.buf = b[:start]
+			return fmt.Errorf("%s header %q: %w: byte %q", f.Command, h.Name, ErrUnencodable, h.Name[bad])
+		}
+		b = append(b, ':')
+		if b, bad = encode(b, h.Value, esc, false, cr); bad >= 0 {
+			w.buf = b[:start]
+			return fmt.Errorf("%s header %q: %w: byte %q in its value", f.Command, h.Name, ErrUnencodable, h.Value[bad])
+		}
+		if h.Name == HdrContentLength {
+			b = b[:at]
+			continue
+		}
+		b = append(b, '\n')
+	}
+	w.buf = append(b, '\n')
 	return nil
 }
 
-// unencodable returns the index of the first byte of s that cannot be
-// written, or -1. NUL can never be written in a head; without escaping,
-// neither can LF or CR, nor a colon in a name.
-func unencodable(s string, esc, name bool) int {
+// Repeated bytes for the eight-at-a-time test of plain.
+const (
+	repBelow     = 0x0e * lsbs // NUL, LF and CR are below it
+	repBackslash = '\\' * lsbs
+)
+
+// plain reports whether the header line of n bytes at p, its colon at
+// offset colon and its LF last, holds none of the bytes that a head may
+// need to escape or cannot hold: NUL, LF, CR, colon and backslash. Other
+// control bytes below 0x0e and a few neighbours of a flagged byte answer
+// false too, which only costs the slow path. It reads eight bytes at a
+// time, up to seven bytes past the line: they must be readable.
+func plain(p unsafe.Pointer, n, colon int) bool {
+	for i := 0; i < n; i += 8 {
+		x := load(unsafe.Add(p, i))
+		found := (x-repBelow)&^x&msbs | zeros(x^repColon) | zeros(x^repBackslash)
+		if c := colon - i; c >= 0 && c < 8 {
+			found &^= 0x80 << (8 * c)
+		}
+		if rest := n - i; rest <= 8 {
+			// The LF ends the line; bytes past it are ignored (a borrow
+			// runs from lower bytes to higher ones only).
+			found &= 1<<(8*rest-8) - 1
+		}
+		if found != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// encode appends s to b with the escapes of STOMP 1.2 "Value Encoding"
+// when esc is set (a backslash, colon and LF; CR too when cr is set), and
+// returns the index of the first byte of s that cannot be written, or -1.
+// NUL can never be written in a head; without escaping, neither can LF or
+// CR, nor a colon in a name.
+func encode(b []byte, s string, esc, name, cr bool) ([]byte, int) {
+	last := 0
 	for i := 0; i < len(s); i++ {
+		var rep string
 		switch s[i] {
 		case 0:
-			return i
+			return b, i
 		case '\n':
-			if !esc {
-				return i
-			}
+			rep = `\n`
 		case '\r':
-			if !esc {
-				return i
+			if !cr && esc {
+				continue
 			}
+			rep = `\r`
 		case ':':
-			if name && !esc {
-				return i
+			if !esc && !name {
+				continue
 			}
-		}
-	}
-	return -1
-}
-
-// head writes the command, the headers and the blank line.
-func (w *Writer) head(f *Frame, size int64) {
-	bw := w.bw
-	bw.WriteString(string(f.Command))
-	bw.WriteByte('\n')
-	if !w.text && (size > 0 || f.Command == CmdSend || f.Command == CmdMessage || f.Command == CmdError) {
-		bw.WriteString(HdrContentLength + ":")
-		bw.Write(strconv.AppendInt(w.num[:0], size, 10))
-		bw.WriteByte('\n')
-	}
-	esc := escaped(w.version, f.Command)
-	for _, h := range f.Headers {
-		if h.Name == HdrContentLength {
+			rep = `\c`
+		case '\\':
+			rep = `\\`
+		default:
 			continue
 		}
-		if esc {
-			w.escape(h.Name)
-			bw.WriteByte(':')
-			w.escape(h.Value)
-		} else {
-			bw.WriteString(h.Name)
-			bw.WriteByte(':')
-			bw.WriteString(h.Value)
-		}
-		bw.WriteByte('\n')
-	}
-	bw.WriteByte('\n')
-}
-
-// escape writes s with the escapes of the Writer's version (STOMP 1.2
-// "Value Encoding"): a backslash, colon and LF in 1.1; CR too in 1.2.
-func (w *Writer) escape(s string) {
-	i := 0
-	for ; i < len(s); i++ {
-		if c := s[i]; c == '\\' || c == ':' || c == '\n' || (c == '\r' && w.version != V11) {
-			break
-		}
-	}
-	if i == len(s) {
-		w.bw.WriteString(s)
-		return
-	}
-	w.bw.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			w.bw.WriteString(`\\`)
-		case ':':
-			w.bw.WriteString(`\c`)
-		case '\n':
-			w.bw.WriteString(`\n`)
-		case '\r':
-			if w.version == V11 {
-				w.bw.WriteByte(c)
-			} else {
-				w.bw.WriteString(`\r`)
+		if !esc {
+			if s[i] != '\\' {
+				return b, i
 			}
-		default:
-			w.bw.WriteByte(c)
+			continue
 		}
+		b = append(b, s[last:i]...)
+		b = append(b, rep...)
+		last = i + 1
 	}
+	return append(b, s[last:]...), -1
 }
 
 // Encode returns the wire bytes of f in version v, with content-length, as
