@@ -19,8 +19,9 @@ import (
 // global options resolved from flags, env, profile, file and defaults.
 type app struct {
 	streams
-	cfg  *config
-	opts globalOptions
+	cfg     *config
+	opts    globalOptions
+	batches bool // clients hand messages over in batches (client.Config.Batches)
 }
 
 // globalOptions are the connection and output settings of PRODUCT.md §3.

@@ -187,6 +187,9 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		}
 		connHeaders.Add("client-id", id)
 	}
+	// Writing to a stream takes messages in batches; --exec takes them one
+	// by one.
+	a.batches = o.exec == ""
 	c, sig, err := a.connectInterruptible(ctx, "subscribe", true, connHeaders)
 	if err != nil {
 		return err
@@ -366,8 +369,8 @@ func (s *consumer) consume(ctx context.Context) error {
 		}
 		return errStop
 	}
-	batch := make([]*client.Message, 0, 256)
 	for {
+		var batch []*client.Message
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -375,35 +378,21 @@ func (s *consumer) consume(ctx context.Context) error {
 			return notReached()
 		case <-idleC:
 			return notReached()
-		case m, ok := <-s.c.Messages():
+		case ms, ok := <-s.c.Batches():
 			if !ok {
 				if err := s.c.Err(); err != nil {
 					return fmt.Errorf("subscribe: %w", err)
 				}
 				return errStop
 			}
-			batch = append(batch[:0], m)
-			// Take what else has arrived, up to the count, so that one flush
-			// and one write of acks serve many messages.
-		collect:
-			for len(batch) < cap(batch) && (o.count == 0 || s.received+int64(len(batch)) < int64(o.count)) {
-				select {
-				case m, ok := <-s.c.Messages():
-					if !ok {
-						break collect
-					}
-					batch = append(batch, m)
-				default:
-					break collect
-				}
-			}
-			done, err := s.handle(batch)
-			if err != nil || done {
-				return err
-			}
-			if idle != nil {
-				idle.Reset(o.idle)
-			}
+			batch = ms
+		}
+		done, err := s.handle(batch)
+		if err != nil || done {
+			return err
+		}
+		if idle != nil {
+			idle.Reset(o.idle)
 		}
 	}
 }

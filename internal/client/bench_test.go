@@ -51,3 +51,47 @@ func BenchmarkSendPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkConsume receives 220-byte MESSAGE frames (100-byte bodies) from
+// a peer that writes them as fast as the socket takes them, through
+// Messages(), as a subscriber with ack auto does.
+func BenchmarkConsume(b *testing.B) {
+	frame := "MESSAGE\nsubscription:sub-0\nmessage-id:ID\\cbench-1\\c42\ndestination:/queue/bench\n" +
+		"content-type:text/plain\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00"
+	n := b.N
+	_, uri := startPeer(b, func(_ int, c *conn) {
+		c.connected(b)
+		c.receipt(b, c.read(b)) // SUBSCRIBE
+		c.w.Flush()
+		block := []byte(strings.Repeat(frame, 256))
+		for left := n; left > 0; left -= 256 {
+			p := block
+			if left < 256 {
+				p = p[:left*len(frame)]
+			}
+			if _, err := c.Write(p); err != nil {
+				return
+			}
+		}
+		var f protocol.Frame
+		c.r.ReadFrame(&f) // until the client goes
+	})
+	cl, err := Dial(context.Background(), Config{URI: mustURI(b, uri)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.Subscribe(context.Background(), "/queue/bench", protocol.Headers{{Name: "id", Value: "sub-0"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range n {
+		m, ok := <-cl.Messages()
+		if !ok || len(m.Body) != 100 {
+			b.Fatalf("message %v, %v", m, cl.Err())
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}

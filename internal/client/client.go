@@ -51,14 +51,15 @@ type Config struct {
 	Dial             func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
 	Rand             failover.Rand                                                     // nil: seeded from the clock
 	Buffer           int                                                               // messages buffered between the reader and the consumer; 0: 64
+	Batches          bool                                                              // hand messages over in batches through Batches(), not Messages()
 	Text             bool                                                              // send no content-length (bodies with NUL are refused)
 }
 
 // Message is a MESSAGE frame delivered to a subscription.
 type Message struct {
 	*protocol.Frame
-	Subscription session.Subscription
-	gen          uint64 // the connection it arrived on
+	Subscription *session.Subscription // shared: it never changes
+	gen          uint64                // the connection it arrived on
 }
 
 // Client is one STOMP connection (re-established after a loss when
@@ -86,8 +87,10 @@ type Client struct {
 	hbLost   atomic.Bool   // the heart-beat monitor closed the connection
 
 	messages  chan *Message
-	done      chan struct{} // closed when the client has ended
-	stop      chan struct{} // closed to stop the goroutines
+	batches   chan []*Message // with Config.Batches
+	pending   []*Message      // the batch being gathered by the reader goroutine
+	done      chan struct{}   // closed when the client has ended
+	stop      chan struct{}   // closed to stop the goroutines
 	stopOnce  sync.Once
 	leaving   chan struct{} // closed by Disconnect: messages are no longer handed over
 	leaveOnce sync.Once
@@ -130,6 +133,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		messages: make(chan *Message, cfg.Buffer),
 		done:     make(chan struct{}),
 		leaving:  make(chan struct{}),
+	}
+	if cfg.Batches {
+		c.batches = make(chan []*Message, max(1, cfg.Buffer/maxBatch))
 	}
 	if cfg.Trace != nil {
 		c.trace = bufio.NewWriter(cfg.Trace)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -508,5 +509,80 @@ func TestVersionRefused(t *testing.T) {
 		if got := e.VersionRefused(); got != tt.want || e.Hint() != tt.hint {
 			t.Errorf("version %q, offered %v: VersionRefused %v, hint %q; want %v, %q", tt.header, tt.offered, got, e.Hint(), tt.want, tt.hint)
 		}
+	}
+}
+
+// TestBatches: with Config.Batches, messages arrive in order, those that
+// arrived together in one batch, and a frame that has only half arrived
+// never holds back the whole ones before it.
+func TestBatches(t *testing.T) {
+	t.Parallel()
+	gotFirst := make(chan struct{})
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t)
+		sub := c.read(t)
+		c.receipt(t, sub)
+		c.w.Flush()
+		msg := func(n int) string {
+			f := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a", "message-id", strconv.Itoa(n),
+				"subscription", sub.Header("id"))
+			f.Body = []byte("body " + strconv.Itoa(n))
+			b, err := protocol.Encode(f, protocol.V12)
+			if err != nil {
+				t.Error(err)
+			}
+			return string(b)
+		}
+		// Three whole messages and half of a fourth in one write.
+		var burst strings.Builder
+		for n := 1; n <= 3; n++ {
+			burst.WriteString(msg(n))
+		}
+		fourth := msg(4)
+		burst.WriteString(fourth[:20])
+		c.Write([]byte(burst.String()))
+		<-gotFirst
+		c.Write([]byte(fourth[20:] + msg(5)))
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, uri, Config{Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.Messages() == nil || cl.Batches() == nil {
+		t.Fatal("no channels")
+	}
+	if _, err := cl.Subscribe(context.Background(), "/queue/a", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 5 {
+		var batch []*Message
+		select {
+		case b, ok := <-cl.Batches():
+			if !ok {
+				t.Fatalf("batches closed after %v: %v", got, cl.Err())
+			}
+			batch = b
+		case <-time.After(5 * time.Second):
+			t.Fatalf("messages held back: got %q", got) // the peer waits for them
+		}
+		before := len(got)
+		for _, m := range batch {
+			got = append(got, string(m.Body))
+		}
+		if before < 3 && len(got) >= 3 {
+			close(gotFirst) // the fourth is still half on its way
+		}
+	}
+	if want := []string{"body 1", "body 2", "body 3", "body 4", "body 5"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if len(cl.Messages()) != 0 {
+		t.Fatal("a message went to Messages() as well")
+	}
+	cl.Disconnect(context.Background())
+	if _, ok := <-cl.Batches(); ok {
+		t.Fatal("Batches() still open after Disconnect")
 	}
 }

@@ -41,8 +41,17 @@ func (c *Client) start() {
 }
 
 // Messages delivers the MESSAGE frames of every subscription. It is closed
-// when the client ends; Err then tells why.
+// when the client ends; Err then tells why. With Config.Batches it stays
+// empty: see Batches.
 func (c *Client) Messages() <-chan *Message { return c.messages }
+
+// Batches delivers the MESSAGE frames of every subscription in order, as
+// batches of those that arrived together, when Config.Batches is set (nil
+// otherwise). It is closed when the client ends; Err then tells why.
+func (c *Client) Batches() <-chan []*Message { return c.batches }
+
+// maxBatch bounds the messages of one batch.
+const maxBatch = 256
 
 // Done is closed when the client has ended.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -78,9 +87,22 @@ func (c *Client) Broker() string {
 
 func (c *Client) readLoop() {
 	defer c.wg.Done()
+	var in *inbound
 	for {
-		f, err := c.reader.Read()
-		if err != nil {
+		// A batch leaves once it is full or once the next frame has not
+		// arrived whole: before the reader might wait on the network.
+		if len(c.pending) > 0 && (len(c.pending) >= maxBatch || !c.reader.Ready()) {
+			c.handOver()
+		}
+		// A MESSAGE and its frame take one allocation; a heart-beat leaves
+		// it for the next frame.
+		if in == nil {
+			in = new(inbound)
+			in.f.Headers = in.h[:0]
+		}
+		f := &in.f
+		if err := c.reader.ReadTo(f); err != nil {
+			c.handOver()
 			if !c.lost(err) {
 				return
 			}
@@ -89,8 +111,14 @@ func (c *Client) readLoop() {
 		c.traceFrame("<<< ", f)
 		switch f.Command {
 		case protocol.HeartBeat:
+			continue
 		case protocol.CmdMessage:
-			c.deliver(f)
+			c.deliver(in)
+			in = nil
+			continue
+		}
+		c.handOver() // what came before goes first
+		switch f.Command {
 		case protocol.CmdReceipt:
 			c.receipt(f)
 		case protocol.CmdError:
@@ -100,12 +128,22 @@ func (c *Client) readLoop() {
 			c.finish(fmt.Errorf("%w: %s from the broker", protocol.ErrUnexpectedCommand, f.Command))
 			return
 		}
+		in = nil
 	}
+}
+
+// inbound is a MESSAGE as the reader allocates it: the Message, its frame
+// and room for its headers in one piece.
+type inbound struct {
+	m Message
+	f protocol.Frame
+	h [8]protocol.Header
 }
 
 // deliver hands a MESSAGE to the consumer, blocking while it is busy (the
 // broker is then held back by TCP); heart-beat checks pause meanwhile.
-func (c *Client) deliver(f *protocol.Frame) {
+func (c *Client) deliver(in *inbound) {
+	f := &in.f
 	c.mu.Lock()
 	sub, err := c.sess.Message(f)
 	gen := c.gen
@@ -118,7 +156,12 @@ func (c *Client) deliver(f *protocol.Frame) {
 		}
 		return
 	}
-	m := &Message{Frame: f, Subscription: sub, gen: gen}
+	m := &in.m
+	*m = Message{Frame: f, Subscription: sub, gen: gen}
+	if c.batches != nil {
+		c.pending = append(c.pending, m)
+		return
+	}
 	select {
 	case c.messages <- m:
 		return
@@ -129,6 +172,29 @@ func (c *Client) deliver(f *protocol.Frame) {
 	case c.messages <- m:
 	case <-c.stop:
 	case <-c.leaving: // the consumer is done: the broker gets it back
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	c.busy.Store(false)
+}
+
+// handOver hands the pending batch to the consumer, as deliver does a
+// message.
+func (c *Client) handOver() {
+	if len(c.pending) == 0 {
+		return
+	}
+	batch := c.pending
+	c.pending = make([]*Message, 0, maxBatch)
+	select {
+	case c.batches <- batch:
+		return
+	default:
+	}
+	c.busy.Store(true)
+	select {
+	case c.batches <- batch:
+	case <-c.stop:
+	case <-c.leaving:
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.busy.Store(false)
@@ -222,6 +288,9 @@ func (c *Client) finish(err error) {
 	c.mu.Unlock()
 	c.stopOnce.Do(func() { close(c.stop) })
 	close(c.messages)
+	if c.batches != nil {
+		close(c.batches)
+	}
 	close(c.done)
 }
 

@@ -37,7 +37,8 @@ const pad = 8
 
 // maxRead bounds one read from the stream, so that most of a large body
 // is read straight into its own buffer instead of passing through a chunk.
-const maxRead = 16 << 10
+// Small frames arrive in reads of this size: one read(2) per ~150 frames.
+const maxRead = 32 << 10
 
 // directBody is the body size from which a body announced by content-length
 // is read straight into a buffer of its own rather than through a chunk.
@@ -91,6 +92,21 @@ func (r *Reader) SetLimits(l Limits) {
 	r.limits = l
 }
 
+// Ready reports whether the next frame or heart-beat is probably buffered
+// whole, so that reading it will not wait for the stream: the buffered
+// bytes begin with an EOL or hold a NUL. A NUL inside a body announced by
+// content-length can make it answer yes too early; it never answers no
+// when a whole frame is buffered.
+func (r *Reader) Ready() bool {
+	if r.r == r.w {
+		return false
+	}
+	if c := r.buf[r.r]; c == '\n' || c == '\r' {
+		return true
+	}
+	return bytes.IndexByte(r.buf[r.r:r.w], 0) >= 0
+}
+
 // Offset returns how many bytes of the stream the Reader has consumed.
 func (r *Reader) Offset() int64 { return r.off }
 
@@ -112,22 +128,35 @@ type frameAlloc struct {
 // malformed frame yields a *FrameError; the Reader then skips to the next
 // NUL and can go on reading.
 func (r *Reader) Read() (*Frame, error) {
-	hb, err := r.start()
-	if err != nil {
-		return nil, err
-	}
-	if hb {
-		return &Frame{Command: HeartBeat}, nil
-	}
 	a := new(frameAlloc)
 	a.f.Headers = a.h[:0]
-	if err := r.read(&a.f); err != nil {
+	if err := r.ReadTo(&a.f); err != nil {
 		return nil, err
+	}
+	return &a.f, nil
+}
+
+// ReadTo is Read into a frame the caller allocated, such as one inside a
+// larger struct: the headers go into f.Headers' storage (grown when it is
+// too small), and the frame stays valid, as Read's does. f must not alias
+// a frame read before.
+func (r *Reader) ReadTo(f *Frame) error {
+	f.Reset()
+	hb, err := r.start()
+	if err != nil {
+		return err
+	}
+	if hb {
+		f.Command = HeartBeat
+		return nil
+	}
+	if err := r.read(f); err != nil {
+		return err
 	}
 	if r.aliased {
 		r.shared = true
 	}
-	return &a.f, nil
+	return nil
 }
 
 // ReadFrame is Read into a caller's frame, reusing its header list, and

@@ -342,32 +342,77 @@ func TestReaderNoAllocationBeyondLimit(t *testing.T) {
 // many more frames were read through the same Reader.
 func TestReaderFramesStayValid(t *testing.T) {
 	t.Parallel()
-	var wire bytes.Buffer
-	for i := range 5000 {
-		wire.WriteString("MESSAGE\nk:v\\c" + strings.Repeat("x", i%50) + "\n\n" + strings.Repeat("b", i%300) + "\x00\n")
-	}
-	r := NewReader(iotest.HalfReader(&wire))
-	r.SetVersion(V12)
-	var kept []*Frame
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			break
+	// Read and ReadTo (into frames with room for fewer headers than some
+	// frames have, and with none) both keep every frame valid.
+	for _, mode := range []string{"Read", "ReadTo", "ReadTo-small", "ReadTo-nil"} {
+		var wire bytes.Buffer
+		for i := range 5000 {
+			wire.WriteString("MESSAGE\nk:v\\c" + strings.Repeat("x", i%50) + "\n" + strings.Repeat("h:1\n", i%4) + "\n" + strings.Repeat("b", i%300) + "\x00\n")
 		}
+		r := NewReader(iotest.HalfReader(&wire))
+		r.SetVersion(V12)
+		var kept []*Frame
+		for {
+			var f *Frame
+			var err error
+			switch mode {
+			case "Read":
+				f, err = r.Read()
+			case "ReadTo":
+				f = &Frame{Headers: make(Headers, 0, 8)}
+				err = r.ReadTo(f)
+			case "ReadTo-small":
+				f = &Frame{Headers: make(Headers, 0, 2)}
+				err = r.ReadTo(f)
+			default:
+				f = &Frame{}
+				err = r.ReadTo(f)
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.IsHeartBeat() {
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) != 5000 {
+			t.Fatalf("%s: %d frames", mode, len(kept))
+		}
+		for i, f := range kept {
+			if f.Header("k") != "v:"+strings.Repeat("x", i%50) || len(f.Headers) != 1+i%4 || string(f.Body) != strings.Repeat("b", i%300) {
+				t.Fatalf("%s: frame %d changed: %v", mode, i, f)
+			}
+		}
+	}
+}
+
+func TestReaderReady(t *testing.T) {
+	t.Parallel()
+	pr, pw := io.Pipe()
+	r := NewReader(pr)
+	r.SetVersion(V12)
+	if r.Ready() {
+		t.Fatal("ready with nothing read")
+	}
+	frame := "MESSAGE\ndestination:/q\nmessage-id:1\nsubscription:s\n\nhi\x00"
+	go pw.Write([]byte(frame + "\n" + frame + frame[:10]))
+	for i, want := range []bool{true, true, false} {
+		f, err := r.Read()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !f.IsHeartBeat() {
-			kept = append(kept, f)
+		// What Read got is the frame, then the heart-beat, then the
+		// frame again with ten bytes of the next after it.
+		if got := r.Ready(); got != want {
+			t.Fatalf("after %v (read %d): Ready %v, want %v", f.Command, i, got, want)
 		}
 	}
-	if len(kept) != 5000 {
-		t.Fatalf("%d frames", len(kept))
-	}
-	for i, f := range kept {
-		if f.Header("k") != "v:"+strings.Repeat("x", i%50) || string(f.Body) != strings.Repeat("b", i%300) {
-			t.Fatalf("frame %d changed: %v", i, f)
-		}
+	go pw.Write([]byte(frame[10:]))
+	if f, err := r.Read(); err != nil || string(f.Body) != "hi" || r.Ready() {
+		t.Fatalf("last frame %v, %v", f, err)
 	}
 }
 

@@ -141,7 +141,7 @@ func (s *Session) require(op string, allowed ...State) error {
 	if slices.Contains(allowed, s.state) {
 		return nil
 	}
-	return &StateError{Op: op, State: s.state, Allowed: allowed}
+	return &StateError{Op: op, State: s.state, Allowed: slices.Clone(allowed)} // allowed stays on the stack
 }
 
 // Connect returns the CONNECT (or STOMP) frame of o and moves to
@@ -389,16 +389,13 @@ func (s *Session) Subscriptions() []Subscription {
 // returns the subscription it belongs to: the one named by its subscription
 // header or, for a 1.0 MESSAGE without one, the first subscription to its
 // destination. A MESSAGE of no known subscription is ErrUnknownSubscription.
-// It is allowed in Connected only.
-func (s *Session) Message(f *protocol.Frame) (Subscription, error) {
+// It is allowed in Connected only. The subscription is shared, not copied:
+// it never changes once made.
+func (s *Session) Message(f *protocol.Frame) (*Subscription, error) {
 	if err := s.require("handle MESSAGE", Connected); err != nil {
-		return Subscription{}, err
+		return nil, err
 	}
-	sub, err := s.subscriptionOf(f)
-	if err != nil {
-		return Subscription{}, err
-	}
-	return *sub, nil
+	return s.subscriptionOf(f)
 }
 
 func (s *Session) subscriptionOf(f *protocol.Frame) (*Subscription, error) {
