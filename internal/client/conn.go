@@ -140,8 +140,8 @@ type inbound struct {
 	h [8]protocol.Header
 }
 
-// deliver hands a MESSAGE to the consumer, blocking while it is busy (the
-// broker is then held back by TCP); heart-beat checks pause meanwhile.
+// deliver hands a MESSAGE to the consumer, or adds it to the pending
+// batch.
 func (c *Client) deliver(in *inbound) {
 	f := &in.f
 	c.mu.Lock()
@@ -162,16 +162,24 @@ func (c *Client) deliver(in *inbound) {
 		c.pending = append(c.pending, m)
 		return
 	}
+	handTo(c, c.messages, m)
+}
+
+// handTo sends v on ch, to the consumer, blocking while it is busy (the
+// broker is then held back by TCP); heart-beat checks pause meanwhile. It
+// gives up when the client stops or the consumer leaves: the broker gets
+// unacknowledged messages back.
+func handTo[T any](c *Client, ch chan T, v T) {
 	select {
-	case c.messages <- m:
+	case ch <- v:
 		return
 	default:
 	}
 	c.busy.Store(true)
 	select {
-	case c.messages <- m:
+	case ch <- v:
 	case <-c.stop:
-	case <-c.leaving: // the consumer is done: the broker gets it back
+	case <-c.leaving:
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.busy.Store(false)
@@ -185,19 +193,7 @@ func (c *Client) handOver() {
 	}
 	batch := c.pending
 	c.pending = make([]*Message, 0, maxBatch)
-	select {
-	case c.batches <- batch:
-		return
-	default:
-	}
-	c.busy.Store(true)
-	select {
-	case c.batches <- batch:
-	case <-c.stop:
-	case <-c.leaving:
-	}
-	c.lastRead.Store(time.Now().UnixNano())
-	c.busy.Store(false)
+	handTo(c, c.batches, batch)
 }
 
 func (c *Client) receipt(f *protocol.Frame) {
