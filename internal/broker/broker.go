@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/stompest/stompest/internal/protocol"
 	"github.com/stompest/stompest/internal/wsconn"
@@ -261,14 +263,62 @@ func (b *Broker) serve(nc net.Conn) {
 	go c.writeLoop()
 }
 
-// message is one message held by the broker.
+// message is one message held by the broker, kept as the wire bytes of
+// its MESSAGE frame in STOMP 1.2 without the headers of a delivery
+// (subscription, ack, redelivered): the command line, content-length,
+// destination, message-id, the sender's headers, the body and the NUL.
+// Delivering it to a 1.2 connection (and to a 1.1 one when no header holds
+// a CR, which 1.1 writes unescaped) writes the delivery's header lines and
+// these bytes; 1.0 connections, traces and selectors decode it. One
+// pointer-free buffer per message keeps a large queue cheap for the
+// collector.
 type message struct {
-	id          string
-	dest        string
-	headers     protocol.Headers // the sender's headers, without destination, receipt, transaction, content-length
-	body        []byte
+	wire        []byte
 	seq         uint64
+	cr          bool // a header holds a CR
 	redelivered bool
+}
+
+// commandLine is how the wire bytes of every message begin.
+const commandLine = "MESSAGE\n"
+
+// id returns the message-id of m.
+func (m *message) id() string { return "ID:stompest-" + strconv.FormatUint(m.seq, 10) }
+
+// decode returns the headers of m after content-length (destination,
+// message-id and the sender's headers) and its body. The strings alias
+// the wire bytes, which never change.
+func (m *message) decode() (protocol.Headers, []byte) {
+	w := m.wire
+	var hs protocol.Headers
+	i := len(commandLine)
+	for i < len(w) && w[i] != '\n' {
+		j := i + bytes.IndexByte(w[i:], '\n')
+		line := w[i:j]
+		c := bytes.IndexByte(line, ':')
+		if name := unescape(line[:c]); name != protocol.HdrContentLength {
+			hs = append(hs, protocol.Header{Name: name, Value: unescape(line[c+1:])})
+		}
+		i = j + 1
+	}
+	return hs, w[i+1 : len(w)-1]
+}
+
+// userHeaders returns the sender's headers of m, as selectors see them.
+func (m *message) userHeaders() protocol.Headers {
+	hs, _ := m.decode()
+	return hs[2:]
+}
+
+// unescapes undoes the escapes of STOMP 1.2 "Value Encoding".
+var unescapes = strings.NewReplacer(`\\`, `\`, `\c`, ":", `\n`, "\n", `\r`, "\r")
+
+// unescape decodes one escaped name or value of a message's wire bytes.
+func unescape(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	}
+	return unescapes.Replace(string(b))
 }
 
 // queue holds messages for its subscriptions: a /queue/ destination shared
@@ -292,6 +342,7 @@ type subscription struct {
 	q        *queue
 	unacked  []*delivery // in delivery order
 	topic    bool
+	head     []byte // "MESSAGE" and the subscription header, encoded for the connection's version
 }
 
 // delivery is a message handed to a subscription and not yet acknowledged.
@@ -339,7 +390,7 @@ func (b *Broker) dispatch(q *queue) {
 				continue
 			}
 			anyRoom = true
-			if s.sel == nil || s.sel.match(m.headers) {
+			if s.sel == nil || s.sel.match(m.userHeaders()) {
 				taker = s
 				q.rr = (q.rr + k + 1) % len(q.subs)
 				break
@@ -412,28 +463,68 @@ func sortBySeq(ms []*message) {
 }
 
 // publish stores a message and delivers it. Called with b.mu held.
-func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) {
+func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) error {
 	seq := b.msgSeq.Add(1)
-	m := &message{id: "ID:stompest-" + strconv.FormatUint(seq, 10), dest: dest, headers: headers, body: body, seq: seq}
+	m := &message{seq: seq}
+	// The exact size unless a header needs escapes, and room for the
+	// eight-byte reads of AppendHeader.
+	size := len(commandLine) + len(protocol.HdrContentLength) + digits(uint64(len(body))) + 2 +
+		len(protocol.HdrDestination) + len(dest) + 2 +
+		len(protocol.HdrMessageID) + len(`:ID\cstompest-`) + digits(seq) + 1 + 1 + len(body) + 1 + 8
+	m.cr = strings.IndexByte(dest, '\r') >= 0
+	for _, h := range headers {
+		size += len(h.Name) + len(h.Value) + 2
+		m.cr = m.cr || strings.IndexByte(h.Name, '\r') >= 0 || strings.IndexByte(h.Value, '\r') >= 0
+	}
+	// The wire bytes as protocol.Writer writes them in 1.2, built in place.
+	w := make([]byte, 0, size)
+	w = append(w, commandLine+protocol.HdrContentLength+":"...)
+	w = strconv.AppendInt(w, int64(len(body)), 10)
+	w = append(w, '\n')
+	w, err := protocol.AppendHeader(w, protocol.CmdMessage, protocol.HdrDestination, dest, protocol.V12)
+	if err != nil {
+		return violation("cannot store the message: %v", err)
+	}
+	w = append(w, protocol.HdrMessageID+`:ID\cstompest-`...)
+	w = strconv.AppendUint(w, seq, 10)
+	w = append(w, '\n')
+	for _, h := range headers {
+		if w, err = protocol.AppendHeader(w, protocol.CmdMessage, h.Name, h.Value, protocol.V12); err != nil {
+			return violation("cannot store the message: %v", err)
+		}
+	}
+	w = append(w, '\n')
+	w = append(w, body...)
+	m.wire = append(w, 0)
 	if isTopic(dest) {
 		for _, q := range b.topics[dest] {
 			cp := *m
 			q.msgs = append(q.msgs, &cp)
 			b.dispatch(q)
 		}
-		return
+		return nil
 	}
 	q := b.queue(dest)
 	q.msgs = append(q.msgs, m)
 	b.dispatch(q)
+	return nil
+}
+
+// digits returns the number of decimal digits of n.
+func digits(n uint64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 // queue returns the shared queue of dest, creating it.
 func (b *Broker) queue(dest string) *queue {
 	q, ok := b.queues[dest]
 	if !ok {
-		q = &queue{name: dest}
-		b.queues[dest] = q
+		q = &queue{name: strings.Clone(dest)} // dest may alias a reused read buffer
+		b.queues[q.name] = q
 	}
 	return q
 }

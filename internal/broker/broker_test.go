@@ -354,3 +354,78 @@ func TestSelectorParse(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryInEveryVersion: a message is kept as its 1.2 wire bytes; each
+// subscriber still gets it in its own version's encoding, with the
+// sender's headers (escapes, CR, empty values, duplicates) intact, its own
+// subscription id (escaped as its version wants), an ack header in 1.2
+// client modes and redelivered after a NACK; a binary body with NUL keeps
+// every byte.
+func TestDeliveryInEveryVersion(t *testing.T) {
+	t.Parallel()
+	for _, trace := range []bool{false, true} {
+		cfg := Config{}
+		if trace {
+			cfg.Trace = io.Discard // traced frames take the decoding path
+		}
+		b := start(t, cfg)
+		body := "a\x00b\nc\\d"
+		common := []string{"k", "a:b\\c", "empty", "", "k", "second", "x-id", "ID:1:2"}
+		cases := []struct {
+			v      protocol.Version
+			sub    string
+			extra  []string // headers only this version can carry
+			header string   // the sub id as the subscriber reads it
+		}{
+			{protocol.V10, "s:10", nil, "s:10"},
+			{protocol.V11, "s:11", []string{"nl", "a\nb", "cr", "a\rb"}, "s:11"},
+			{protocol.V12, "s:12", []string{"nl", "a\nb", "cr", "a\rb"}, "s:12"},
+		}
+		for _, tc := range cases {
+			dest := "/queue/v" + tc.v.String()
+			if trace {
+				dest += "-trace"
+			}
+			sub := connect(t, b, tc.v)
+			sub.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", dest, "id", tc.sub, "ack", "client-individual"), "r")
+			prod := connect(t, b, protocol.V12)
+			prod.send(sendTo(dest, body, append(append([]string{}, common...), tc.extra...)...))
+			m := sub.read()
+			want := append(append([]string{}, common...), tc.extra...)
+			check := func(m *protocol.Frame, redelivered bool) {
+				t.Helper()
+				if m.Command != protocol.CmdMessage || string(m.Body) != body || m.Header("subscription") != tc.header ||
+					m.Header("destination") != dest || !strings.HasPrefix(m.Header("message-id"), "ID:stompest-") {
+					t.Fatalf("%s: %v", tc.v, m)
+				}
+				var got []string
+				for _, h := range m.Headers {
+					switch h.Name {
+					case "destination", "message-id", "subscription", "ack", "content-length", "redelivered":
+					default:
+						got = append(got, h.Name, h.Value)
+					}
+				}
+				if strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Fatalf("%s (trace %v): headers %q, want %q", tc.v, trace, got, want)
+				}
+				if _, ok := m.Lookup("ack"); ok != (tc.v == protocol.V12) {
+					t.Fatalf("%s: ack header %v", tc.v, ok)
+				}
+				if (m.Header("redelivered") == "true") != redelivered {
+					t.Fatalf("%s: redelivered %q", tc.v, m.Header("redelivered"))
+				}
+			}
+			check(m, false)
+			if tc.v == protocol.V10 {
+				continue // no NACK in 1.0
+			}
+			nack := protocol.NewFrame(protocol.CmdNack, "subscription", tc.sub, "message-id", m.Header("message-id"))
+			if tc.v == protocol.V12 {
+				nack = protocol.NewFrame(protocol.CmdNack, "id", m.Header("ack"))
+			}
+			sub.send(nack)
+			check(sub.read(), true)
+		}
+	}
+}

@@ -32,11 +32,12 @@ type conn struct {
 	acks      map[string]*delivery // by ack id (1.2) and by subscription+message-id
 	txs       map[string][]func() error
 	ackSeq    uint64
+	scratch   protocol.Headers // the headers of the SEND being handled
 	frames    int64
 
 	// The outgoing queue, guarded by omu.
 	omu    sync.Mutex
-	out    []*protocol.Frame
+	out    []outgoing
 	rawOut [][]byte
 	ended  bool // no more frames: close after the queue drains
 	wake   chan struct{}
@@ -93,11 +94,23 @@ func (c *conn) kick() {
 	}
 }
 
+// outgoing is one entry of the outgoing queue: a frame, or a message
+// delivered to a subscription.
+type outgoing struct {
+	f   *protocol.Frame
+	m   *message
+	s   *subscription
+	ack string // the ack header of the delivery, or ""
+}
+
 // queueFrame adds a frame to the outgoing queue.
-func (c *conn) queueFrame(f *protocol.Frame) {
+func (c *conn) queueFrame(f *protocol.Frame) { c.queue(outgoing{f: f}) }
+
+// queue adds an entry to the outgoing queue.
+func (c *conn) queue(o outgoing) {
 	c.omu.Lock()
 	if !c.ended {
-		c.out = append(c.out, f)
+		c.out = append(c.out, o)
 		c.queued.Add(1)
 	}
 	c.omu.Unlock()
@@ -151,13 +164,8 @@ func (c *conn) writeLoop() {
 		c.out, c.rawOut = nil, nil
 		c.omu.Unlock()
 		c.queued.Add(-int64(len(frames)))
-		for _, f := range frames {
-			if f.Command == versionMark {
-				c.w.SetVersion(protocol.Version(f.Body[0]))
-				continue
-			}
-			c.b.traceFrame(c, ">>>", f)
-			if err := c.w.WriteFrame(f); err != nil {
+		for _, o := range frames {
+			if err := c.write(o); err != nil {
 				c.close()
 				return
 			}
@@ -201,6 +209,36 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// write encodes one entry of the outgoing queue.
+func (c *conn) write(o outgoing) error {
+	f := o.f
+	if f == nil {
+		v := c.w.Version()
+		if o.s.head != nil && c.b.trace == nil && (v == protocol.V12 || (v == protocol.V11 && !o.m.cr)) {
+			// The delivery's header lines, then the stored bytes.
+			var ack []byte
+			if o.ack != "" && v == protocol.V12 {
+				var buf [64]byte
+				ack = append(append(append(buf[:0], "ack:"...), o.ack...), '\n')
+			}
+			var red []byte
+			if o.m.redelivered {
+				red = redeliveredLine
+			}
+			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):])
+		}
+		f = c.messageFrame(o.s, o.m, o.ack)
+	}
+	if f.Command == versionMark {
+		c.w.SetVersion(protocol.Version(f.Body[0]))
+		return nil
+	}
+	c.b.traceFrame(c, ">>>", f)
+	return c.w.WriteFrame(f)
+}
+
+var redeliveredLine = []byte("redelivered:true\n")
+
 // close closes the connection at once.
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
@@ -212,8 +250,17 @@ func (c *conn) close() {
 func (c *conn) readLoop() {
 	defer c.b.wg.Done()
 	defer c.cleanup()
+	var buf protocol.Frame
 	for {
-		fr, err := c.r.Read()
+		// A SEND is read into a frame that the next read reuses: publish
+		// copies what it keeps. Every other frame is copied, as handlers
+		// keep its strings.
+		err := c.r.ReadFrame(&buf)
+		fr := &buf
+		if err == nil && (fr.Command != protocol.CmdSend || fr.Headers.Has(protocol.HdrTransaction) ||
+			c.b.cfg.Record || c.b.cfg.OnFrame != nil) {
+			fr = fr.Clone()
+		}
 		if err != nil {
 			var fe *protocol.FrameError
 			if errors.As(err, &fe) {
@@ -351,7 +398,7 @@ func (c *conn) handle(f *protocol.Frame) error {
 // receipt answers a receipt header.
 func (c *conn) receipt(f *protocol.Frame) {
 	if id, ok := f.Lookup(protocol.HdrReceipt); ok {
-		c.queueFrame(protocol.NewFrame(protocol.CmdReceipt, protocol.HdrReceiptID, id))
+		c.queueFrame(protocol.NewFrame(protocol.CmdReceipt, protocol.HdrReceiptID, strings.Clone(id)))
 	}
 }
 
@@ -406,7 +453,7 @@ func (c *conn) connect(f *protocol.Frame) error {
 	// The writer switches to the negotiated version after CONNECTED: the
 	// queue is ordered, so mark it with a version change.
 	c.omu.Lock()
-	c.out = append(c.out, &protocol.Frame{Command: versionMark, Body: []byte{byte(version)}})
+	c.out = append(c.out, outgoing{f: &protocol.Frame{Command: versionMark, Body: []byte{byte(version)}}})
 	c.queued.Add(1)
 	c.omu.Unlock()
 	return nil
@@ -421,7 +468,11 @@ func (c *conn) onSend(f *protocol.Frame) error {
 	if !ok || dest == "" {
 		return violation("SEND without a destination")
 	}
-	headers := make(protocol.Headers, 0, len(f.Headers))
+	tx, inTx := f.Lookup(protocol.HdrTransaction)
+	headers := c.scratch[:0]
+	if inTx {
+		headers = make(protocol.Headers, 0, len(f.Headers)) // kept until COMMIT
+	}
 	for _, h := range f.Headers {
 		switch h.Name {
 		case protocol.HdrDestination, protocol.HdrReceipt, protocol.HdrTransaction, protocol.HdrContentLength:
@@ -430,18 +481,19 @@ func (c *conn) onSend(f *protocol.Frame) error {
 		}
 	}
 	body := f.Body
-	if tx, ok := f.Lookup(protocol.HdrTransaction); ok {
+	if inTx {
 		if _, active := c.txs[tx]; !active {
 			return violation("unknown transaction %q", tx)
 		}
 		c.txs[tx] = append(c.txs[tx], func() error {
-			c.b.publish(dest, headers, body)
-			return nil
+			return c.b.publish(dest, headers, body)
 		})
 		return nil
 	}
-	c.b.publish(dest, headers, body)
-	return nil
+	err := c.b.publish(dest, headers, body)
+	clear(headers)
+	c.scratch = headers[:0]
+	return err
 }
 
 func (c *conn) onSubscribe(f *protocol.Frame) error {
@@ -469,6 +521,9 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 		return violation("unknown ack mode %q", ack)
 	}
 	s := &subscription{c: c, id: id, dest: dest, ack: ack}
+	if head, err := protocol.AppendHeader([]byte(commandLine), protocol.CmdMessage, protocol.HdrSubscription, id, c.version); err == nil {
+		s.head = head
+	}
 	for _, name := range []string{"activemq.prefetchSize", "prefetch-count"} {
 		if v, ok := f.Lookup(name); ok {
 			n, err := strconv.Atoi(v)
@@ -534,8 +589,8 @@ var errNoReceipt = errors.New("receipt sent")
 func (c *conn) browse(s *subscription) {
 	if q, ok := c.b.queues[s.dest]; ok {
 		for _, m := range q.msgs {
-			if s.sel == nil || s.sel.match(m.headers) {
-				c.queueFrame(c.messageFrame(s, m, ""))
+			if s.sel == nil || s.sel.match(m.userHeaders()) {
+				c.queue(outgoing{m: m, s: s})
 			}
 		}
 	}
@@ -558,7 +613,7 @@ func (c *conn) onUnsubscribe(f *protocol.Frame) error {
 	s.unacked = nil
 	for _, d := range back {
 		delete(c.acks, d.ackID)
-		delete(c.acks, s.id+"\x00"+d.msg.id)
+		delete(c.acks, s.id+"\x00"+d.msg.id())
 	}
 	destroy := f.Header("activemq.subscriptionName") != "" || f.Header("durable") == "true"
 	if destroy && s.q != nil && s.q.durable {
@@ -602,24 +657,24 @@ func (c *conn) deliver(s *subscription, m *message) {
 		d := &delivery{msg: m, sub: s, ackID: ackID}
 		s.unacked = append(s.unacked, d)
 		c.acks[ackID] = d
-		c.acks[s.id+"\x00"+m.id] = d
+		c.acks[s.id+"\x00"+m.id()] = d
 	}
-	c.queueFrame(c.messageFrame(s, m, ackID))
+	c.queue(outgoing{m: m, s: s, ack: ackID})
 }
 
+// messageFrame decodes the MESSAGE frame of a delivery of m to s.
 func (c *conn) messageFrame(s *subscription, m *message, ackID string) *protocol.Frame {
-	f := &protocol.Frame{Command: protocol.CmdMessage, Body: m.body, Headers: make(protocol.Headers, 0, len(m.headers)+5)}
-	f.Headers = append(f.Headers,
-		protocol.Header{Name: protocol.HdrDestination, Value: m.dest},
-		protocol.Header{Name: protocol.HdrMessageID, Value: m.id},
-		protocol.Header{Name: protocol.HdrSubscription, Value: s.id})
+	hs, body := m.decode()
+	f := &protocol.Frame{Command: protocol.CmdMessage, Body: body, Headers: make(protocol.Headers, 0, len(hs)+3)}
+	f.Headers = append(f.Headers, hs[:2]...) // destination, message-id
+	f.Headers = append(f.Headers, protocol.Header{Name: protocol.HdrSubscription, Value: s.id})
 	if ackID != "" && c.version == protocol.V12 {
 		f.Headers = append(f.Headers, protocol.Header{Name: protocol.HdrAck, Value: ackID})
 	}
 	if m.redelivered {
 		f.Headers = append(f.Headers, protocol.Header{Name: "redelivered", Value: "true"})
 	}
-	f.Headers = append(f.Headers, m.headers...)
+	f.Headers = append(f.Headers, hs[2:]...)
 	return f
 }
 
@@ -662,7 +717,7 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 		}
 		for _, x := range settled {
 			delete(c.acks, x.ackID)
-			delete(c.acks, s.id+"\x00"+x.msg.id)
+			delete(c.acks, s.id+"\x00"+x.msg.id())
 		}
 		if nack {
 			c.b.requeue(settled)

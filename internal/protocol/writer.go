@@ -214,61 +214,121 @@ func (w *Writer) check(f *Frame, size int64) error {
 }
 
 // head appends the command, the headers and the blank line to the buffer.
-// A header that cannot be encoded takes the head out of the buffer again
-// and is reported.
+// A header that cannot be encoded leaves the buffer as it was and is
+// reported.
 func (w *Writer) head(f *Frame, size int64) error {
 	if len(w.buf) > cap(w.buf)-1024 {
 		if err := w.Flush(); err != nil {
 			return err
 		}
 	}
-	start := len(w.buf)
-	b := append(w.buf, f.Command...)
+	b, err := appendHead(w.buf, f, size, w.version, !w.text)
+	if err != nil {
+		return err
+	}
+	w.buf = b
+	return nil
+}
+
+// WriteEncoded writes a frame that is already encoded, given in parts
+// (such as a head of its own and a tail shared by many frames), as it is.
+func (w *Writer) WriteEncoded(parts ...[]byte) error {
+	for _, p := range parts {
+		if len(p) >= directWrite {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if _, err := w.wr.Write(p); err != nil {
+				w.err = err
+				return err
+			}
+			continue
+		}
+		if err := w.room(len(p)); err != nil {
+			return err
+		}
+		w.buf = append(w.buf, p...)
+	}
+	return w.endMessage()
+}
+
+// AppendFrame appends the wire bytes of f in version v, with
+// content-length, to b, as a Writer would write them.
+func AppendFrame(b []byte, f *Frame, v Version) ([]byte, error) {
+	if f.Command == "" || !ValidCommand(v, f.Command) {
+		return b, fmt.Errorf("%w: %q in STOMP %s", ErrInvalidCommand, f.Command, v)
+	}
+	if len(f.Body) > 0 && !BodyAllowed(v, f.Command) {
+		return b, fmt.Errorf("%w: %s", ErrBodyNotAllowed, f.Command)
+	}
+	b, err := appendHead(b, f, int64(len(f.Body)), v, true)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, f.Body...)
+	return append(b, 0), nil
+}
+
+// AppendHeader appends the header line name:value of a cmd frame in
+// version v, with its escapes and its LF, to b.
+func AppendHeader(b []byte, cmd Command, name, value string, v Version) ([]byte, error) {
+	return appendHeader(b, cmd, name, value, escaped(v, cmd), v != V11)
+}
+
+// appendHeader appends a header line, escaped when esc is set (CR too when
+// cr is set). On an error the bytes of b up to its length are unchanged.
+func appendHeader(b []byte, cmd Command, name, value string, esc, cr bool) ([]byte, error) {
+	// The common header needs no escape: it goes in as it is, and is
+	// checked where it landed, eight bytes at a time (the room left after
+	// it lets the last word be read whole).
+	if n := len(name) + len(value) + 2; cap(b)-len(b) < n+8 {
+		b = slices.Grow(b, n+8)
+	}
+	start := len(b)
+	b = append(b, name...)
+	b = append(b, ':')
+	b = append(b, value...)
 	b = append(b, '\n')
-	if !w.text && (size > 0 || f.Command == CmdSend || f.Command == CmdMessage || f.Command == CmdError) {
+	if plain(unsafe.Pointer(&b[start]), len(b)-start, len(name)) {
+		return b, nil
+	}
+	b = b[:start]
+	b, bad := encode(b, name, esc, true, cr)
+	if bad >= 0 {
+		return b[:start], fmt.Errorf("%s header %q: %w: byte %q", cmd, name, ErrUnencodable, name[bad])
+	}
+	b = append(b, ':')
+	if b, bad = encode(b, value, esc, false, cr); bad >= 0 {
+		return b[:start], fmt.Errorf("%s header %q: %w: byte %q in its value", cmd, name, ErrUnencodable, value[bad])
+	}
+	return append(b, '\n'), nil
+}
+
+// appendHead appends the command line of f, its headers (a content-length
+// of size first, when length is set and the command may carry a body) and
+// the blank line to b, escaped as version v wants. On an error the bytes
+// of b up to its length are unchanged.
+func appendHead(b []byte, f *Frame, size int64, v Version, length bool) ([]byte, error) {
+	start := len(b)
+	b = append(b, f.Command...)
+	b = append(b, '\n')
+	if length && (size > 0 || f.Command == CmdSend || f.Command == CmdMessage || f.Command == CmdError) {
 		b = append(b, HdrContentLength+":"...)
 		b = strconv.AppendInt(b, size, 10)
 		b = append(b, '\n')
 	}
-	esc := escaped(w.version, f.Command)
-	cr := w.version != V11
+	esc, cr := escaped(v, f.Command), v != V11
 	for _, h := range f.Headers {
-		// The common header needs no escape: it goes in as it is, and is
-		// checked where it landed, eight bytes at a time (the room left
-		// after it lets the last word be read whole).
-		if n := len(h.Name) + len(h.Value) + 2; cap(b)-len(b) < n+8 {
-			b = slices.Grow(b, n+8)
-		}
 		at := len(b)
-		b = append(b, h.Name...)
-		b = append(b, ':')
-		b = append(b, h.Value...)
-		b = append(b, '\n')
-		if plain(unsafe.Pointer(&b[at]), len(b)-at, len(h.Name)) {
-			if h.Name == HdrContentLength {
-				b = b[:at]
-			}
-			continue
-		}
-		b = b[:at]
-		var bad int
-		if b, bad = encode(b, h.Name, esc, true, cr); bad >= 0 {
-			w.buf = b[:start]
-			return fmt.Errorf("%s header %q: %w: byte %q", f.Command, h.Name, ErrUnencodable, h.Name[bad])
-		}
-		b = append(b, ':')
-		if b, bad = encode(b, h.Value, esc, false, cr); bad >= 0 {
-			w.buf = b[:start]
-			return fmt.Errorf("%s header %q: %w: byte %q in its value", f.Command, h.Name, ErrUnencodable, h.Value[bad])
+		var err error
+		if b, err = appendHeader(b, f.Command, h.Name, h.Value, esc, cr); err != nil {
+			return b[:start], err
 		}
 		if h.Name == HdrContentLength {
-			b = b[:at]
-			continue
+			b = b[:at] // the Writer's own goes first
 		}
-		b = append(b, '\n')
 	}
-	w.buf = append(b, '\n')
-	return nil
+	return append(b, '\n'), nil
 }
 
 // Repeated bytes for the eight-at-a-time test of plain.
@@ -347,14 +407,9 @@ func encode(b []byte, s string, esc, name, cr bool) ([]byte, int) {
 // Encode returns the wire bytes of f in version v, with content-length, as
 // a Writer would write them.
 func Encode(f *Frame, v Version) ([]byte, error) {
-	var b bytes.Buffer
-	w := NewWriter(&b)
-	w.SetVersion(v)
-	if err := w.WriteFrame(f); err != nil {
+	b, err := AppendFrame(nil, f, v)
+	if err != nil {
 		return nil, err
 	}
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return b, nil
 }

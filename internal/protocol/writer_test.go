@@ -161,6 +161,10 @@ func FuzzWriterHeader(f *testing.F) {
 		w.SetVersion(version)
 		err := w.WriteFrame(f)
 		want, ok := refHead(name, value, esc, version)
+		enc, lerr := AppendHeader([]byte("x"), cmd, name, value, version)
+		if ok && (lerr != nil || string(enc) != "x"+want+"\n") || !ok && (!errors.Is(lerr, ErrUnencodable) || string(enc) != "x") {
+			t.Fatalf("AppendHeader %q:%q in %s: %q, %v; want %q", name, value, version, enc, lerr, want)
+		}
 		if !ok {
 			if !errors.Is(err, ErrUnencodable) {
 				t.Fatalf("%q:%q in %s: error %v, want ErrUnencodable", name, value, version, err)
