@@ -109,7 +109,8 @@ type outgoing struct {
 	more    bool // another record follows without waiting for input
 }
 
-// source yields the messages of one send.
+// source yields the messages of one send. A message (and its body) is
+// valid until the next call: a source may reuse both.
 type source func() (*outgoing, error)
 
 func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
@@ -541,6 +542,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			}
 		}
 		sp := newSplitter(a.In, delim)
+		var m outgoing // one record at a time: the body is the splitter's buffer too
 		return func() (*outgoing, error) {
 			rec, err := sp.next()
 			if err != nil {
@@ -552,7 +554,8 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			if o.text && bytes.IndexByte(rec, 0) >= 0 {
 				return nil, withCode(exitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.n))
 			}
-			return &outgoing{dest: dest, headers: headers, body: rec, record: sp.n, more: sp.more()}, nil
+			m = outgoing{dest: dest, headers: headers, body: rec, record: sp.n, more: sp.more()}
+			return &m, nil
 		}, none, nil
 	}
 	f, size, cleanup, err := spoolStdin(a.In)

@@ -134,6 +134,7 @@ func (c *conn) end() {
 
 func (c *conn) writeLoop() {
 	defer c.b.wg.Done()
+	var spare []outgoing
 	var beat <-chan time.Time
 	var ticker *time.Ticker
 	defer func() {
@@ -159,9 +160,11 @@ func (c *conn) writeLoop() {
 		if c.b.hole.Load() {
 			continue
 		}
+		// The queue is taken whole and a drained one left in its place:
+		// the two take turns, so that a busy queue allocates nothing.
 		c.omu.Lock()
 		frames, raws, ended := c.out, c.rawOut, c.ended
-		c.out, c.rawOut = nil, nil
+		c.out, c.rawOut = spare[:0], nil
 		c.omu.Unlock()
 		c.queued.Add(-int64(len(frames)))
 		for _, o := range frames {
@@ -170,6 +173,8 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		clear(frames)
+		spare = frames
 		if len(frames) == 0 && !ended && c.send.Load() > 0 && !c.b.noBeats.Load() &&
 			time.Since(time.Unix(0, c.lastWrite.Load())) >= time.Duration(c.send.Load())*4/5 {
 			c.w.WriteHeartBeat()

@@ -192,7 +192,14 @@ func withReceipt(f *Frame, receipt string) *Frame {
 // Send builds a SEND frame (STOMP 1.2 "SEND"). dest replaces any
 // destination among headers; the Writer computes content-length.
 func Send(dest string, body []byte, headers Headers, receipt string) *Frame {
-	f := &Frame{Command: CmdSend, Body: body, Headers: make(Headers, 0, len(headers)+2)}
+	var f *Frame
+	if n := len(headers) + 2; n <= len(frameAlloc{}.h) {
+		a := new(frameAlloc) // the frame and its headers in one allocation
+		f, a.f.Headers = &a.f, a.h[:0]
+	} else {
+		f = &Frame{Headers: make(Headers, 0, n)}
+	}
+	f.Command, f.Body = CmdSend, body
 	f.Headers.Add(HdrDestination, dest)
 	for _, h := range headers {
 		if h.Name != HdrDestination && h.Name != HdrContentLength {
