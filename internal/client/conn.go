@@ -50,6 +50,9 @@ func (c *Client) Messages() <-chan *Message { return c.messages }
 // otherwise). It is closed when the client ends; Err then tells why.
 func (c *Client) Batches() <-chan []*Message { return c.batches }
 
+// slabSize is how many messages the reader allocates at once.
+const slabSize = 16
+
 // maxBatch bounds the messages of one batch.
 const maxBatch = 256
 
@@ -87,17 +90,23 @@ func (c *Client) Broker() string {
 
 func (c *Client) readLoop() {
 	defer c.wg.Done()
-	var in *inbound
+	var (
+		in   *inbound
+		slab []inbound
+	)
 	for {
 		// A batch leaves once it is full or once the next frame has not
 		// arrived whole: before the reader might wait on the network.
 		if len(c.pending) > 0 && (len(c.pending) >= maxBatch || !c.reader.Ready()) {
 			c.handOver()
 		}
-		// A MESSAGE and its frame take one allocation; a heart-beat leaves
-		// it for the next frame.
+		// MESSAGEs and their frames are allocated slabSize at a time; a
+		// heart-beat leaves its place for the next frame.
 		if in == nil {
-			in = new(inbound)
+			if len(slab) == 0 {
+				slab = make([]inbound, slabSize)
+			}
+			in, slab = &slab[0], slab[1:]
 			in.f.Headers = in.h[:0]
 		}
 		f := &in.f
@@ -134,6 +143,10 @@ func (c *Client) readLoop() {
 
 // inbound is a MESSAGE as the reader allocates it: the Message, its frame
 // and room for its headers in one piece.
+//
+// The reader allocates them slabSize at a time: one allocation serves many
+// messages, and a slab lives while any of its messages is referenced (at
+// most slabSize times the memory of the messages a consumer keeps).
 type inbound struct {
 	m Message
 	f protocol.Frame

@@ -328,13 +328,27 @@ func Message(f *Frame, v Version) (subscription string, err error) {
 	if f.Command != CmdMessage {
 		return "", fmt.Errorf("%w: %s, expected MESSAGE", ErrUnexpectedCommand, f.Command)
 	}
-	for _, name := range []string{HdrDestination, HdrMessageID} {
-		if !f.Headers.Has(name) {
-			return "", fmt.Errorf("MESSAGE: %w: %s", ErrMissingHeader, name)
+	// One pass over the headers: this runs for every message received.
+	var dest, id, named bool
+	var sub string
+	for i := range f.Headers {
+		switch h := &f.Headers[i]; h.Name {
+		case HdrDestination:
+			dest = true
+		case HdrMessageID:
+			id = true
+		case HdrSubscription:
+			if !named {
+				sub, named = h.Value, true
+			}
 		}
 	}
-	sub, ok := f.Lookup(HdrSubscription)
-	if !ok && v != V10 {
+	switch {
+	case !dest:
+		return "", fmt.Errorf("MESSAGE: %w: %s", ErrMissingHeader, HdrDestination)
+	case !id:
+		return "", fmt.Errorf("MESSAGE: %w: %s", ErrMissingHeader, HdrMessageID)
+	case !named && v != V10:
 		return "", fmt.Errorf("MESSAGE: %w: %s", ErrMissingHeader, HdrSubscription)
 	}
 	return sub, nil

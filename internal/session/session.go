@@ -403,7 +403,7 @@ func (s *Session) subscriptionOf(f *protocol.Frame) (*Subscription, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, named := f.Lookup(protocol.HdrSubscription); !named {
+	if id == "" && !f.Headers.Has(protocol.HdrSubscription) {
 		dest := f.Header(protocol.HdrDestination)
 		for _, sub := range s.subs {
 			if sub.Destination == dest {
