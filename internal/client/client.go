@@ -69,8 +69,9 @@ type Message struct {
 type Client struct {
 	cfg Config
 
-	wmu      sync.Mutex // guards writing; taken before mu
-	mu       sync.Mutex // guards sess, conn, w, gen, err, waiters, closing
+	wmu      sync.Mutex     // guards writing and sendBuf; taken before mu
+	sendBuf  protocol.Frame // the SEND being written
+	mu       sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
 	sess     *session.Session
 	conn     net.Conn
 	w        *protocol.Writer

@@ -412,6 +412,11 @@ func (c *Client) writer() (*protocol.Writer, error) {
 func (c *Client) write(frames ...*protocol.Frame) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.writeLocked(frames...)
+}
+
+// writeLocked is write with c.wmu held.
+func (c *Client) writeLocked(frames ...*protocol.Frame) error {
 	w, err := c.writer()
 	if err != nil {
 		return err
@@ -521,11 +526,26 @@ type SendOptions struct {
 // Send buffers a SEND of body to dest and returns its receipt when one was
 // asked for. Call Flush to send it, then WaitReceipt.
 func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error) {
-	f, r, err := c.sendFrame(dest, body, o)
+	// The frame is built in one the client keeps, under the write lock,
+	// and is encoded before the lock goes: a SEND allocates nothing.
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	f := &c.sendBuf
+	c.mu.Lock()
+	err := c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
+	var r *Receipt
+	if err == nil && o.Receipt {
+		r, err = c.withReceiptLocked(f)
+	}
+	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return r, c.write(f)
+	err = c.writeLocked(f)
+	f.Reset()
+	f.Body = nil
+	clear(f.Headers[:cap(f.Headers)]) // keep nothing of the caller's
+	return r, err
 }
 
 // sendFrame builds a SEND through the session, with its receipt.

@@ -192,21 +192,25 @@ func withReceipt(f *Frame, receipt string) *Frame {
 // Send builds a SEND frame (STOMP 1.2 "SEND"). dest replaces any
 // destination among headers; the Writer computes content-length.
 func Send(dest string, body []byte, headers Headers, receipt string) *Frame {
-	var f *Frame
-	if n := len(headers) + 2; n <= len(frameAlloc{}.h) {
-		a := new(frameAlloc) // the frame and its headers in one allocation
-		f, a.f.Headers = &a.f, a.h[:0]
-	} else {
-		f = &Frame{Headers: make(Headers, 0, n)}
-	}
+	a := new(frameAlloc) // the frame and up to eight headers in one allocation
+	a.f.Headers = a.h[:0]
+	SendTo(&a.f, dest, body, headers, receipt)
+	return &a.f
+}
+
+// SendTo is Send into f, reusing the storage of its headers: a sender of
+// many messages builds each in the same frame.
+func SendTo(f *Frame, dest string, body []byte, headers Headers, receipt string) {
+	f.Reset()
 	f.Command, f.Body = CmdSend, body
+	f.Headers = slices.Grow(f.Headers, len(headers)+2)
 	f.Headers.Add(HdrDestination, dest)
 	for _, h := range headers {
 		if h.Name != HdrDestination && h.Name != HdrContentLength {
 			f.Headers = append(f.Headers, h)
 		}
 	}
-	return withReceipt(f, receipt)
+	withReceipt(f, receipt)
 }
 
 var idCounter atomic.Uint64

@@ -303,25 +303,46 @@ func take(headers protocol.Headers, name, arg string) (protocol.Headers, string)
 // header among headers is used when the argument is empty and dropped
 // otherwise. tx must be active. It is allowed in Connected only.
 func (s *Session) Send(dest string, body []byte, headers protocol.Headers, receipt, tx string) (*protocol.Frame, error) {
-	if err := s.require("send", Connected); err != nil {
+	headers, receipt, err := s.sendHeaders(headers, receipt, tx)
+	if err != nil {
 		return nil, err
+	}
+	f := protocol.Send(dest, body, headers, receipt)
+	s.track(receipt, f.Command)
+	return f, nil
+}
+
+// SendTo is Send into f, reusing its storage (protocol.SendTo).
+func (s *Session) SendTo(f *protocol.Frame, dest string, body []byte, headers protocol.Headers, receipt, tx string) error {
+	headers, receipt, err := s.sendHeaders(headers, receipt, tx)
+	if err != nil {
+		return err
+	}
+	protocol.SendTo(f, dest, body, headers, receipt)
+	s.track(receipt, f.Command)
+	return nil
+}
+
+// sendHeaders checks a SEND and returns its headers, with the
+// transaction's, and its receipt.
+func (s *Session) sendHeaders(headers protocol.Headers, receipt, tx string) (protocol.Headers, string, error) {
+	if err := s.require("send", Connected); err != nil {
+		return nil, "", err
 	}
 	headers, receipt = take(headers, protocol.HdrReceipt, receipt)
 	headers, tx = take(headers, protocol.HdrTransaction, tx)
 	if err := s.checkTx(tx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := s.checkReceipt(receipt); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if tx != "" {
 		// The full slice expression makes append copy: the caller's
 		// headers are never written.
 		headers = append(headers[:len(headers):len(headers)], protocol.Header{Name: protocol.HdrTransaction, Value: tx})
 	}
-	f := protocol.Send(dest, body, headers, receipt)
-	s.track(receipt, f.Command)
-	return f, nil
+	return headers, receipt, nil
 }
 
 // Subscribe returns a SUBSCRIBE frame to dest (STOMP 1.2 "SUBSCRIBE") and
