@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,13 +55,15 @@ type Broker struct {
 	wln net.Listener
 	wg  sync.WaitGroup
 
-	mu       sync.Mutex
-	queues   map[string]*queue
-	topics   map[string][]*queue // fan-out targets of each topic
-	durables map[string]*queue   // durable topic subscriptions, by client-id and name
-	conns    map[*conn]bool
-	frames   []*protocol.Frame
-	closed   bool
+	mu          sync.Mutex
+	queues      map[string]*queue
+	topics      map[string][]*queue // fan-out targets of each topic
+	durables    map[string]*queue   // durable topic subscriptions, by client-id and name
+	conns       map[*conn]bool
+	frames      []*protocol.Frame
+	closed      bool
+	wbuf        []byte            // where publish builds a message
+	topicArenas map[string]*arena // the wire bytes of each topic's messages
 
 	msgSeq  atomic.Uint64
 	connSeq atomic.Uint64
@@ -82,7 +85,7 @@ func New(cfg Config) *Broker {
 	}
 	b := &Broker{
 		cfg: cfg, queues: map[string]*queue{}, topics: map[string][]*queue{},
-		durables: map[string]*queue{}, conns: map[*conn]bool{},
+		durables: map[string]*queue{}, conns: map[*conn]bool{}, topicArenas: map[string]*arena{},
 	}
 	if cfg.Trace != nil {
 		b.trace = bufio.NewWriter(cfg.Trace)
@@ -283,12 +286,12 @@ type message struct {
 const commandLine = "MESSAGE\n"
 
 // id returns the message-id of m.
-func (m *message) id() string { return "ID:stompest-" + strconv.FormatUint(m.seq, 10) }
+func (m message) id() string { return "ID:stompest-" + strconv.FormatUint(m.seq, 10) }
 
 // decode returns the headers of m after content-length (destination,
 // message-id and the sender's headers) and its body. The strings alias
 // the wire bytes, which never change.
-func (m *message) decode() (protocol.Headers, []byte) {
+func (m message) decode() (protocol.Headers, []byte) {
 	w := m.wire
 	var hs protocol.Headers
 	i := len(commandLine)
@@ -305,7 +308,7 @@ func (m *message) decode() (protocol.Headers, []byte) {
 }
 
 // userHeaders returns the sender's headers of m, as selectors see them.
-func (m *message) userHeaders() protocol.Headers {
+func (m message) userHeaders() protocol.Headers {
 	hs, _ := m.decode()
 	return hs[2:]
 }
@@ -325,7 +328,8 @@ func unescape(b []byte) string {
 // by round-robin, or the private queue of one topic subscription.
 type queue struct {
 	name    string
-	msgs    []*message
+	msgs    []message
+	arena   arena // where the wire bytes of its messages are kept
 	subs    []*subscription
 	rr      int
 	durable bool // a durable topic subscription: survives its subscriber
@@ -347,7 +351,7 @@ type subscription struct {
 
 // delivery is a message handed to a subscription and not yet acknowledged.
 type delivery struct {
-	msg   *message
+	msg   message
 	sub   *subscription
 	ackID string
 }
@@ -404,22 +408,25 @@ func (b *Broker) dispatch(q *queue) {
 			continue
 		}
 		if i == 0 {
-			q.msgs[0] = nil
+			q.msgs[0] = message{}
 			q.msgs = q.msgs[1:]
 		} else {
 			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
 		}
 		taker.c.deliver(taker, m)
 	}
-	if len(q.msgs) == 0 && cap(q.msgs) > 1024 {
-		q.msgs = nil
+	if len(q.msgs) == 0 {
+		q.arena.reset()
+		if cap(q.msgs) > 1024 {
+			q.msgs = nil
+		}
 	}
 }
 
 // requeue puts messages back at the head of their queues in their original
 // order, marked redelivered. Called with b.mu held.
 func (b *Broker) requeue(ds []*delivery) {
-	byQueue := map[*queue][]*message{}
+	byQueue := map[*queue][]message{}
 	var order []*queue
 	for _, d := range ds {
 		q := d.sub.q
@@ -434,7 +441,7 @@ func (b *Broker) requeue(ds []*delivery) {
 	}
 	for _, q := range order {
 		back := byQueue[q]
-		merged := make([]*message, 0, len(back)+len(q.msgs))
+		merged := make([]message, 0, len(back)+len(q.msgs))
 		// Both lists are in sequence order; merge them.
 		i, j := 0, 0
 		sortBySeq(back)
@@ -454,7 +461,7 @@ func (b *Broker) requeue(ds []*delivery) {
 	}
 }
 
-func sortBySeq(ms []*message) {
+func sortBySeq(ms []message) {
 	for i := 1; i < len(ms); i++ {
 		for j := i; j > 0 && ms[j].seq < ms[j-1].seq; j-- {
 			ms[j], ms[j-1] = ms[j-1], ms[j]
@@ -465,7 +472,7 @@ func sortBySeq(ms []*message) {
 // publish stores a message and delivers it. Called with b.mu held.
 func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) error {
 	seq := b.msgSeq.Add(1)
-	m := &message{seq: seq}
+	m := message{seq: seq}
 	// The exact size unless a header needs escapes, and room for the
 	// eight-byte reads of AppendHeader.
 	size := len(commandLine) + len(protocol.HdrContentLength) + digits(uint64(len(body))) + 2 +
@@ -476,8 +483,9 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 		size += len(h.Name) + len(h.Value) + 2
 		m.cr = m.cr || strings.IndexByte(h.Name, '\r') >= 0 || strings.IndexByte(h.Value, '\r') >= 0
 	}
-	// The wire bytes as protocol.Writer writes them in 1.2, built in place.
-	w := make([]byte, 0, size)
+	// The wire bytes as protocol.Writer writes them in 1.2, built in a
+	// buffer the broker reuses, then kept in the destination's arena.
+	w := slices.Grow(b.wbuf[:0], size)
 	w = append(w, commandLine+protocol.HdrContentLength+":"...)
 	w = strconv.AppendInt(w, int64(len(body)), 10)
 	w = append(w, '\n')
@@ -495,20 +503,70 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 	}
 	w = append(w, '\n')
 	w = append(w, body...)
-	m.wire = append(w, 0)
+	w = append(w, 0)
+	if cap(w) <= 64<<10 {
+		b.wbuf = w
+	}
 	if isTopic(dest) {
+		t := b.topicArenas[dest]
+		if t == nil {
+			if len(b.topics[dest]) == 0 {
+				return nil // nobody listens
+			}
+			t = new(arena)
+			b.topicArenas[strings.Clone(dest)] = t
+		}
+		m.wire = t.keep(w)
 		for _, q := range b.topics[dest] {
-			cp := *m
-			q.msgs = append(q.msgs, &cp)
+			q.msgs = append(q.msgs, m)
 			b.dispatch(q)
 		}
 		return nil
 	}
 	q := b.queue(dest)
+	m.wire = q.arena.keep(w)
 	q.msgs = append(q.msgs, m)
 	b.dispatch(q)
 	return nil
 }
+
+// arena keeps the wire bytes of the messages of one destination in
+// blocks, so that storing a message takes no allocation of its own (the
+// allocator's and the collector's work is per block). A block lives while
+// any of its messages is held; messages leave a destination mostly in
+// order, so blocks go in order too. Blocks start small and double while
+// the destination keeps messages, and reset lets go of the current one
+// when it holds none, so an idle destination holds no block.
+type arena struct {
+	block []byte
+	next  int // the size of the next block
+}
+
+// Block sizes, and the size from which a message gets a buffer of its
+// own, so that little of a block is wasted.
+const (
+	arenaFirst = 1 << 10
+	arenaBlock = 32 << 10
+	arenaOwn   = 4 << 10
+)
+
+// keep copies w into the arena and returns the copy.
+func (a *arena) keep(w []byte) []byte {
+	if len(w) > arenaOwn {
+		return bytes.Clone(w)
+	}
+	if cap(a.block)-len(a.block) < len(w) {
+		size := max(a.next, arenaFirst)
+		a.block = make([]byte, 0, max(size, len(w)))
+		a.next = min(2*size, arenaBlock)
+	}
+	n := len(a.block)
+	a.block = append(a.block, w...)
+	return a.block[n:len(a.block):len(a.block)]
+}
+
+// reset lets go of the current block; the next starts small again.
+func (a *arena) reset() { *a = arena{} }
 
 // digits returns the number of decimal digits of n.
 func digits(n uint64) int {

@@ -429,3 +429,51 @@ func TestDeliveryInEveryVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestArena(t *testing.T) {
+	t.Parallel()
+	var a arena
+	var kept [][]byte
+	for i := range 2000 {
+		w := []byte(strings.Repeat(string(rune('a'+i%26)), 1+i%300))
+		k := a.keep(w)
+		if cap(k) != len(k) {
+			t.Fatalf("message %d: cap %d, len %d: an append would reach its neighbour", i, cap(k), len(k))
+		}
+		kept = append(kept, k)
+	}
+	for i, k := range kept {
+		if want := strings.Repeat(string(rune('a'+i%26)), 1+i%300); string(k) != want {
+			t.Fatalf("message %d changed", i)
+		}
+	}
+	if cap(a.block) != arenaBlock {
+		t.Fatalf("blocks grew to %d, want %d", cap(a.block), arenaBlock)
+	}
+	used := len(a.block)
+	if k := a.keep(make([]byte, arenaOwn+1)); len(k) != arenaOwn+1 || len(a.block) != used {
+		t.Fatal("a large message went into a block")
+	}
+	a.reset()
+	if a.keep([]byte("x")); cap(a.block) != arenaFirst {
+		t.Fatalf("after reset the block is %d bytes, want %d", cap(a.block), arenaFirst)
+	}
+
+	// A queue that drains lets go of its block.
+	b := start(t, Config{})
+	p := connect(t, b, protocol.V12)
+	p.sync(sendTo("/queue/a", "one"), "s")
+	b.mu.Lock()
+	held := b.queues["/queue/a"].arena.block != nil
+	b.mu.Unlock()
+	if !held {
+		t.Fatal("no block while the queue holds a message")
+	}
+	p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/a", "id", "s"), "r")
+	b.mu.Lock()
+	held = b.queues["/queue/a"].arena.block != nil
+	b.mu.Unlock()
+	if held {
+		t.Fatal("an empty queue still holds a block")
+	}
+}

@@ -98,7 +98,7 @@ func (c *conn) kick() {
 // delivered to a subscription.
 type outgoing struct {
 	f   *protocol.Frame
-	m   *message
+	m   message
 	s   *subscription
 	ack string // the ack header of the delivery, or ""
 }
@@ -217,7 +217,7 @@ func (c *conn) writeLoop() {
 // write encodes one entry of the outgoing queue.
 func (c *conn) write(o outgoing) error {
 	f := o.f
-	if f == nil {
+	if f == nil && o.s != nil {
 		v := c.w.Version()
 		if o.s.head != nil && c.b.trace == nil && (v == protocol.V12 || (v == protocol.V11 && !o.m.cr)) {
 			// The delivery's header lines, then the stored bytes.
@@ -649,12 +649,13 @@ func (b *Broker) unsubscribe(s *subscription) {
 		b.topics[q.name] = slices.DeleteFunc(b.topics[q.name], func(x *queue) bool { return x == q })
 		if len(b.topics[q.name]) == 0 {
 			delete(b.topics, q.name)
+			delete(b.topicArenas, q.name)
 		}
 	}
 }
 
 // deliver sends m to s. Called with b.mu held.
-func (c *conn) deliver(s *subscription, m *message) {
+func (c *conn) deliver(s *subscription, m message) {
 	var ackID string
 	if s.ack != protocol.AckAuto {
 		c.ackSeq++
@@ -668,7 +669,7 @@ func (c *conn) deliver(s *subscription, m *message) {
 }
 
 // messageFrame decodes the MESSAGE frame of a delivery of m to s.
-func (c *conn) messageFrame(s *subscription, m *message, ackID string) *protocol.Frame {
+func (c *conn) messageFrame(s *subscription, m message, ackID string) *protocol.Frame {
 	hs, body := m.decode()
 	f := &protocol.Frame{Command: protocol.CmdMessage, Body: body, Headers: make(protocol.Headers, 0, len(hs)+3)}
 	f.Headers = append(f.Headers, hs[:2]...) // destination, message-id

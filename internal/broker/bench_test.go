@@ -1,0 +1,68 @@
+package broker
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// BenchmarkBrokerSend pumps pre-encoded 100-byte SEND frames into the
+// broker over TCP as fast as the socket takes them and waits for the
+// receipt of the last: the cost of taking in and storing a message.
+func BenchmarkBrokerSend(b *testing.B) {
+	br := start(b, Config{})
+	p := connect(b, br, protocol.V12)
+	frame := "SEND\ndestination:/queue/bench\npersistent:false\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00"
+	block := []byte(strings.Repeat(frame, 256))
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for left := b.N; left > 0; left -= 256 {
+		n := min(left, 256)
+		if _, err := p.nc.Write(block[:n*len(frame)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "done")
+	b.StopTimer()
+	if d := br.QueueDepth("/queue/bench"); d != b.N {
+		b.Fatalf("queue depth %d, want %d", d, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkBrokerDeliver fills a queue with b.N messages of 100 bytes,
+// then subscribes with ack auto and reads them all: the cost of handing
+// out a stored message.
+func BenchmarkBrokerDeliver(b *testing.B) {
+	br := start(b, Config{})
+	body := []byte(strings.Repeat("x", 100))
+	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
+	br.mu.Lock()
+	for range b.N {
+		if err := br.publish("/queue/bench", hs, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	br.mu.Unlock()
+	p := connect(b, br, protocol.V12)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s"))
+	var f protocol.Frame
+	for i := range b.N {
+		if err := p.r.ReadFrame(&f); err != nil {
+			b.Fatal(err)
+		}
+		if f.Command != protocol.CmdMessage || len(f.Body) != 100 {
+			b.Fatalf("message %d: %v", i, &f)
+		}
+		if i == 0 && !strings.HasPrefix(f.Header("message-id"), "ID:stompest-") {
+			b.Fatalf("message-id %q", f.Header("message-id"))
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
