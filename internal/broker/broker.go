@@ -218,7 +218,7 @@ func (b *Broker) QueueDepth(dest string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if q, ok := b.queues[dest]; ok {
-		return len(q.msgs)
+		return q.msgs.len()
 	}
 	return 0
 }
@@ -328,7 +328,7 @@ func unescape(b []byte) string {
 // by round-robin, or the private queue of one topic subscription.
 type queue struct {
 	name    string
-	msgs    []message
+	msgs    msgList
 	arena   arena // where the wire bytes of its messages are kept
 	subs    []*subscription
 	rr      int
@@ -384,8 +384,8 @@ func (b *Broker) resume(c *conn) {
 // order, round-robin. Called with b.mu held.
 func (b *Broker) dispatch(q *queue) {
 	i := 0
-	for i < len(q.msgs) && len(q.subs) > 0 {
-		m := q.msgs[i]
+	for i < q.msgs.len() && len(q.subs) > 0 {
+		m := *q.msgs.at(i)
 		var taker *subscription
 		anyRoom := false
 		for k := range q.subs {
@@ -407,19 +407,11 @@ func (b *Broker) dispatch(q *queue) {
 			i++ // no selector takes it: it waits, later messages may go
 			continue
 		}
-		if i == 0 {
-			q.msgs[0] = message{}
-			q.msgs = q.msgs[1:]
-		} else {
-			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
-		}
+		q.msgs.remove(i)
 		taker.c.deliver(taker, m)
 	}
-	if len(q.msgs) == 0 {
+	if q.msgs.len() == 0 {
 		q.arena.reset()
-		if cap(q.msgs) > 1024 {
-			q.msgs = nil
-		}
 	}
 }
 
@@ -441,20 +433,24 @@ func (b *Broker) requeue(ds []*delivery) {
 	}
 	for _, q := range order {
 		back := byQueue[q]
-		merged := make([]message, 0, len(back)+len(q.msgs))
+		held := q.msgs.slice()
+		merged := make([]message, 0, len(back)+len(held))
 		// Both lists are in sequence order; merge them.
 		i, j := 0, 0
 		sortBySeq(back)
-		for i < len(back) || j < len(q.msgs) {
-			if j == len(q.msgs) || (i < len(back) && back[i].seq < q.msgs[j].seq) {
+		for i < len(back) || j < len(held) {
+			if j == len(held) || (i < len(back) && back[i].seq < held[j].seq) {
 				merged = append(merged, back[i])
 				i++
 			} else {
-				merged = append(merged, q.msgs[j])
+				merged = append(merged, held[j])
 				j++
 			}
 		}
-		q.msgs = merged
+		q.msgs = msgList{}
+		for _, m := range merged {
+			q.msgs.push(m)
+		}
 	}
 	for _, q := range order {
 		b.dispatch(q)
@@ -518,16 +514,83 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 		}
 		m.wire = t.keep(w)
 		for _, q := range b.topics[dest] {
-			q.msgs = append(q.msgs, m)
+			q.msgs.push(m)
 			b.dispatch(q)
 		}
 		return nil
 	}
 	q := b.queue(dest)
 	m.wire = q.arena.keep(w)
-	q.msgs = append(q.msgs, m)
+	q.msgs.push(m)
 	b.dispatch(q)
 	return nil
+}
+
+// msgList is a queue's messages in order, in segments of segSize, so that
+// a long queue grows without copying what it holds and gives back its
+// memory a segment at a time as it drains.
+type msgList struct {
+	segs [][]message // all full but the last; the first begins at head
+	head int
+	n    int
+}
+
+// segSize is the number of messages of a segment.
+const segSize = 512
+
+func (l *msgList) len() int { return l.n }
+
+// at returns the i-th message.
+func (l *msgList) at(i int) *message {
+	i += l.head
+	return &l.segs[i/segSize][i%segSize]
+}
+
+// push appends m.
+func (l *msgList) push(m message) {
+	if len(l.segs) == 0 || len(l.segs[len(l.segs)-1]) == segSize {
+		l.segs = append(l.segs, make([]message, 0, segSize))
+	}
+	last := &l.segs[len(l.segs)-1]
+	*last = append(*last, m)
+	l.n++
+}
+
+// remove takes out the i-th message: at the head at once, elsewhere (only
+// selectors leave messages behind) by moving the later ones up.
+func (l *msgList) remove(i int) {
+	if i == 0 {
+		*l.at(0) = message{}
+		l.head++
+		l.n--
+		if l.n == 0 {
+			*l = msgList{}
+		} else if l.head == segSize {
+			l.segs[0] = nil
+			l.segs = l.segs[1:]
+			l.head = 0
+		}
+		return
+	}
+	for j := i; j < l.n-1; j++ {
+		*l.at(j) = *l.at(j + 1)
+	}
+	l.n--
+	last := &l.segs[len(l.segs)-1]
+	(*last)[len(*last)-1] = message{}
+	*last = (*last)[:len(*last)-1]
+	if len(*last) == 0 {
+		l.segs = l.segs[:len(l.segs)-1]
+	}
+}
+
+// slice returns the messages in order, in a slice of their own.
+func (l *msgList) slice() []message {
+	out := make([]message, l.n)
+	for i := range out {
+		out[i] = *l.at(i)
+	}
+	return out
 }
 
 // arena keeps the wire bytes of the messages of one destination in

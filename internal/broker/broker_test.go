@@ -477,3 +477,55 @@ func TestArena(t *testing.T) {
 		t.Fatal("an empty queue still holds a block")
 	}
 }
+
+// TestMsgList drives a msgList and a plain slice with the same random
+// pushes and removals (mostly at the head, some in the middle) across
+// many segments, and compares them after every step.
+func TestMsgList(t *testing.T) {
+	t.Parallel()
+	var l msgList
+	var model []uint64
+	rng := uint64(1)
+	next := func(n int) int {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		return int(rng>>33) % n
+	}
+	seq := uint64(0)
+	for step := range 40000 {
+		switch r := next(10); {
+		case r < 6 || len(model) == 0:
+			seq++
+			l.push(message{seq: seq})
+			model = append(model, seq)
+		case r < 9:
+			l.remove(0)
+			model = model[1:]
+		default:
+			i := next(len(model))
+			l.remove(i)
+			model = append(model[:i:i], model[i+1:]...)
+		}
+		if l.len() != len(model) {
+			t.Fatalf("step %d: len %d, want %d", step, l.len(), len(model))
+		}
+		if len(model) > 0 {
+			for _, i := range []int{0, len(model) / 2, len(model) - 1} {
+				if got := l.at(i).seq; got != model[i] {
+					t.Fatalf("step %d: message %d is %d, want %d", step, i, got, model[i])
+				}
+			}
+		}
+	}
+	if len(model) < 4*segSize {
+		t.Fatalf("only %d messages: the walk never spanned many segments", len(model))
+	}
+	got := l.slice()
+	for i := range model {
+		if got[i].seq != model[i] {
+			t.Fatalf("slice: message %d is %d, want %d", i, got[i].seq, model[i])
+		}
+	}
+	if len(l.segs) > len(model)/segSize+2 {
+		t.Fatalf("%d segments hold %d messages", len(l.segs), len(model))
+	}
+}

@@ -593,7 +593,7 @@ var errNoReceipt = errors.New("receipt sent")
 // browse sends a snapshot of the queue and then browser:end.
 func (c *conn) browse(s *subscription) {
 	if q, ok := c.b.queues[s.dest]; ok {
-		for _, m := range q.msgs {
+		for _, m := range q.msgs.slice() {
 			if s.sel == nil || s.sel.match(m.userHeaders()) {
 				c.queue(outgoing{m: m, s: s})
 			}
