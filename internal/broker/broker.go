@@ -276,7 +276,8 @@ func (b *Broker) serve(nc net.Conn) {
 // pointer-free buffer per message keeps a large queue cheap for the
 // collector.
 type message struct {
-	wire        []byte
+	wire        []byte // with the body and the NUL, unless body holds the body
+	body        []byte // a large body, kept apart; the NUL follows it on the wire
 	seq         uint64
 	cr          bool // a header holds a CR
 	redelivered bool
@@ -303,6 +304,9 @@ func (m message) decode() (protocol.Headers, []byte) {
 			hs = append(hs, protocol.Header{Name: name, Value: unescape(line[c+1:])})
 		}
 		i = j + 1
+	}
+	if m.body != nil {
+		return hs, m.body
 	}
 	return hs, w[i+1 : len(w)-1]
 }
@@ -473,7 +477,10 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 	// eight-byte reads of AppendHeader.
 	size := len(commandLine) + len(protocol.HdrContentLength) + digits(uint64(len(body))) + 2 +
 		len(protocol.HdrDestination) + len(dest) + 2 +
-		len(protocol.HdrMessageID) + len(`:ID\cstompest-`) + digits(seq) + 1 + 1 + len(body) + 1 + 8
+		len(protocol.HdrMessageID) + len(`:ID\cstompest-`) + digits(seq) + 1 + 1 + 1 + 8
+	if len(body) <= arenaOwn {
+		size += len(body)
+	}
 	m.cr = strings.IndexByte(dest, '\r') >= 0
 	for _, h := range headers {
 		size += len(h.Name) + len(h.Value) + 2
@@ -498,8 +505,17 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 		}
 	}
 	w = append(w, '\n')
-	w = append(w, body...)
-	w = append(w, 0)
+	if len(body) > arenaOwn {
+		// A large body is kept apart from the head: as it is when the
+		// reader gave it a buffer of its own, else in a copy.
+		m.body = body
+		if len(body) < protocol.OwnBody {
+			m.body = bytes.Clone(body)
+		}
+	} else {
+		w = append(w, body...)
+		w = append(w, 0)
+	}
 	if cap(w) <= 64<<10 {
 		b.wbuf = w
 	}

@@ -529,3 +529,42 @@ func TestMsgList(t *testing.T) {
 		t.Fatalf("%d segments hold %d messages", len(l.segs), len(model))
 	}
 }
+
+// TestLargeBodies: bodies kept apart from their heads (a copy below
+// protocol.OwnBody, the reader's own buffer from it on) reach 1.0 and 1.2
+// subscribers whole, with and without tracing, after the connection that
+// sent them has gone on reading other frames.
+func TestLargeBodies(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		strings.Repeat("a\x00b", arenaOwn/3+1),
+		strings.Repeat("c\x00d\n", protocol.OwnBody/4+100),
+		strings.Repeat("e", 10),
+	}
+	for _, trace := range []bool{false, true} {
+		cfg := Config{}
+		if trace {
+			cfg.Trace = io.Discard
+		}
+		b := start(t, cfg)
+		prod := connect(t, b, protocol.V12)
+		for _, v := range []protocol.Version{protocol.V10, protocol.V12} {
+			dest := "/queue/large-" + v.String()
+			for _, body := range bodies {
+				prod.send(sendTo(dest, body, "k", "v"))
+			}
+			for range 40 { // enough to wrap the reader's buffer
+				prod.send(sendTo("/queue/other", strings.Repeat("z", 3000)))
+			}
+			prod.sync(sendTo("/queue/other", "last"), "s")
+			sub := connect(t, b, v)
+			sub.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", dest, "id", "s"))
+			for i, body := range bodies {
+				m := sub.read()
+				if string(m.Body) != body || m.Header("k") != "v" || m.Header("destination") != dest {
+					t.Fatalf("%s (trace %v) message %d: %d bytes, headers %v", v, trace, i, len(m.Body), m.Headers)
+				}
+			}
+		}
+	}
+}

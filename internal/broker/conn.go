@@ -230,6 +230,9 @@ func (c *conn) write(o outgoing) error {
 			if o.m.redelivered {
 				red = redeliveredLine
 			}
+			if o.m.body != nil {
+				return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], o.m.body, nul)
+			}
 			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):])
 		}
 		f = c.messageFrame(o.s, o.m, o.ack)
@@ -242,7 +245,10 @@ func (c *conn) write(o outgoing) error {
 	return c.w.WriteFrame(f)
 }
 
-var redeliveredLine = []byte("redelivered:true\n")
+var (
+	redeliveredLine = []byte("redelivered:true\n")
+	nul             = []byte{0}
+)
 
 // close closes the connection at once.
 func (c *conn) close() {

@@ -44,6 +44,11 @@ const maxRead = 32 << 10
 // is read straight into a buffer of its own rather than through a chunk.
 const directBody = chunkSize / 2
 
+// OwnBody is the size from which a body announced by content-length is read
+// into a buffer of its own, which no later read touches: such a body stays
+// valid after the next ReadFrame too.
+const OwnBody = directBody
+
 // Reader reads STOMP frames and heart-beats from a byte stream of any
 // fragmentation. It never reads more than the frame it returns plus what
 // its last read(2) brought.
@@ -161,8 +166,8 @@ func (r *Reader) ReadTo(f *Frame) error {
 
 // ReadFrame is Read into a caller's frame, reusing its header list, and
 // allocates nothing in the steady state. The frame is valid only until the
-// next call to Read or ReadFrame, which may overwrite the buffer it aliases;
-// use Clone to keep it longer.
+// next call to Read or ReadFrame, which may overwrite the buffer it aliases
+// (all but a body of OwnBody bytes or more); use Clone to keep it longer.
 func (r *Reader) ReadFrame(f *Frame) error {
 	f.Reset()
 	hb, err := r.start()
