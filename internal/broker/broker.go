@@ -551,8 +551,12 @@ type msgList struct {
 	n    int
 }
 
-// segSize is the number of messages of a segment.
-const segSize = 512
+// segSize is the number of messages of a segment; the first segment of a
+// queue starts with room for segFirst.
+const (
+	segSize  = 512
+	segFirst = 16
+)
 
 func (l *msgList) len() int { return l.n }
 
@@ -562,9 +566,13 @@ func (l *msgList) at(i int) *message {
 	return &l.segs[i/segSize][i%segSize]
 }
 
-// push appends m.
+// push appends m. The first segment starts small and grows as it fills,
+// so that a queue that is mostly empty holds little.
 func (l *msgList) push(m message) {
-	if len(l.segs) == 0 || len(l.segs[len(l.segs)-1]) == segSize {
+	switch {
+	case len(l.segs) == 0:
+		l.segs = append(l.segs, make([]message, 0, segFirst))
+	case len(l.segs[len(l.segs)-1]) == segSize:
 		l.segs = append(l.segs, make([]message, 0, segSize))
 	}
 	last := &l.segs[len(l.segs)-1]
@@ -580,7 +588,13 @@ func (l *msgList) remove(i int) {
 		l.head++
 		l.n--
 		if l.n == 0 {
-			*l = msgList{}
+			// Drained: a small segment stays for the next messages,
+			// a large one goes.
+			if len(l.segs) == 1 && cap(l.segs[0]) <= 4*segFirst {
+				l.segs[0], l.head = l.segs[0][:0], 0
+			} else {
+				*l = msgList{}
+			}
 		} else if l.head == segSize {
 			l.segs[0] = nil
 			l.segs = l.segs[1:]

@@ -530,6 +530,27 @@ func TestMsgList(t *testing.T) {
 	}
 }
 
+// TestMsgListDrained: a queue that keeps draining (a consumer keeping up)
+// reuses its small first segment: no allocation per message. (Not
+// parallel: AllocsPerRun counts the whole process.)
+func TestMsgListDrained(t *testing.T) {
+	var p msgList
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range 10 {
+			p.push(message{seq: uint64(i)})
+		}
+		for i := range 10 {
+			if p.at(0).seq != uint64(i) {
+				t.Fatalf("drained queue: message %d is %d", i, p.at(0).seq)
+			}
+			p.remove(0)
+		}
+	})
+	if allocs != 0 || p.len() != 0 {
+		t.Fatalf("push and drain: %v allocations, %d left", allocs, p.len())
+	}
+}
+
 // TestLargeBodies: bodies kept apart from their heads (a copy below
 // protocol.OwnBody, the reader's own buffer from it on) reach 1.0 and 1.2
 // subscribers whole, with and without tracing, after the connection that
