@@ -586,3 +586,46 @@ func TestBatches(t *testing.T) {
 		t.Fatal("Batches() still open after Disconnect")
 	}
 }
+
+// TestBatches10: in STOMP 1.0 the EOL after a frame is skipped, not
+// returned; a batch must still leave before the reader waits for the next
+// frame (ActiveMQ and RabbitMQ end 1.0 frames with NUL and LF).
+func TestBatches10(t *testing.T) {
+	t.Parallel()
+	got := make(chan struct{})
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		f := c.read(t)
+		if f == nil {
+			return
+		}
+		c.Write([]byte("CONNECTED\nsession:s\n\n\x00\n"))
+		c.r.SetVersion(protocol.V10)
+		c.w.SetVersion(protocol.V10)
+		sub := c.read(t)
+		c.receipt(t, sub)
+		c.w.Flush()
+		c.Write([]byte("MESSAGE\ndestination:/queue/a\nmessage-id:1\nsubscription:" + sub.Header("id") + "\n\nhello\x00\n"))
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+		}
+		drainUntilClosed(t, c)
+	})
+	cl, err := dial(t, uri, Config{Batches: true, Versions: []protocol.Version{protocol.V10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Subscribe(context.Background(), "/queue/a", nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-cl.Batches():
+		if len(b) != 1 || string(b[0].Body) != "hello" {
+			t.Fatalf("batch %v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message was held back behind the EOL")
+	}
+	close(got)
+	cl.Disconnect(context.Background())
+}

@@ -97,18 +97,13 @@ func (r *Reader) SetLimits(l Limits) {
 	r.limits = l
 }
 
-// Ready reports whether the next frame or heart-beat is probably buffered
-// whole, so that reading it will not wait for the stream: the buffered
-// bytes begin with an EOL or hold a NUL. A NUL inside a body announced by
-// content-length can make it answer yes too early; it never answers no
-// when a whole frame is buffered.
+// Ready reports whether the next frame is probably buffered whole, so that
+// reading it will not wait for the stream: the buffered bytes hold a NUL.
+// A NUL inside a body announced by content-length can make it answer yes
+// too early; it never answers no when a whole frame is buffered. (EOLs
+// alone do not count: in 1.0 they are skipped, not returned, and reading
+// goes on to wait for the next frame.)
 func (r *Reader) Ready() bool {
-	if r.r == r.w {
-		return false
-	}
-	if c := r.buf[r.r]; c == '\n' || c == '\r' {
-		return true
-	}
 	return bytes.IndexByte(r.buf[r.r:r.w], 0) >= 0
 }
 
