@@ -1,9 +1,11 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -587,5 +589,33 @@ func TestLargeBodies(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRefusalEndsInOrder checks that a client whose frame is refused gets
+// the ERROR and then the end of the stream, not a reset that could
+// overtake the ERROR, although the rest of its frame was never read.
+func TestRefusalEndsInOrder(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{Limits: protocol.Limits{MaxBodySize: 1000}})
+	p := connect(t, b, protocol.V12)
+	body := bytes.Repeat([]byte("x"), 4<<20)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := p.nc.Write([]byte("SEND\ndestination:/queue/big\ncontent-length:" + strconv.Itoa(len(body)) + "\n\n"))
+		if err == nil {
+			_, err = p.nc.Write(append(body, 0))
+		}
+		wrote <- err
+	}()
+	if f := p.read(); f.Command != protocol.CmdError || !strings.Contains(string(f.Body), "frame body too large") {
+		t.Fatalf("got %v, want ERROR naming the limit", f)
+	}
+	if err := <-wrote; err != nil {
+		t.Errorf("write of the refused frame: %v (the broker did not read it out)", err)
+	}
+	p.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := p.r.Read(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the ERROR: %v, want the end of the stream", err)
 	}
 }

@@ -42,6 +42,8 @@ type conn struct {
 	ended  bool // no more frames: close after the queue drains
 	wake   chan struct{}
 
+	refused atomic.Bool // ended by an ERROR: linger when closing
+
 	queued    atomic.Int64 // frames in out, not yet written
 	throttled atomic.Bool  // a delivery waited for the writer
 	lastRead  atomic.Int64
@@ -201,6 +203,9 @@ func (c *conn) writeLoop() {
 			more := len(c.out) > 0
 			c.omu.Unlock()
 			if !more {
+				if c.refused.Load() {
+					c.lingerClose()
+				}
 				c.close()
 				return
 			}
@@ -249,6 +254,20 @@ var (
 	redeliveredLine = []byte("redelivered:true\n")
 	nul             = []byte{0}
 )
+
+// lingerClose shuts the write side of a connection ended by an ERROR and
+// reads and drops what the client still sends, until it closes or for a
+// second at most. Closing a socket with unread bytes in it (the rest of a
+// refused frame) resets the connection, and the reset can discard the
+// ERROR before it leaves: the client would see the loss without its cause.
+func (c *conn) lingerClose() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, c.nc)
+}
 
 // close closes the connection at once.
 func (c *conn) close() {
@@ -306,6 +325,7 @@ func (c *conn) fail(e *errFrame) {
 		f.Body = []byte(e.detail + "\n")
 	}
 	c.queueFrame(f)
+	c.refused.Store(true)
 	c.end()
 	c.b.logf("%s: %s %s", c.id, e.message, e.detail)
 }

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strconv"
@@ -628,4 +630,43 @@ func TestBatches10(t *testing.T) {
 	}
 	close(got)
 	cl.Disconnect(context.Background())
+}
+
+// TestRefusedFrameReportsBrokerError checks that a broker which refuses a
+// large frame with ERROR and closes, while the client is still writing
+// it, is reported by its ERROR and not by the failed write, whether the
+// body is in memory or streamed.
+func TestRefusedFrameReportsBrokerError(t *testing.T) {
+	t.Parallel()
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
+			t.Parallel()
+			_, uri := startPeer(t, func(_ int, c *conn) {
+				c.connected(t, "heart-beat", "0,0")
+				// Read a little of the SEND and refuse it, leaving the rest
+				// unread: closing then resets the connection.
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := io.ReadFull(c.Conn, make([]byte, 64)); err != nil {
+					t.Errorf("peer read: %v", err)
+				}
+				c.send(t, protocol.NewFrame(protocol.CmdError, "message", "frame body too large"))
+			})
+			cl, err := dial(t, uri, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			body := bytes.Repeat([]byte("x"), 8<<20)
+			o := SendOptions{Receipt: true}
+			if stream {
+				_, err = cl.SendStream("/queue/big", bytes.NewReader(body), int64(len(body)), o)
+			} else if _, err = cl.Send("/queue/big", body, o); err == nil {
+				err = cl.Flush()
+			}
+			var be *BrokerError
+			if !errors.As(err, &be) || !strings.Contains(err.Error(), "frame body too large") {
+				t.Fatalf("got %v, want the broker's ERROR", err)
+			}
+		})
+	}
 }

@@ -427,12 +427,7 @@ func (c *Client) writeLocked(frames ...*protocol.Frame) error {
 			if w.Err() != nil {
 				// A large body leaves at once, and may meet a closed
 				// connection as a flush does.
-				c.mu.Lock()
-				if c.conn != nil {
-					c.conn.Close()
-				}
-				c.mu.Unlock()
-				return c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+				return c.writeFailed(err)
 			}
 			return err
 		}
@@ -459,8 +454,7 @@ func (c *Client) flushLocked() error {
 	}
 	conn.SetWriteDeadline(time.Now().Add(max(c.cfg.ReceiptTimeout, 10*time.Second)))
 	if err := w.Flush(); err != nil {
-		conn.Close() // the reader sees the loss at once
-		return c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+		return c.writeFailed(err)
 	}
 	c.lastSent.Store(time.Now().UnixNano())
 	return nil
@@ -576,26 +570,31 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 	if err := w.WriteStream(f, body, size); err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) || w.Err() != nil {
-			c.mu.Lock()
-			if c.conn != nil {
-				c.conn.Close()
-			}
-			c.mu.Unlock()
-			return r, c.explainLoss(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+			return r, c.writeFailed(err)
 		}
 		return r, err
 	}
 	return r, nil
 }
 
-// explainLoss returns the reason the broker gave for closing the
-// connection when it sent one (an ERROR frame, such as a frame over its
-// size limit, usually arrives just before a write fails), else err. It
-// waits briefly for the reader to get that far; with reconnects, the loss
-// is the reader's to handle and err is returned as it is.
-func (c *Client) explainLoss(err error) error {
+// writeFailed closes the connection after a failed write and returns why
+// it was lost: the reason the broker gave when it sent one, else the
+// write's error. A broker that refuses a frame (one over its size limit,
+// say) sends ERROR and closes, and the write fails on the closed
+// connection; the ERROR is then on its way to the reader or already in
+// the socket's receive buffer. So the reader gets up to half a second to
+// read it before the connection is closed under it. With reconnects the
+// loss is the reader's to handle, and the connection closes at once.
+func (c *Client) writeFailed(err error) error {
+	lost := fmt.Errorf("%w: %v", ErrConnectionLost, err)
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
 	if c.cfg.Reconnect {
-		return err
+		if conn != nil {
+			conn.Close()
+		}
+		return lost
 	}
 	t := time.NewTimer(500 * time.Millisecond)
 	defer t.Stop()
@@ -606,8 +605,11 @@ func (c *Client) explainLoss(err error) error {
 			return e
 		}
 	case <-t.C:
+		if conn != nil {
+			conn.Close() // the reader sees the loss at once
+		}
 	}
-	return err
+	return lost
 }
 
 // Expect accepts the messages of a subscription the server made itself
