@@ -90,6 +90,9 @@ type Client struct {
 	messages  chan *Message
 	batches   chan []*Message // with Config.Batches
 	pending   []*Message      // the batch being gathered by the reader goroutine
+	held      []*Message      // messages held back while a receipt is awaited (reader goroutine)
+	heldB     [][]*Message    // the same, with Config.Batches
+	awaiting  chan struct{}   // a receipt waiter was added: the reader stops waiting on the consumer
 	done      chan struct{}   // closed when the client has ended
 	stop      chan struct{}   // closed to stop the goroutines
 	stopOnce  sync.Once
@@ -132,6 +135,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		sess:     session.New(),
 		waiters:  map[string]chan error{},
 		messages: make(chan *Message, cfg.Buffer),
+		awaiting: make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		leaving:  make(chan struct{}),
 	}

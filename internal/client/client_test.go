@@ -670,3 +670,93 @@ func TestRefusedFrameReportsBrokerError(t *testing.T) {
 		})
 	}
 }
+
+// TestMessagesBeforeReceipt checks that a broker which sends messages
+// before the RECEIPT of a SUBSCRIBE (it may: the subscription is live once
+// processed), more of them than the client buffers, does not keep
+// Subscribe waiting for a RECEIPT stuck behind them; and that a consumer
+// that waits for a SEND's receipt before it takes the next message is not
+// stuck either. Messages keep their order throughout.
+func TestMessagesBeforeReceipt(t *testing.T) {
+	t.Parallel()
+	const n = 2000
+	for _, batches := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batches=%v", batches), func(t *testing.T) {
+			t.Parallel()
+			_, uri := startPeer(t, func(_ int, c *conn) {
+				c.connected(t, "heart-beat", "0,0")
+				sub := c.read(t)
+				for i := 1; i <= n; i++ {
+					m := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a",
+						"message-id", strconv.Itoa(i), "subscription", sub.Header("id"))
+					m.Body = []byte(strconv.Itoa(i))
+					if err := c.w.WriteFrame(m); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				c.receipt(t, sub) // after all of them
+				for {
+					f, err := c.r.Read()
+					if err != nil {
+						return
+					}
+					if f.Command == protocol.CmdDisconnect || f.Command == protocol.CmdSend {
+						c.receipt(t, f)
+					}
+					if f.Command == protocol.CmdDisconnect {
+						return
+					}
+				}
+			})
+			cl, err := dial(t, uri, Config{Batches: batches, Buffer: 4, ReceiptTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cl.Subscribe(context.Background(), "/queue/a", nil); err != nil {
+				t.Fatal(err)
+			}
+			next := 1
+			take := func(m *Message) {
+				if string(m.Body) != strconv.Itoa(next) {
+					t.Fatalf("got message %q, want %d", m.Body, next)
+				}
+				next++
+				// Forward every hundredth and wait for its receipt before
+				// taking the next.
+				if next%100 == 0 {
+					r, err := cl.Send("/queue/b", m.Body, SendOptions{Receipt: true})
+					if err == nil {
+						err = cl.Flush()
+					}
+					if err == nil {
+						err = cl.WaitReceipt(context.Background(), r)
+					}
+					if err != nil {
+						t.Fatalf("forwarding message %d: %v", next-1, err)
+					}
+				}
+			}
+			for next <= n {
+				if batches {
+					b, ok := <-cl.Batches()
+					if !ok {
+						t.Fatalf("ended after %d: %v", next-1, cl.Err())
+					}
+					for _, m := range b {
+						take(m)
+					}
+				} else {
+					m, ok := <-cl.Messages()
+					if !ok {
+						t.Fatalf("ended after %d: %v", next-1, cl.Err())
+					}
+					take(m)
+				}
+			}
+			if err := cl.Disconnect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

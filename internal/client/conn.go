@@ -100,6 +100,11 @@ func (c *Client) readLoop() {
 		if len(c.pending) > 0 && (len(c.pending) >= maxBatch || !c.reader.Ready()) {
 			c.handOver()
 		}
+		// What was held back for a receipt goes first once no receipt is
+		// awaited: the reader reads on only when the consumer took it.
+		if len(c.held)+len(c.heldB) > 0 && !c.receiptAwaited() {
+			c.release(false)
+		}
 		// MESSAGEs and their frames are allocated slabSize at a time; a
 		// heart-beat leaves its place for the next frame.
 		if in == nil {
@@ -175,27 +180,77 @@ func (c *Client) deliver(in *inbound) {
 		c.pending = append(c.pending, m)
 		return
 	}
-	handTo(c, c.messages, m)
+	c.held = append(c.held, m)
+	c.release(false)
 }
 
 // handTo sends v on ch, to the consumer, blocking while it is busy (the
 // broker is then held back by TCP); heart-beat checks pause meanwhile. It
 // gives up when the client stops or the consumer leaves: the broker gets
 // unacknowledged messages back.
-func handTo[T any](c *Client, ch chan T, v T) {
+//
+// Unless force is set, it also gives up, returning false, while a receipt
+// is awaited: the RECEIPT may be behind the messages the consumer has not
+// taken, and the consumer may be the one waiting for it (for a SUBSCRIBE's
+// receipt before it starts consuming; for a SEND's before it takes the
+// next message). The caller then holds v back and reads on.
+func handTo[T any](c *Client, ch chan T, v T, force bool) bool {
 	select {
 	case ch <- v:
-		return
+		return true
 	default:
 	}
-	c.busy.Store(true)
-	select {
-	case ch <- v:
-	case <-c.stop:
-	case <-c.leaving:
+	if !force && c.receiptAwaited() {
+		return false
 	}
-	c.lastRead.Store(time.Now().UnixNano())
-	c.busy.Store(false)
+	c.busy.Store(true)
+	defer func() {
+		c.lastRead.Store(time.Now().UnixNano())
+		c.busy.Store(false)
+	}()
+	for {
+		var awaiting chan struct{}
+		if !force {
+			awaiting = c.awaiting
+		}
+		select {
+		case ch <- v:
+			return true
+		case <-c.stop:
+			return true
+		case <-c.leaving:
+			return true
+		case <-awaiting:
+			if c.receiptAwaited() {
+				return false
+			}
+		}
+	}
+}
+
+// receiptAwaited reports whether a RECEIPT is awaited.
+func (c *Client) receiptAwaited() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters) > 0
+}
+
+// release hands what was held back to the consumer, in order, until it
+// has to hold back again (unless force is set: then it hands everything
+// over, as the client ends or the connection is lost).
+func (c *Client) release(force bool) {
+	n := 0
+	if c.batches != nil {
+		for n < len(c.heldB) && handTo(c, c.batches, c.heldB[n], force) {
+			n++
+		}
+		c.heldB = c.heldB[:copy(c.heldB, c.heldB[n:])]
+		return
+	}
+	for n < len(c.held) && handTo(c, c.messages, c.held[n], force) {
+		n++
+	}
+	c.held = c.held[:copy(c.held, c.held[n:])]
 }
 
 // handOver hands the pending batch to the consumer, as deliver does a
@@ -204,9 +259,9 @@ func (c *Client) handOver() {
 	if len(c.pending) == 0 {
 		return
 	}
-	batch := c.pending
+	c.heldB = append(c.heldB, c.pending)
 	c.pending = make([]*Message, 0, maxBatch)
-	handTo(c, c.batches, batch)
+	c.release(false)
 }
 
 func (c *Client) receipt(f *protocol.Frame) {
@@ -257,6 +312,7 @@ func (c *Client) lost(err error) bool {
 	c.up = make(chan struct{})
 	c.failWaiters(err)
 	c.mu.Unlock()
+	c.release(true)
 	c.hbLost.Store(false)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -295,6 +351,7 @@ func (c *Client) finish(err error) {
 		c.up = nil
 	}
 	c.mu.Unlock()
+	c.release(true)
 	c.stopOnce.Do(func() { close(c.stop) })
 	close(c.messages)
 	if c.batches != nil {
@@ -489,6 +546,10 @@ func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
 	}
 	r := &Receipt{ID: id, ch: make(chan error, 1)}
 	c.waiters[id] = r.ch
+	select {
+	case c.awaiting <- struct{}{}:
+	default:
+	}
 	return r, nil
 }
 
@@ -504,10 +565,20 @@ func (c *Client) WaitReceipt(ctx context.Context, r *Receipt) error {
 		r.done = true
 		return r.err
 	case <-t.C:
+		c.forget(r)
 		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, r.ID, c.cfg.ReceiptTimeout)
 	case <-ctx.Done():
+		c.forget(r)
 		return ctx.Err()
 	}
+}
+
+// forget stops awaiting r: a RECEIPT for it is ignored from now on, and
+// the reader no longer holds messages back for it.
+func (c *Client) forget(r *Receipt) {
+	c.mu.Lock()
+	delete(c.waiters, r.ID)
+	c.mu.Unlock()
 }
 
 // SendOptions are the options of one SEND.

@@ -54,6 +54,7 @@ func Probe(ctx context.Context, cfg Config, b failover.Broker) ProbeResult {
 	res.Session = c.sess.ID()
 	res.HeartBeat = c.sess.ServerHeartBeat()
 	c.messages = make(chan *Message, 1)
+	c.awaiting = make(chan struct{}, 1)
 	c.done = make(chan struct{})
 	c.leaving = make(chan struct{})
 	c.start()
