@@ -44,8 +44,8 @@ done
 peer=tcp://127.0.0.1:61800
 broker=tcp://127.0.0.1:61801
 
-# stomp.py (Debian's python3-stomp) for the start-to-exit comparison, when
-# it is installed.
+# stomp.py (Debian's python3-stomp) for the start-to-exit comparison and
+# against the real brokers, when it is installed.
 pystomp=
 /usr/bin/python3 -c 'import stomp' 2> /dev/null && pystomp=yes
 
@@ -79,8 +79,13 @@ for pair in rabbitmq:61613 activemq:61623; do
 		record "$name: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s tcp://127.0.0.1:$port -u guest --password-file <(echo guest) subscribe $q --ack auto --count "$N_REAL")"
 		record "$name: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:$port -dest $q-g -mode send -n "$N_REAL")"
 		record "$name: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:$port -dest $q-g -mode receive -n "$N_REAL")"
+		if [ -n "$pystomp" ]; then
+			record "$name: stomp.py send" "$(seconds /usr/bin/python3 pystomp_bench.py "$port" "$q-p" send "$N_REAL")"
+			record "$name: stomp.py receive (auto)" "$(seconds /usr/bin/python3 pystomp_bench.py "$port" "$q-p" receive "$N_REAL")"
+		fi
 	done
-	real_jobs+=("$name: stompest send --lines" "$name: go-stomp send" "$name: stompest subscribe --ack auto" "$name: go-stomp receive (auto)")
+	real_jobs+=("$name: stompest send --lines" "$name: go-stomp send" "$name: stomp.py send"
+		"$name: stompest subscribe --ack auto" "$name: go-stomp receive (auto)" "$name: stomp.py receive (auto)")
 done
 
 printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s

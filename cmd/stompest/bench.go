@@ -64,6 +64,7 @@ CI regression gates.`,
   stompest bench /queue/ci --embedded -o json | jq '.consumers.msgs_per_sec > 500000'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defaultRuntime(false)
 			return a.runBench(cmd.Context(), args[0], o)
 		},
 	}

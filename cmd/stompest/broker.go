@@ -118,7 +118,7 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		}
 	}
 	broker.Version = currentBuild().Version
-	defaultGC()
+	defaultRuntime(true)
 	b := broker.New(cfg)
 	if err := b.Start(); err != nil {
 		return withCode(exitUnavailable, fmt.Errorf("broker: %w", err))
