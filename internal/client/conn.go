@@ -244,13 +244,24 @@ func (c *Client) release(force bool) {
 		for n < len(c.heldB) && handTo(c, c.batches, c.heldB[n], force) {
 			n++
 		}
-		c.heldB = c.heldB[:copy(c.heldB, c.heldB[n:])]
+		c.heldB = shift(c.heldB, n)
 		return
 	}
 	for n < len(c.held) && handTo(c, c.messages, c.held[n], force) {
 		n++
 	}
-	c.held = c.held[:copy(c.held, c.held[n:])]
+	c.held = shift(c.held, n)
+}
+
+// shift drops the first n elements of s, keeping its array, and clears
+// the places it leaves so that they pin nothing.
+func shift[T any](s []T, n int) []T {
+	if n == 0 {
+		return s
+	}
+	m := copy(s, s[n:])
+	clear(s[m:])
+	return s[:m]
 }
 
 // handOver hands the pending batch to the consumer, as deliver does a
