@@ -11,9 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"stompest": func() { os.Exit(run(os.Args[1:], systemStreams())) },
-	})
+	// The scripts run the command as it ships: main, with its runtime
+	// settings.
+	testscript.Main(m, map[string]func(){"stompest": main})
 }
 
 // TestScripts runs testdata/scripts/*.txtar against the real binary.
