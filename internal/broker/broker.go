@@ -27,7 +27,10 @@ import (
 var Version = "dev"
 
 // HeartBeatTolerance is how many negotiated intervals a client may stay
-// silent before the broker closes its connection.
+// silent before the broker closes its connection; half an interval more
+// after a frame other than a heart-beat, for a client that beats only when
+// it has sent nothing for a whole interval of its own timer (the next beat
+// may then come up to two intervals after the frame).
 const HeartBeatTolerance = 2
 
 // Config is how a Broker runs.

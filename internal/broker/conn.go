@@ -44,6 +44,10 @@ type conn struct {
 
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
+	// afterFrame: the last thing read was a frame, not a heart-beat (see
+	// HeartBeatTolerance).
+	afterFrame atomic.Bool
+
 	queued    atomic.Int64 // frames in out, not yet written
 	throttled atomic.Bool  // a delivery waited for the writer
 	lastRead  atomic.Int64
@@ -211,8 +215,8 @@ func (c *conn) writeLoop() {
 			}
 			c.kick()
 		}
-		if exp := time.Duration(c.expect.Load()); exp > 0 && time.Since(time.Unix(0, c.lastRead.Load())) > HeartBeatTolerance*exp {
-			c.b.logf("%s: no heart-beat for %v, closing", c.id, HeartBeatTolerance*exp)
+		if exp := time.Duration(c.expect.Load()); exp > 0 && time.Since(time.Unix(0, c.lastRead.Load())) > c.silenceLimit(exp) {
+			c.b.logf("%s: no heart-beat for %v, closing", c.id, c.silenceLimit(exp))
 			c.close()
 			return
 		}
@@ -254,6 +258,15 @@ var (
 	redeliveredLine = []byte("redelivered:true\n")
 	nul             = []byte{0}
 )
+
+// silenceLimit is how long the client may stay silent, exp being the
+// negotiated interval.
+func (c *conn) silenceLimit(exp time.Duration) time.Duration {
+	if c.afterFrame.Load() {
+		return HeartBeatTolerance*exp + exp/2
+	}
+	return HeartBeatTolerance * exp
+}
 
 // lingerClose shuts the write side of a connection ended by an ERROR and
 // reads and drops what the client still sends, until it closes or for a
@@ -297,6 +310,9 @@ func (c *conn) readLoop() {
 				c.fail(&errFrame{message: "malformed frame", detail: err.Error()})
 			}
 			return
+		}
+		if beat := fr.IsHeartBeat(); beat == c.afterFrame.Load() {
+			c.afterFrame.Store(!beat)
 		}
 		if fr.IsHeartBeat() {
 			continue

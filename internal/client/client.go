@@ -28,7 +28,12 @@ const (
 	DefaultConnectedTimeout = 10 * time.Second
 	DefaultReceiptTimeout   = 10 * time.Second
 	// HeartBeatTolerance is how many negotiated intervals may pass without a
-	// byte from the broker before it is declared dead.
+	// byte from the broker before it is declared dead; half an interval
+	// more after a frame other than a heart-beat. Brokers beat when they
+	// have written nothing for a whole interval of their own timer, so
+	// after a frame their next beat may come up to two intervals later
+	// (ActiveMQ, RabbitMQ): two would be the very limit, and a busy broker
+	// oversteps it.
 	HeartBeatTolerance = 2
 )
 
@@ -86,6 +91,10 @@ type Client struct {
 	lastRead atomic.Int64  // unix nanos of the last byte read
 	busy     atomic.Bool   // the reader is blocked handing a message over
 	hbLost   atomic.Bool   // the heart-beat monitor closed the connection
+	hbSilent atomic.Int64  // how long it waited then, ns
+	// afterFrame: the last thing read was a frame, not a heart-beat (see
+	// HeartBeatTolerance).
+	afterFrame atomic.Bool
 
 	messages  chan *Message
 	batches   chan []*Message // with Config.Batches
@@ -322,6 +331,7 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	}
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)
+	c.afterFrame.Store(true) // CONNECTED
 	c.lastSent.Store(now)
 	c.conn, c.w, c.reader, c.broker = conn, w, r, b.String()
 	c.gen++

@@ -760,3 +760,43 @@ func TestMessagesBeforeReceipt(t *testing.T) {
 		})
 	}
 }
+
+// TestHeartBeatLateAfterFrame checks that a broker whose first heart-beat
+// comes more than two intervals after its last frame (brokers beat when a
+// whole interval of their timer passed without a write: ActiveMQ's first
+// beat after CONNECTED comes two intervals later) is not declared dead,
+// and that one silent for two intervals after a heart-beat is.
+func TestHeartBeatLateAfterFrame(t *testing.T) {
+	t.Parallel()
+	const interval = 800 * time.Millisecond
+	release := make(chan struct{})
+	_, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t, "heart-beat", "800,0")
+		select {
+		case <-time.After(interval * 9 / 4):
+		case <-release:
+			return
+		}
+		c.Write([]byte("\n"))
+		<-release // silent from now on
+	})
+	defer close(release)
+	start := time.Now()
+	cl, err := dial(t, uri, Config{HeartBeat: protocol.HeartBeatSpec{Receive: interval}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	select {
+	case <-cl.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("silence not detected")
+	}
+	if !errors.Is(cl.Err(), ErrHeartBeatLost) || !strings.Contains(cl.Err().Error(), "for 1.6s") {
+		t.Fatalf("got %v, want heart-beat lost after two intervals", cl.Err())
+	}
+	// The late beat was taken: the loss came two intervals after it.
+	if d := time.Since(start); d < interval*9/4+HeartBeatTolerance*interval {
+		t.Fatalf("declared dead after %v, before the late beat counted", d)
+	}
+}

@@ -123,6 +123,9 @@ func (c *Client) readLoop() {
 			continue
 		}
 		c.traceFrame("<<< ", f)
+		if beat := f.Command == protocol.HeartBeat; beat == c.afterFrame.Load() {
+			c.afterFrame.Store(!beat)
+		}
 		switch f.Command {
 		case protocol.HeartBeat:
 			continue
@@ -306,7 +309,7 @@ func (c *Client) lost(err error) bool {
 		c.finish(fmt.Errorf("from %s: %w", c.Broker(), err))
 		return false
 	case c.hbLost.Load():
-		err = fmt.Errorf("%w: nothing from %s for %v", ErrHeartBeatLost, c.Broker(), HeartBeatTolerance*c.expectInterval())
+		err = fmt.Errorf("%w: nothing from %s for %v", ErrHeartBeatLost, c.Broker(), time.Duration(c.hbSilent.Load()))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		err = fmt.Errorf("%w: %s closed the connection", ErrConnectionLost, c.Broker())
 	default:
@@ -411,7 +414,7 @@ func (c *Client) expectInterval() time.Duration {
 
 // heartBeatLoop sends an EOL when we have been silent for most of the
 // negotiated interval, and declares the broker dead when nothing came from
-// it for HeartBeatTolerance intervals.
+// it for HeartBeatTolerance intervals (and a half after a frame).
 func (c *Client) heartBeatLoop() {
 	defer c.wg.Done()
 	t := time.NewTimer(0) // the first round sets the pace of the next
@@ -436,7 +439,12 @@ func (c *Client) heartBeatLoop() {
 			next = min(next, send/5)
 		}
 		if expect > 0 && conn != nil {
-			if !c.busy.Load() && time.Duration(now-c.lastRead.Load()) > HeartBeatTolerance*expect {
+			limit := HeartBeatTolerance * expect
+			if c.afterFrame.Load() {
+				limit += expect / 2
+			}
+			if !c.busy.Load() && time.Duration(now-c.lastRead.Load()) > limit {
+				c.hbSilent.Store(int64(limit))
 				c.hbLost.Store(true)
 				conn.Close()
 			}
