@@ -66,3 +66,51 @@ func BenchmarkBrokerDeliver(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkBrokerAck fills a queue with b.N messages of 100 bytes, then
+// subscribes with client-individual acks and a window of 1000, and
+// acknowledges each message as it arrives, 100 ACKs to a write: the cost of
+// a delivery and its ACK.
+func BenchmarkBrokerAck(b *testing.B) {
+	br := start(b, Config{})
+	body := []byte(strings.Repeat("x", 100))
+	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
+	br.mu.Lock()
+	for range b.N {
+		if err := br.publish("/queue/bench", hs, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	br.mu.Unlock()
+	p := connect(b, br, protocol.V12)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s",
+		"ack", "client-individual", "prefetch-count", "1000"))
+	var f protocol.Frame
+	var acks []byte
+	for i := range b.N {
+		if err := p.r.ReadFrame(&f); err != nil {
+			b.Fatal(err)
+		}
+		if f.Command != protocol.CmdMessage {
+			b.Fatalf("message %d: %v", i, &f)
+		}
+		acks = append(acks, "ACK\nid:"...)
+		acks = append(acks, f.Header("ack")...)
+		acks = append(acks, "\n\n\x00"...)
+		if (i+1)%100 == 0 || i == b.N-1 {
+			if _, err := p.nc.Write(acks); err != nil {
+				b.Fatal(err)
+			}
+			acks = acks[:0]
+		}
+	}
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "done")
+	b.StopTimer()
+	if d := br.QueueDepth("/queue/bench"); d != 0 {
+		b.Fatalf("queue depth %d after every ACK, want 0", d)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

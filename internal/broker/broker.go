@@ -289,8 +289,10 @@ type message struct {
 // commandLine is how the wire bytes of every message begin.
 const commandLine = "MESSAGE\n"
 
-// id returns the message-id of m.
-func (m message) id() string { return "ID:stompest-" + strconv.FormatUint(m.seq, 10) }
+// appendMessageID appends the message-id of the message numbered seq.
+func appendMessageID(b []byte, seq uint64) []byte {
+	return strconv.AppendUint(append(b, "ID:stompest-"...), seq, 10)
+}
 
 // decode returns the headers of m after content-length (destination,
 // message-id and the sender's headers) and its body. The strings alias
@@ -360,7 +362,8 @@ type subscription struct {
 type delivery struct {
 	msg   message
 	sub   *subscription
-	ackID string
+	ackID string // the MESSAGE's ack header (1.2)
+	key   string // subscription id, NUL, message-id (1.0, 1.1)
 }
 
 // maxQueued bounds the frames waiting for a connection's writer: beyond

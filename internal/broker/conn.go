@@ -32,6 +32,7 @@ type conn struct {
 	acks      map[string]*delivery // by ack id (1.2) and by subscription+message-id
 	txs       map[string][]func() error
 	ackSeq    uint64
+	keyBuf    []byte           // where deliver builds a delivery's keys
 	scratch   protocol.Headers // the headers of the SEND being handled
 	frames    int64
 
@@ -41,6 +42,8 @@ type conn struct {
 	rawOut [][]byte
 	ended  bool // no more frames: close after the queue drains
 	wake   chan struct{}
+
+	ackLine []byte // the writer's: a delivery's ack header line
 
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
@@ -232,8 +235,8 @@ func (c *conn) write(o outgoing) error {
 			// The delivery's header lines, then the stored bytes.
 			var ack []byte
 			if o.ack != "" && v == protocol.V12 {
-				var buf [64]byte
-				ack = append(append(append(buf[:0], "ack:"...), o.ack...), '\n')
+				c.ackLine = append(append(append(c.ackLine[:0], "ack:"...), o.ack...), '\n')
+				ack = c.ackLine
 			}
 			var red []byte
 			if o.m.redelivered {
@@ -295,12 +298,14 @@ func (c *conn) readLoop() {
 	defer c.cleanup()
 	var buf protocol.Frame
 	for {
-		// A SEND is read into a frame that the next read reuses: publish
-		// copies what it keeps. Every other frame is copied, as handlers
-		// keep its strings.
+		// A SEND, ACK or NACK outside a transaction is read into a frame
+		// that the next read reuses: publish copies what it keeps, and a
+		// settlement only looks its ids up. Every other frame is copied, as
+		// handlers keep its strings (a transaction keeps the frame's work
+		// for COMMIT).
 		err := c.r.ReadFrame(&buf)
 		fr := &buf
-		if err == nil && (fr.Command != protocol.CmdSend || fr.Headers.Has(protocol.HdrTransaction) ||
+		if err == nil && (!borrowable(fr.Command) || fr.Headers.Has(protocol.HdrTransaction) ||
 			c.b.cfg.Record || c.b.cfg.OnFrame != nil) {
 			fr = fr.Clone()
 		}
@@ -332,6 +337,12 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// borrowable reports whether a frame of command cmd may be handled in the
+// reader's frame, outside a transaction.
+func borrowable(cmd protocol.Command) bool {
+	return cmd == protocol.CmdSend || cmd == protocol.CmdAck || cmd == protocol.CmdNack
 }
 
 // fail answers a violation with ERROR and closes after writing it.
@@ -660,7 +671,7 @@ func (c *conn) onUnsubscribe(f *protocol.Frame) error {
 	s.unacked = nil
 	for _, d := range back {
 		delete(c.acks, d.ackID)
-		delete(c.acks, s.id+"\x00"+d.msg.id())
+		delete(c.acks, d.key)
 	}
 	destroy := f.Header("activemq.subscriptionName") != "" || f.Header("durable") == "true"
 	if destroy && s.q != nil && s.q.durable {
@@ -700,12 +711,24 @@ func (b *Broker) unsubscribe(s *subscription) {
 func (c *conn) deliver(s *subscription, m message) {
 	var ackID string
 	if s.ack != protocol.AckAuto {
+		// Both keys of the delivery in one string: ack id, NUL,
+		// subscription id, NUL, message-id.
 		c.ackSeq++
-		ackID = c.id + "-" + strconv.FormatUint(c.ackSeq, 10)
-		d := &delivery{msg: m, sub: s, ackID: ackID}
+		b := append(c.keyBuf[:0], c.id...)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, c.ackSeq, 10)
+		n := len(b)
+		b = append(b, 0)
+		b = append(b, s.id...)
+		b = append(b, 0)
+		b = appendMessageID(b, m.seq)
+		c.keyBuf = b
+		keys := string(b)
+		ackID = keys[:n]
+		d := &delivery{msg: m, sub: s, ackID: ackID, key: keys[n+1:]}
 		s.unacked = append(s.unacked, d)
-		c.acks[ackID] = d
-		c.acks[s.id+"\x00"+m.id()] = d
+		c.acks[d.ackID] = d
+		c.acks[d.key] = d
 	}
 	c.queue(outgoing{m: m, s: s, ack: ackID})
 }
@@ -749,37 +772,50 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 		return violation("%s of an unknown message (no unacknowledged delivery with that id)", f.Command)
 	}
 	nack := f.Command == protocol.CmdNack
-	apply := func() error {
-		s := d.sub
-		i := slices.Index(s.unacked, d)
-		if i < 0 {
-			return nil // settled meanwhile
-		}
-		var settled []*delivery
-		if s.ack == protocol.AckClient {
-			settled = slices.Clone(s.unacked[:i+1])
-			s.unacked = slices.Delete(s.unacked, 0, i+1)
-		} else {
-			settled = []*delivery{d}
-			s.unacked = slices.Delete(s.unacked, i, i+1)
-		}
-		for _, x := range settled {
-			delete(c.acks, x.ackID)
-			delete(c.acks, s.id+"\x00"+x.msg.id())
-		}
-		if nack {
-			c.b.requeue(settled)
-		} else if s.q != nil {
-			c.b.dispatch(s.q)
-		}
-		return nil
-	}
 	if tx, ok := f.Lookup(protocol.HdrTransaction); ok {
 		if _, active := c.txs[tx]; !active {
 			return violation("unknown transaction %q", tx)
 		}
-		c.txs[tx] = append(c.txs[tx], apply)
+		c.txs[tx] = append(c.txs[tx], func() error { c.settle(d, nack); return nil })
 		return nil
 	}
-	return apply()
+	c.settle(d, nack)
+	return nil
+}
+
+// settle acknowledges d (with ack client, every delivery of its
+// subscription up to d), or hands it back when nack is set.
+func (c *conn) settle(d *delivery, nack bool) {
+	s := d.sub
+	i := slices.Index(s.unacked, d)
+	if i < 0 {
+		return // settled meanwhile
+	}
+	if s.ack != protocol.AckClient && !nack {
+		// The common case, one ACK per message, allocates nothing.
+		s.unacked = slices.Delete(s.unacked, i, i+1)
+		delete(c.acks, d.ackID)
+		delete(c.acks, d.key)
+		if s.q != nil {
+			c.b.dispatch(s.q)
+		}
+		return
+	}
+	var settled []*delivery
+	if s.ack == protocol.AckClient {
+		settled = slices.Clone(s.unacked[:i+1])
+		s.unacked = slices.Delete(s.unacked, 0, i+1)
+	} else {
+		settled = []*delivery{d}
+		s.unacked = slices.Delete(s.unacked, i, i+1)
+	}
+	for _, x := range settled {
+		delete(c.acks, x.ackID)
+		delete(c.acks, x.key)
+	}
+	if nack {
+		c.b.requeue(settled)
+	} else if s.q != nil {
+		c.b.dispatch(s.q)
+	}
 }
