@@ -36,18 +36,9 @@ func BenchmarkBrokerSend(b *testing.B) {
 // then subscribes with ack auto and reads them all: the cost of handing
 // out a stored message.
 func BenchmarkBrokerDeliver(b *testing.B) {
-	br := start(b, Config{})
-	body := []byte(strings.Repeat("x", 100))
-	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
-	br.mu.Lock()
-	for range b.N {
-		if err := br.publish("/queue/bench", hs, body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	br.mu.Unlock()
+	br := storedQueue(b)
 	p := connect(b, br, protocol.V12)
-	b.SetBytes(int64(len(body)))
+	b.SetBytes(100)
 	b.ReportAllocs()
 	b.ResetTimer()
 	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s"))
@@ -72,18 +63,9 @@ func BenchmarkBrokerDeliver(b *testing.B) {
 // acknowledges each message as it arrives, 100 ACKs to a write: the cost of
 // a delivery and its ACK.
 func BenchmarkBrokerAck(b *testing.B) {
-	br := start(b, Config{})
-	body := []byte(strings.Repeat("x", 100))
-	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
-	br.mu.Lock()
-	for range b.N {
-		if err := br.publish("/queue/bench", hs, body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	br.mu.Unlock()
+	br := storedQueue(b)
 	p := connect(b, br, protocol.V12)
-	b.SetBytes(int64(len(body)))
+	b.SetBytes(100)
 	b.ReportAllocs()
 	b.ResetTimer()
 	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s",
@@ -113,4 +95,20 @@ func BenchmarkBrokerAck(b *testing.B) {
 		b.Fatalf("queue depth %d after every ACK, want 0", d)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// storedQueue starts a broker whose /queue/bench holds b.N messages of 100
+// bytes.
+func storedQueue(b *testing.B) *Broker {
+	br := start(b, Config{})
+	body := []byte(strings.Repeat("x", 100))
+	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	for range b.N {
+		if err := br.publish("/queue/bench", hs, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return br
 }
