@@ -36,11 +36,7 @@ func BenchmarkBrokerSend(b *testing.B) {
 // then subscribes with ack auto and reads them all: the cost of handing
 // out a stored message.
 func BenchmarkBrokerDeliver(b *testing.B) {
-	br := storedQueue(b)
-	p := connect(b, br, protocol.V12)
-	b.SetBytes(100)
-	b.ReportAllocs()
-	b.ResetTimer()
+	_, p := storedQueue(b)
 	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s"))
 	var f protocol.Frame
 	for i := range b.N {
@@ -63,11 +59,7 @@ func BenchmarkBrokerDeliver(b *testing.B) {
 // acknowledges each message as it arrives, 100 ACKs to a write: the cost of
 // a delivery and its ACK.
 func BenchmarkBrokerAck(b *testing.B) {
-	br := storedQueue(b)
-	p := connect(b, br, protocol.V12)
-	b.SetBytes(100)
-	b.ReportAllocs()
-	b.ResetTimer()
+	br, p := storedQueue(b)
 	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/bench", "id", "s",
 		"ack", "client-individual", "prefetch-count", "1000"))
 	var f protocol.Frame
@@ -98,17 +90,23 @@ func BenchmarkBrokerAck(b *testing.B) {
 }
 
 // storedQueue starts a broker whose /queue/bench holds b.N messages of 100
-// bytes.
-func storedQueue(b *testing.B) *Broker {
+// bytes and connects a consumer to it; the timer starts then.
+func storedQueue(b *testing.B) (*Broker, *peer) {
 	br := start(b, Config{})
 	body := []byte(strings.Repeat("x", 100))
 	hs := protocol.Headers{{Name: "persistent", Value: "false"}}
+	var err error
 	br.mu.Lock()
-	defer br.mu.Unlock()
-	for range b.N {
-		if err := br.publish("/queue/bench", hs, body); err != nil {
-			b.Fatal(err)
-		}
+	for i := 0; i < b.N && err == nil; i++ {
+		err = br.publish("/queue/bench", hs, body)
 	}
-	return br
+	br.mu.Unlock()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := connect(b, br, protocol.V12)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	return br, p
 }

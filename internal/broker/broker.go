@@ -26,13 +26,6 @@ import (
 // server:stompest/<Version>; the CLI sets it to its own.
 var Version = "dev"
 
-// HeartBeatTolerance is how many negotiated intervals a client may stay
-// silent before the broker closes its connection; half an interval more
-// after a frame other than a heart-beat, for a client that beats only when
-// it has sent nothing for a whole interval of its own timer (the next beat
-// may then come up to two intervals after the frame).
-const HeartBeatTolerance = 2
-
 // Config is how a Broker runs.
 type Config struct {
 	Addr      string                 // listen address; "" is 127.0.0.1:61613

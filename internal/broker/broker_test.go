@@ -645,7 +645,7 @@ func TestHeartBeatLateAfterFrame(t *testing.T) {
 		}
 		break
 	}
-	if d := time.Since(beat); d < HeartBeatTolerance*interval {
+	if d := time.Since(beat); d < protocol.HeartBeatTolerance*interval {
 		t.Fatalf("disconnected %v after the late beat (%v after CONNECT), before it counted", d, beat.Sub(start))
 	}
 }

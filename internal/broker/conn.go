@@ -48,7 +48,7 @@ type conn struct {
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
 	// afterFrame: the last thing read was a frame, not a heart-beat (see
-	// HeartBeatTolerance).
+	// protocol.SilenceLimit).
 	afterFrame atomic.Bool
 
 	queued    atomic.Int64 // frames in out, not yet written
@@ -218,10 +218,12 @@ func (c *conn) writeLoop() {
 			}
 			c.kick()
 		}
-		if exp := time.Duration(c.expect.Load()); exp > 0 && time.Since(time.Unix(0, c.lastRead.Load())) > c.silenceLimit(exp) {
-			c.b.logf("%s: no heart-beat for %v, closing", c.id, c.silenceLimit(exp))
-			c.close()
-			return
+		if exp := time.Duration(c.expect.Load()); exp > 0 {
+			if limit := protocol.SilenceLimit(exp, c.afterFrame.Load()); time.Since(time.Unix(0, c.lastRead.Load())) > limit {
+				c.b.logf("%s: no heart-beat for %v, closing", c.id, limit)
+				c.close()
+				return
+			}
 		}
 	}
 }
@@ -261,15 +263,6 @@ var (
 	redeliveredLine = []byte("redelivered:true\n")
 	nul             = []byte{0}
 )
-
-// silenceLimit is how long the client may stay silent, exp being the
-// negotiated interval.
-func (c *conn) silenceLimit(exp time.Duration) time.Duration {
-	if c.afterFrame.Load() {
-		return HeartBeatTolerance*exp + exp/2
-	}
-	return HeartBeatTolerance * exp
-}
 
 // lingerClose shuts the write side of a connection ended by an ERROR and
 // reads and drops what the client still sends, until it closes or for a
@@ -316,10 +309,11 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
-		if beat := fr.IsHeartBeat(); beat == c.afterFrame.Load() {
+		beat := fr.IsHeartBeat()
+		if beat == c.afterFrame.Load() {
 			c.afterFrame.Store(!beat)
 		}
-		if fr.IsHeartBeat() {
+		if beat {
 			continue
 		}
 		c.b.traceFrame(c, "<<<", fr)
@@ -791,30 +785,22 @@ func (c *conn) settle(d *delivery, nack bool) {
 	if i < 0 {
 		return // settled meanwhile
 	}
-	if s.ack != protocol.AckClient && !nack {
-		// The common case, one ACK per message, allocates nothing.
-		s.unacked = slices.Delete(s.unacked, i, i+1)
-		delete(c.acks, d.ackID)
-		delete(c.acks, d.key)
-		if s.q != nil {
-			c.b.dispatch(s.q)
-		}
-		return
-	}
-	var settled []*delivery
+	from := i
 	if s.ack == protocol.AckClient {
-		settled = slices.Clone(s.unacked[:i+1])
-		s.unacked = slices.Delete(s.unacked, 0, i+1)
-	} else {
-		settled = []*delivery{d}
-		s.unacked = slices.Delete(s.unacked, i, i+1)
+		from = 0 // cumulative
 	}
+	settled := s.unacked[from : i+1]
 	for _, x := range settled {
 		delete(c.acks, x.ackID)
 		delete(c.acks, x.key)
 	}
+	var back []*delivery
 	if nack {
-		c.b.requeue(settled)
+		back = slices.Clone(settled) // the deletion below reuses the array
+	}
+	s.unacked = slices.Delete(s.unacked, from, i+1)
+	if nack {
+		c.b.requeue(back)
 	} else if s.q != nil {
 		c.b.dispatch(s.q)
 	}

@@ -27,14 +27,6 @@ const (
 	DefaultConnectTimeout   = 30 * time.Second
 	DefaultConnectedTimeout = 10 * time.Second
 	DefaultReceiptTimeout   = 10 * time.Second
-	// HeartBeatTolerance is how many negotiated intervals may pass without a
-	// byte from the broker before it is declared dead; half an interval
-	// more after a frame other than a heart-beat. Brokers beat when they
-	// have written nothing for a whole interval of their own timer, so
-	// after a frame their next beat may come up to two intervals later
-	// (ActiveMQ, RabbitMQ): two would be the very limit, and a busy broker
-	// oversteps it.
-	HeartBeatTolerance = 2
 )
 
 // Config is how a Client connects.
@@ -90,10 +82,9 @@ type Client struct {
 	lastSent atomic.Int64  // unix nanos of the last flush that wrote bytes
 	lastRead atomic.Int64  // unix nanos of the last byte read
 	busy     atomic.Bool   // the reader is blocked handing a message over
-	hbLost   atomic.Bool   // the heart-beat monitor closed the connection
-	hbSilent atomic.Int64  // how long it waited then, ns
+	hbSilent atomic.Int64  // ns: the heart-beat monitor closed the connection after this much silence
 	// afterFrame: the last thing read was a frame, not a heart-beat (see
-	// HeartBeatTolerance).
+	// protocol.SilenceLimit).
 	afterFrame atomic.Bool
 
 	messages  chan *Message

@@ -141,6 +141,19 @@ func dial(t *testing.T, uri string, cfg Config) (*Client, error) {
 	return Dial(context.Background(), cfg)
 }
 
+// endErr waits for cl to end and returns why; it fails the test with
+// what when cl does not end within 10 seconds.
+func endErr(t *testing.T, cl *Client, what string) error {
+	t.Helper()
+	select {
+	case <-cl.Done():
+		return cl.Err()
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+		return nil
+	}
+}
+
 // drainUntilClosed reads what the client sends until it closes.
 func drainUntilClosed(t testing.TB, c *conn) {
 	for {
@@ -179,12 +192,7 @@ func TestConnectAndDisconnect(t *testing.T) {
 	if err := cl.Disconnect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-cl.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("client not done after Disconnect")
-	}
-	if cl.Err() != nil {
+	if endErr(t, cl, "client not done after Disconnect") != nil {
 		t.Errorf("Err after a clean disconnect: %v", cl.Err())
 	}
 }
@@ -275,12 +283,7 @@ func TestHeartBeatLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	select {
-	case <-cl.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("silence not detected")
-	}
-	if !errors.Is(cl.Err(), ErrHeartBeatLost) {
+	if !errors.Is(endErr(t, cl, "silence not detected"), ErrHeartBeatLost) {
 		t.Fatalf("got %v", cl.Err())
 	}
 }
@@ -787,16 +790,11 @@ func TestHeartBeatLateAfterFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	select {
-	case <-cl.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("silence not detected")
-	}
-	if !errors.Is(cl.Err(), ErrHeartBeatLost) || !strings.Contains(cl.Err().Error(), "for 1.6s") {
+	if err := endErr(t, cl, "silence not detected"); !errors.Is(err, ErrHeartBeatLost) || !strings.Contains(err.Error(), "for 1.6s") {
 		t.Fatalf("got %v, want heart-beat lost after two intervals", cl.Err())
 	}
 	// The late beat was taken: the loss came two intervals after it.
-	if d := time.Since(start); d < interval*9/4+HeartBeatTolerance*interval {
+	if d := time.Since(start); d < interval*9/4+protocol.HeartBeatTolerance*interval {
 		t.Fatalf("declared dead after %v, before the late beat counted", d)
 	}
 }

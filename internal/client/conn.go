@@ -308,7 +308,7 @@ func (c *Client) lost(err error) bool {
 	case errors.As(err, &frameErr):
 		c.finish(fmt.Errorf("from %s: %w", c.Broker(), err))
 		return false
-	case c.hbLost.Load():
+	case c.hbSilent.Load() > 0:
 		err = fmt.Errorf("%w: nothing from %s for %v", ErrHeartBeatLost, c.Broker(), time.Duration(c.hbSilent.Load()))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		err = fmt.Errorf("%w: %s closed the connection", ErrConnectionLost, c.Broker())
@@ -327,7 +327,7 @@ func (c *Client) lost(err error) bool {
 	c.failWaiters(err)
 	c.mu.Unlock()
 	c.release(true)
-	c.hbLost.Store(false)
+	c.hbSilent.Store(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		select {
@@ -414,7 +414,7 @@ func (c *Client) expectInterval() time.Duration {
 
 // heartBeatLoop sends an EOL when we have been silent for most of the
 // negotiated interval, and declares the broker dead when nothing came from
-// it for HeartBeatTolerance intervals (and a half after a frame).
+// it for protocol.SilenceLimit.
 func (c *Client) heartBeatLoop() {
 	defer c.wg.Done()
 	t := time.NewTimer(0) // the first round sets the pace of the next
@@ -439,13 +439,9 @@ func (c *Client) heartBeatLoop() {
 			next = min(next, send/5)
 		}
 		if expect > 0 && conn != nil {
-			limit := HeartBeatTolerance * expect
-			if c.afterFrame.Load() {
-				limit += expect / 2
-			}
+			limit := protocol.SilenceLimit(expect, c.afterFrame.Load())
 			if !c.busy.Load() && time.Duration(now-c.lastRead.Load()) > limit {
 				c.hbSilent.Store(int64(limit))
-				c.hbLost.Store(true)
 				conn.Close()
 			}
 			next = min(next, expect/4)

@@ -53,6 +53,23 @@ func NegotiateHeartBeat(client, server HeartBeatSpec) (send, expect time.Duratio
 	return negotiate(client.Send, server.Receive), negotiate(client.Receive, server.Send)
 }
 
+// HeartBeatTolerance is how many negotiated intervals a peer may stay
+// silent before it is declared dead; see SilenceLimit.
+const HeartBeatTolerance = 2
+
+// SilenceLimit is how long a peer that should beat every interval may stay
+// silent: HeartBeatTolerance intervals after a heart-beat, half an interval
+// more after a frame. Peers beat when a tick of their own interval timer
+// finds that they wrote nothing since the last one, so after a frame their
+// next beat may come up to two intervals later (ActiveMQ, RabbitMQ): two
+// would be the very limit, and a busy peer oversteps it.
+func SilenceLimit(interval time.Duration, afterFrame bool) time.Duration {
+	if afterFrame {
+		return HeartBeatTolerance*interval + interval/2
+	}
+	return HeartBeatTolerance * interval
+}
+
 func negotiate(a, b time.Duration) time.Duration {
 	if a == 0 || b == 0 {
 		return 0
