@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// envKeys are the only settings read from the environment (PRODUCT.md §3),
+// bound one by one: viper's AutomaticEnv would read any key.
+var envKeys = map[string]string{
+	"server":          "STOMPEST_SERVER",
+	"user":            "STOMPEST_USER",
+	"password":        "STOMPEST_PASSWORD",
+	"vhost":           "STOMPEST_VHOST",
+	"connect-timeout": "STOMPEST_CONNECT_TIMEOUT",
+}
+
+// notInFile are global flags that make no sense in a config file.
+var notInFile = map[string]bool{"config": true, "profile": true, "help": true}
+
+// config is the configuration of one run: the file in use, the selected
+// profile and a viper instance holding file, profile, env and flags in
+// their order of precedence (flag > env > profile > file > default).
+type config struct {
+	v        *viper.Viper
+	path     string              // the config file in use, "" for none
+	explicit bool                // the path was named by --config or STOMPEST_CONFIG
+	profile  string              // the selected profile, "" for none
+	fromFile map[string]bool     // keys set at the top level of the file
+	fromProf map[string]bool     // keys set by the selected profile
+	commands map[string][]string // command name -> its own flag names
+}
+
+// defaultConfigPath returns $XDG_CONFIG_HOME/stompest/config.yaml, falling
+// back to the platform's user config directory.
+func defaultConfigPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		var err error
+		if dir, err = os.UserConfigDir(); err != nil {
+			return ""
+		}
+	}
+	return filepath.Join(dir, "stompest", "config.yaml")
+}
+
+// loadConfig finds, reads and validates the config file, selects the
+// profile and binds env and the flags of cmd, the command being run.
+func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) {
+	c := &config{v: viper.New(), fromFile: map[string]bool{}, fromProf: map[string]bool{}, commands: commandFlags(root)}
+	flags := cmd.Flags()
+	c.path, c.explicit = flagOrEnv(flags, "config", "STOMPEST_CONFIG")
+	if c.path == "" {
+		c.path = defaultConfigPath()
+	}
+	doc, err := c.read(errOut)
+	if err != nil {
+		return nil, err
+	}
+	profiles := map[string]map[string]any{}
+	if p, ok := doc["profiles"]; ok {
+		m, ok := p.(map[string]any)
+		if !ok {
+			return nil, configErrorf("config %s: profiles must be a map of profile names to settings", c.path)
+		}
+		for name, settings := range m {
+			s, ok := settings.(map[string]any)
+			if !ok && settings != nil {
+				return nil, configErrorf("config %s: profile %s must be a map of settings", c.path, name)
+			}
+			for k := range s {
+				if !isGlobalKey(root, k) {
+					return nil, configErrorf("config %s: profile %s: unknown key %q", c.path, name, k)
+				}
+			}
+			profiles[name] = s
+		}
+	}
+	top := map[string]any{}
+	for k, val := range doc {
+		switch {
+		case k == "profiles":
+		case k == "profile":
+			s, ok := val.(string)
+			if !ok {
+				return nil, configErrorf("config %s: profile must be a profile name", c.path)
+			}
+			c.profile = s
+		case isGlobalKey(root, k):
+			top[k] = val
+			c.fromFile[k] = true
+		default:
+			names, ok := c.commands[k]
+			if !ok {
+				return nil, configErrorf("config %s: unknown key %q", c.path, k)
+			}
+			m, ok := val.(map[string]any)
+			if !ok {
+				return nil, configErrorf("config %s: %s must be a map of %s flags", c.path, k, k)
+			}
+			for sub := range m {
+				if !slices.Contains(names, sub) {
+					return nil, configErrorf("config %s: %s: unknown key %q", c.path, k, sub)
+				}
+				c.fromFile[k+"."+sub] = true
+			}
+			top[k] = m
+		}
+	}
+	if p, _ := flagOrEnv(flags, "profile", "STOMPEST_PROFILE"); p != "" {
+		c.profile = p
+	}
+	if err := c.v.MergeConfigMap(top); err != nil {
+		return nil, configErrorf("config %s: %v", c.path, err)
+	}
+	if c.profile != "" {
+		settings, ok := profiles[c.profile]
+		if !ok {
+			known := make([]string, 0, len(profiles))
+			for name := range profiles {
+				known = append(known, name)
+			}
+			sort.Strings(known)
+			where := "no config file"
+			if c.path != "" {
+				where = c.path
+			}
+			return nil, configErrorf("unknown profile %q (%s has: %s)", c.profile, where, strings.Join(known, ", "))
+		}
+		for k := range settings {
+			c.fromProf[k] = true
+		}
+		if err := c.v.MergeConfigMap(settings); err != nil {
+			return nil, configErrorf("config %s: profile %s: %v", c.path, c.profile, err)
+		}
+	}
+	for key, env := range envKeys {
+		if err := c.v.BindEnv(key, env); err != nil {
+			return nil, withCode(exitSoftware, err)
+		}
+	}
+	// Bound here, for the command being run only: binding every command's
+	// flags up front lets two flags of one name overwrite each other.
+	var bindErr error
+	flags.VisitAll(func(f *pflag.Flag) {
+		if bindErr == nil {
+			bindErr = c.v.BindPFlag(c.key(cmd, f), f)
+		}
+	})
+	if bindErr != nil {
+		return nil, withCode(exitSoftware, bindErr)
+	}
+	return c, nil
+}
+
+// read parses the config file into a map. A missing default file is an
+// empty configuration; a missing named one is an error.
+func (c *config) read(warn func(string)) (map[string]any, error) {
+	if c.path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, fs.ErrNotExist) && !c.explicit {
+		c.path = ""
+		return nil, nil
+	}
+	if err != nil {
+		return nil, configErrorf("config: %v", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, configErrorf("config %s: %v", c.path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if runtime.GOOS != "windows" && holdsPassword(doc) {
+		if st, err := os.Stat(c.path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			warn(fmt.Sprintf("warning: config %s holds a password and is readable by group or others (chmod 600 %s)", c.path, c.path))
+		}
+	}
+	return doc, nil
+}
+
+// holdsPassword reports whether a config document sets a password at the
+// top level or in a profile.
+func holdsPassword(doc map[string]any) bool {
+	if _, ok := doc["password"]; ok {
+		return true
+	}
+	profiles, _ := doc["profiles"].(map[string]any)
+	for _, p := range profiles {
+		if m, ok := p.(map[string]any); ok {
+			if _, ok := m["password"]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// key is the viper key of a flag of cmd: its name for a global flag,
+// "<command>.<name>" for a command's own flag, so that per-command defaults
+// live under the command's name in the config file.
+func (c *config) key(cmd *cobra.Command, f *pflag.Flag) string {
+	if cmd.Root().PersistentFlags().Lookup(f.Name) != nil {
+		return f.Name
+	}
+	return cmd.Name() + "." + f.Name
+}
+
+// source says where the effective value of key comes from: flag, env,
+// profile:NAME, file or default.
+func (c *config) source(cmd *cobra.Command, key string) string {
+	name := key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		name = key[i+1:]
+	}
+	if f := cmd.Flags().Lookup(name); f != nil && f.Changed && c.key(cmd, f) == key {
+		return "flag"
+	}
+	if env, ok := envKeys[key]; ok {
+		if os.Getenv(env) != "" {
+			return "env"
+		}
+	}
+	if c.fromProf[key] {
+		return "profile:" + c.profile
+	}
+	if c.fromFile[key] {
+		return "file"
+	}
+	return "default"
+}
+
+// flagOrEnv returns the value of a flag when given, else of an env
+// variable, and whether either was set.
+func flagOrEnv(flags *pflag.FlagSet, name, env string) (string, bool) {
+	if f := flags.Lookup(name); f != nil && f.Changed {
+		return f.Value.String(), true
+	}
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		return v, true
+	}
+	return "", false
+}
+
+// isGlobalKey reports whether k names a global flag that may be set in a
+// config file.
+func isGlobalKey(root *cobra.Command, k string) bool {
+	return root.PersistentFlags().Lookup(k) != nil && !notInFile[k]
+}
+
+// commandFlags maps each command's name to the names of its own flags.
+func commandFlags(root *cobra.Command) map[string][]string {
+	m := map[string][]string{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			var names []string
+			sub.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+				if f.Name != "help" {
+					names = append(names, f.Name)
+				}
+			})
+			if len(names) > 0 {
+				m[sub.Name()] = names
+			}
+			walk(sub)
+		}
+	}
+	walk(root)
+	return m
+}

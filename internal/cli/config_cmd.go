@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fatih/color"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// secretKeys are masked by `config view`.
+var secretKeys = map[string]bool{"password": true}
+
+func (a *app) newConfigCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Show where the configuration comes from",
+		Long: `The configuration is a YAML file: --config, else $STOMPEST_CONFIG, else
+$XDG_CONFIG_HOME/stompest/config.yaml. Its top-level keys are the long names
+of the global flags; 'profiles: {NAME: {...}}' holds named profiles, selected
+by 'profile: NAME', --profile or $STOMPEST_PROFILE; a command's own defaults
+live under its name ('subscribe: {ack: client}').
+
+Precedence: flag > env > selected profile > top level of the file > default.
+Only STOMPEST_SERVER, STOMPEST_USER, STOMPEST_PASSWORD, STOMPEST_VHOST and
+STOMPEST_CONNECT_TIMEOUT are read from the environment.`,
+		Example: `  stompest config init                      # a commented template
+  stompest --profile prod config view       # what a command would use, and why
+  STOMPEST_SERVER=tcp://ci-mq:61613 stompest config view -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(a.newConfigViewCmd(), a.newConfigPathCmd(), a.newConfigInitCmd())
+	return cmd
+}
+
+// setting is one line of `config view`.
+type setting struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+}
+
+func (a *app) newConfigViewCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "view",
+		Short: "Print each effective setting and where it came from",
+		Example: `  stompest config view
+  stompest --profile prod config view -o json | jq -r .server.value`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			settings := map[string]setting{}
+			cmd.Root().PersistentFlags().VisitAll(func(f *pflag.Flag) {
+				if notInFile[f.Name] {
+					return
+				}
+				settings[f.Name] = a.effective(cmd, f.Name)
+			})
+			for key := range a.cfg.fromFile {
+				if strings.Contains(key, ".") {
+					settings[key] = a.effective(cmd, key)
+				}
+			}
+			switch output {
+			case "json":
+				enc := json.NewEncoder(a.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(settings)
+			case "table":
+				keys := make([]string, 0, len(settings))
+				for k := range settings {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+				bold := a.outColor(color.Bold)
+				fmt.Fprintln(tw, bold.Sprint("SETTING\tVALUE\tSOURCE"))
+				for _, k := range keys {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", k, settings[k].Value, settings[k].Source)
+				}
+				return tw.Flush()
+			}
+			return usageErrorf("-o %q: want table or json", output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// effective returns the effective value of key, masked when secret, and
+// its source.
+func (a *app) effective(cmd *cobra.Command, key string) setting {
+	value := a.cfg.v.GetString(key)
+	if key == "password" {
+		value = a.opts.Password
+	}
+	if secretKeys[key] && value != "" {
+		value = "***"
+	}
+	return setting{Value: value, Source: a.cfg.source(cmd, key)}
+}
+
+func (a *app) newConfigPathCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "path",
+		Short: "Print the path of the config file in use (or that would be)",
+		Example: `  $EDITOR "$(stompest config path)"
+  STOMPEST_CONFIG=./ci.yaml stompest config path`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := a.cfg.path
+			if path == "" {
+				path = defaultConfigPath()
+			}
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs
+			}
+			_, err := fmt.Fprintln(a.Out, path)
+			if _, statErr := os.Stat(path); statErr != nil {
+				a.warn("note: " + path + " does not exist")
+			}
+			return err
+		},
+	}
+}
+
+// configTemplate is what `config init` writes: every setting, commented
+// out at its default, and an example of profiles.
+const configTemplate = `# stompest configuration. Keys are the long names of the global flags.
+# Precedence: flag > environment > selected profile > this file's top level
+# > default. Uncomment what you need; 'stompest config view' shows the
+# effective settings and where each came from.
+
+# server: tcp://127.0.0.1:61613   # tcp://, ssl://, stomp://, stomp+ssl://, ws://, wss://, failover:(...)?...
+# user: admin
+# password-file: ~/.config/stompest/password   # safer than password: here
+# vhost: /                         # the CONNECT host header (RabbitMQ's virtual host)
+# stomp-version: 1.0,1.1,1.2
+# heartbeat: 10s,10s               # what we send, what we want
+# connect-timeout: 30s
+# receipt-timeout: 10s
+# disconnect-timeout: 10s
+# max-frame-size: 64MiB
+# tls-ca: /path/to/ca.pem
+# tls-cert: /path/to/client.pem
+# tls-key: /path/to/client.key
+# tls-server-name: broker.example.com
+# color: auto                      # auto, always or never
+
+# A command's own defaults live under its name:
+# subscribe:
+#   ack: client
+
+# Named profiles, selected with --profile NAME, STOMPEST_PROFILE or:
+# profile: dev
+# profiles:
+#   dev:
+#     server: tcp://127.0.0.1:61613
+#   prod:
+#     server: failover:(ssl://mq1:61614,ssl://mq2:61614)?randomize=false
+#     vhost: prod
+`
+
+func (a *app) newConfigInitCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "Write a commented config file template where 'config path' says",
+		Long: `init writes a commented template of the config file to the path that
+'stompest config path' prints (--config or $STOMPEST_CONFIG when given), with
+mode 0600 and its directory created. It never overwrites a file: when one is
+there it exits 1 and leaves it as it is.`,
+		Example: `  stompest config init && $EDITOR "$(stompest config path)"
+  stompest --config ./ci.yaml config init`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{noConfig: ""}, // the file need not exist, nor be valid
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, _ := flagOrEnv(cmd.Flags(), "config", "STOMPEST_CONFIG")
+			if path == "" {
+				path = defaultConfigPath()
+			}
+			if path == "" {
+				return configErrorf("config init: no config directory: set XDG_CONFIG_HOME or use --config")
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return configErrorf("config init: %v", err)
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if errors.Is(err, fs.ErrExist) {
+				return withCode(exitFailed, fmt.Errorf("config init: %s exists: not overwritten", path))
+			}
+			if err != nil {
+				return configErrorf("config init: %v", err)
+			}
+			if _, err := f.WriteString(configTemplate); err != nil {
+				f.Close()
+				return configErrorf("config init: %v", err)
+			}
+			if err := f.Close(); err != nil {
+				return configErrorf("config init: %v", err)
+			}
+			_, err = fmt.Fprintln(a.Out, path)
+			return err
+		},
+	}
+}

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// handlerEnv is the environment of a handler: ours plus the message's
+// destination, id, subscription and every header as STOMP_HEADER_<NAME>.
+func handlerEnv(m *client.Message) []string {
+	env := os.Environ()
+	env = append(env,
+		"STOMP_DESTINATION="+m.Header(protocol.HdrDestination),
+		"STOMP_MESSAGE_ID="+m.Header(protocol.HdrMessageID),
+		"STOMP_SUBSCRIPTION="+m.Subscription.ID)
+	seen := map[string]bool{}
+	for _, h := range m.Headers {
+		name := envName(h.Name)
+		if seen[name] {
+			continue // a repeated header keeps its first value
+		}
+		seen[name] = true
+		env = append(env, "STOMP_HEADER_"+name+"="+h.Value)
+	}
+	return env
+}
+
+// envName upper-cases a header name and turns every character that is not
+// a letter or digit into _.
+func envName(s string) string {
+	b := []byte(strings.ToUpper(s))
+	for i, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// handled is the outcome of one handler run.
+type handled struct {
+	m      *client.Message
+	stdout []byte
+	err    error
+}
+
+// runHandler runs the handler command for m: body on stdin, its stdout
+// kept to be written whole, its stderr passed through.
+func (s *consumer) runHandler(ctx context.Context, m *client.Message) handled {
+	if s.o.execTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.o.execTimeout)
+		defer cancel()
+	}
+	cmd := shellCommand(ctx, s.o.exec)
+	cmd.Stdin = bytes.NewReader(m.Body)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = s.ErrOut
+	cmd.Env = handlerEnv(m)
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded):
+		err = fmt.Errorf("handler timed out after %v", s.o.execTimeout)
+	case errors.Is(err, context.Canceled):
+		err = errors.New("handler stopped at shutdown")
+	default:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("handler %s", ee.ProcessState.String())
+		} else {
+			err = fmt.Errorf("handler: %v", err)
+		}
+	}
+	return handled{m: m, stdout: out.Bytes(), err: err}
+}
+
+// consumeExec hands each message to a handler process, up to --concurrency
+// at once, and settles it by the handler's outcome.
+func (s *consumer) consumeExec(ctx context.Context) error {
+	o := s.o
+	hctx, hcancel := context.WithCancel(context.Background())
+	defer hcancel()
+	results := make(chan handled)
+	inflight := 0
+	stopping := false
+	var failure error
+	var grace <-chan time.Time
+	var deadline <-chan time.Time
+	if o.timeout > 0 {
+		t := time.NewTimer(o.timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	taken := int64(0)
+	stop := func() {
+		if !stopping {
+			stopping = true
+			t := time.NewTimer(s.opts.DisconnectTimeout)
+			grace = t.C
+		}
+	}
+	for {
+		if stopping && inflight == 0 {
+			break
+		}
+		var msgs <-chan *client.Message
+		if !stopping && inflight < o.concurrency && (o.count == 0 || taken < int64(o.count)) {
+			msgs = s.c.Messages()
+		}
+		if !stopping && o.count > 0 && taken >= int64(o.count) && inflight == 0 {
+			break
+		}
+		var done <-chan struct{}
+		if !stopping {
+			done = ctx.Done()
+		}
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				stop()
+				if err := s.c.Err(); err != nil && failure == nil {
+					failure = fmt.Errorf("subscribe: %w", err)
+				}
+				continue
+			}
+			if s.dedupe.repeat(m) {
+				s.repeats++
+				if err := s.ack([]*client.Message{m}); err != nil && failure == nil {
+					failure = err
+					stop()
+				}
+				continue
+			}
+			taken++
+			s.received++
+			inflight++
+			go func() { results <- s.runHandler(hctx, m) }()
+		case r := <-results:
+			inflight--
+			if len(r.stdout) > 0 {
+				if _, err := s.Out.Write(r.stdout); err != nil && !isClosedPipe(err) {
+					return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
+				}
+			}
+			if err := s.settleHandled(ctx, r); err != nil {
+				if failure == nil {
+					failure = err
+				}
+				stop()
+			}
+		case <-done:
+			stop()
+		case <-deadline:
+			stop()
+		case <-grace:
+			hcancel() // handlers that did not finish are killed, and not acked
+		}
+	}
+	if failure != nil {
+		return failure
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if o.count > 0 && taken < int64(o.count) {
+		return fmt.Errorf("%w: %d of %d messages", errCountNotReached, taken, o.count)
+	}
+	return errStop
+}
+
+// settleHandled acknowledges a message whose handler succeeded and applies
+// --on-error to one whose handler failed.
+func (s *consumer) settleHandled(ctx context.Context, r handled) error {
+	if r.err == nil {
+		return s.ack([]*client.Message{r.m})
+	}
+	id := r.m.Header(protocol.HdrMessageID)
+	s.warn(fmt.Sprintf("message %s: %v", id, r.err))
+	switch s.o.onError {
+	case "nack":
+		if s.c.Version() == protocol.V10 {
+			return nil // 1.0 has no NACK: the message stays unacknowledged
+		}
+		if err := s.c.Nack(r.m, ""); err != nil {
+			return fmt.Errorf("subscribe: nack: %w", err)
+		}
+		return s.c.Flush()
+	case "forward":
+		headers := make(protocol.Headers, 0, len(r.m.Headers)+2)
+		for _, h := range r.m.Headers {
+			if !brokerHeaders[h.Name] && !forwardDropped[h.Name] && !frameHeaders[h.Name] {
+				headers = append(headers, h)
+			}
+		}
+		headers.Set("persistent", "true")
+		if !headers.Has("message-failed") {
+			headers.Add("message-failed", r.err.Error())
+		}
+		rc, err := s.c.Send(s.o.errorDest, r.m.Body, client.SendOptions{Headers: headers, Receipt: true})
+		if err == nil {
+			if err = s.c.Flush(); err == nil {
+				err = s.c.WaitReceipt(ctx, rc)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("subscribe: forward %s to %s: %w", id, s.o.errorDest, err)
+		}
+		s.forwarded++
+		return s.ack([]*client.Message{r.m})
+	}
+	return withCode(exitFailed, fmt.Errorf("subscribe: message %s: %v (left unacknowledged for redelivery)", id, r.err))
+}
+
+// forwardDropped are headers the broker sets on a message, dropped from a
+// forwarded copy besides the broker-managed ones.
+var forwardDropped = map[string]bool{"timestamp": true, "expires": true, "priority": true, "transaction": true}

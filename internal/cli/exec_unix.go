@@ -1,0 +1,21 @@
+//go:build !windows
+
+package cli
+
+import (
+	"context"
+	"os/exec"
+	"syscall"
+)
+
+// shellCommand runs line with /bin/sh -c in a process group of its own, so
+// that a terminal's Ctrl-C reaches only stompest, and so that a timeout
+// kills the whole group.
+func shellCommand(ctx context.Context, line string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	return cmd
+}

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// TestEveryCommandHasExamples: a user reading --help of any command finds
+// examples to start from.
+func TestEveryCommandHasExamples(t *testing.T) {
+	t.Parallel()
+	a := &app{Streams: Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+	var walk func(*cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		if !c.IsAvailableCommand() && c != c.Root() {
+			return
+		}
+		if c.Runnable() || c == c.Root() {
+			n++
+			if c.Example == "" {
+				t.Errorf("%q has no examples in its --help", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.newRootCmd())
+	if n < 15 {
+		t.Errorf("walked %d commands; the walk is broken", n)
+	}
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"syscall"
+	"text/template"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// countingWriter counts the bytes its writer has taken, so that a message
+// is known to have been written whole even when a later write fails.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// isClosedPipe reports whether err is a write to a closed pipe (`| head`).
+func isClosedPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
+}
+
+// messageWriter writes received messages to stdout in one output format.
+type messageWriter struct {
+	count *countingWriter
+	bw    *bufio.Writer
+	write func(seq int64, f *protocol.Frame) error
+}
+
+// newMessageWriter builds the writer of --output, --format and the body
+// separator.
+func (a *app) newMessageWriter(output, format string, sep []byte) (*messageWriter, error) {
+	cw := &countingWriter{w: a.Out}
+	mw := &messageWriter{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
+	bw := mw.bw
+	if format != "" {
+		text, err := parseDelimiter(format)
+		if err != nil {
+			return nil, usageErrorf("--format: %v", err)
+		}
+		tpl, err := template.New("format").Option("missingkey=zero").Parse(string(text))
+		if err != nil {
+			return nil, usageErrorf("--format: %v", err)
+		}
+		mw.write = func(seq int64, f *protocol.Frame) error {
+			r := recordOf(seq, f)
+			data := map[string]any{
+				"seq": r.Seq, "command": r.Command, "destination": r.Destination,
+				"headers": r.Headers, "body": string(f.Body), "body_encoding": r.BodyEncoding,
+			}
+			return tpl.Execute(bw, data)
+		}
+		return mw, nil
+	}
+	if output == "" {
+		output = "body"
+		if a.OutTTY {
+			output = "pretty"
+		}
+	}
+	switch output {
+	case "body":
+		mw.write = func(_ int64, f *protocol.Frame) error {
+			bw.Write(f.Body)
+			_, err := bw.Write(sep)
+			return err
+		}
+	case "jsonl":
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		mw.write = func(seq int64, f *protocol.Frame) error {
+			return enc.Encode(recordOf(seq, f))
+		}
+	case "pretty":
+		head := a.outColor(color.Bold, color.FgCyan)
+		name := a.outColor(color.FgYellow)
+		mw.write = func(seq int64, f *protocol.Frame) error {
+			fmt.Fprintf(bw, "%s\n", head.Sprintf("#%d %s", seq, f.Header(protocol.HdrDestination)))
+			names := make([]string, 0, len(f.Headers))
+			seen := map[string]bool{}
+			for _, h := range f.Headers {
+				if !seen[h.Name] && h.Name != protocol.HdrDestination {
+					seen[h.Name] = true
+					names = append(names, h.Name)
+				}
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fmt.Fprintf(bw, "  %s %s\n", name.Sprint(n+":"), f.Header(n))
+			}
+			body := f.Body
+			switch {
+			case len(body) == 0:
+				bw.WriteString("  (empty body)\n")
+			case utf8.Valid(body) && !strings.ContainsRune(string(body), 0):
+				bw.Write(body)
+				if body[len(body)-1] != '\n' {
+					bw.WriteByte('\n')
+				}
+			default:
+				fmt.Fprintf(bw, "  (%d bytes of binary body)\n", len(body))
+			}
+			_, err := bw.WriteString("\n")
+			return err
+		}
+	default:
+		return nil, usageErrorf("-o %q: want body, pretty or jsonl", output)
+	}
+	return mw, nil
+}
+
+// written returns how many bytes have left for stdout.
+func (m *messageWriter) written() int64 { return m.count.n }
+
+// buffered returns the bytes written to the buffer so far, left or not.
+func (m *messageWriter) position() int64 { return m.count.n + int64(m.bw.Buffered()) }

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/failover"
+)
+
+// probeReport is the JSON form of a live failover-probe.
+type probeReport struct {
+	URI     string        `json:"uri"`
+	Brokers []brokerProbe `json:"brokers"`
+}
+
+type brokerProbe struct {
+	Broker    string  `json:"broker"`
+	Up        bool    `json:"up"`
+	DialMS    float64 `json:"tcp_ms"`
+	ConnectMS float64 `json:"stomp_ms"`
+	Version   string  `json:"version"`
+	Server    string  `json:"server"`
+	HeartBeat string  `json:"heart_beat"`
+	Session   string  `json:"session"`
+	Error     string  `json:"error"`
+	refused   bool
+}
+
+// probeLive connects to every broker of u at once and reports each.
+func (a *app) probeLive(u *failover.URI, o probeOptions) error {
+	cfg, err := a.clientConfig(false, nil)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.ConnectTimeout)
+	defer cancel()
+	report := probeReport{URI: u.String(), Brokers: make([]brokerProbe, len(u.Brokers))}
+	var wg sync.WaitGroup
+	for i, b := range u.Brokers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := client.Probe(ctx, cfg, b)
+			p := brokerProbe{Broker: res.Broker, Up: res.Err == nil, DialMS: ms(res.Dial), ConnectMS: ms(res.Connect)}
+			if res.Err != nil {
+				p.Error = oneLine(res.Err.Error())
+				var refused *client.RefusedError
+				p.refused = errors.As(res.Err, &refused)
+				if errors.Is(res.Err, context.DeadlineExceeded) {
+					p.Error = "no answer within --connect-timeout " + a.opts.ConnectTimeout.String()
+				}
+			} else {
+				p.Version, p.Server, p.Session = res.Version.String(), res.Server, res.Session
+				p.HeartBeat = res.HeartBeat.String()
+			}
+			report.Brokers[i] = p
+		}()
+	}
+	wg.Wait()
+	if o.output == "json" {
+		enc := json.NewEncoder(a.Out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(report); err != nil {
+			return withCode(exitIOErr, err)
+		}
+	} else if err := a.printProbe(report); err != nil {
+		return withCode(exitIOErr, err)
+	}
+	up, refused := 0, 0
+	for _, p := range report.Brokers {
+		if p.Up {
+			up++
+		} else if p.refused {
+			refused++
+		}
+	}
+	n := len(report.Brokers)
+	switch {
+	case up == n:
+		return nil
+	case refused == n:
+		return withCode(exitNoPerm, fmt.Errorf("failover-probe: every broker refused the connection"))
+	case up == 0:
+		return withCode(exitUnavailable, fmt.Errorf("failover-probe: no broker is up"))
+	}
+	return withCode(exitTempFail, fmt.Errorf("failover-probe: %d of %d brokers down", n-up, n))
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+func (a *app) printProbe(r probeReport) error {
+	head := a.outColor(color.Bold)
+	good := a.outColor(color.FgGreen, color.Bold)
+	bad := a.outColor(color.FgRed, color.Bold)
+	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), r.URI)
+	rows := [][]string{{"", "BROKER", "TCP", "STOMP", "VERSION", "SERVER", "HEART-BEAT", "SESSION / ERROR"}}
+	for _, p := range r.Brokers {
+		if p.Up {
+			rows = append(rows, []string{"up", p.Broker, fmtMS(p.DialMS) + "ms", fmtMS(p.ConnectMS) + "ms", p.Version, p.Server, p.HeartBeat, p.Session})
+		} else {
+			rows = append(rows, []string{"down", p.Broker, "", "", "", "", "", p.Error})
+		}
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for n, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-len(cell))
+			switch {
+			case n == 0:
+				cell = head.Sprint(cell)
+			case i == 0 && cell == "up":
+				cell = good.Sprint(cell)
+			case i == 0:
+				cell = bad.Sprint(cell)
+			}
+			if i == len(row)-1 {
+				pad = ""
+			}
+			line.WriteString(cell + pad)
+			if i < len(row)-1 {
+				line.WriteString("  ")
+			}
+		}
+		if _, err := fmt.Fprintln(a.Out, strings.TrimRight(line.String(), " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtMS(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }

@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// maxRecord is the largest JSON Lines record accepted (PRODUCT.md §11).
+const maxRecord = 96 << 20
+
+// frameHeaders belong to the frame that carried a message, not to the
+// message: a copy never takes them, --keep-headers or not. RabbitMQ passes
+// a SEND's receipt header on to the MESSAGE it delivers; sending it again
+// would ask for a receipt stompest did not ask for.
+var frameHeaders = map[string]bool{
+	"receipt": true, "transaction": true, "content-length": true, "destination": true,
+}
+
+// brokerHeaders are managed by the broker: dropped from JSON Lines input
+// unless --keep-headers.
+var brokerHeaders = map[string]bool{
+	"message-id": true, "subscription": true, "ack": true, "redelivered": true,
+	"content-length": true, "destination": true,
+}
+
+// record is one JSON Lines message (PRODUCT.md §7). Field names are frozen.
+type record struct {
+	Seq          int64             `json:"seq,omitempty"`
+	Command      string            `json:"command,omitempty"`
+	Destination  string            `json:"destination,omitempty"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	Body         string            `json:"body"`
+	BodyEncoding string            `json:"body_encoding,omitempty"`
+	Op           string            `json:"op,omitempty"`
+	Count        int               `json:"count,omitempty"`
+}
+
+// recordOf builds the JSON Lines record of a received frame: headers
+// unescaped, a repeated header keeps its first value, the body in UTF-8
+// unless it is not valid UTF-8 or holds NUL.
+func recordOf(seq int64, f *protocol.Frame) record {
+	r := record{Seq: seq, Command: string(f.Command), Destination: f.Header(protocol.HdrDestination), Headers: map[string]string{}}
+	for _, h := range f.Headers {
+		if _, seen := r.Headers[h.Name]; !seen {
+			r.Headers[h.Name] = h.Value
+		}
+	}
+	if utf8.Valid(f.Body) && bytes.IndexByte(f.Body, 0) < 0 {
+		r.Body, r.BodyEncoding = string(f.Body), "utf8"
+	} else {
+		r.Body, r.BodyEncoding = base64.StdEncoding.EncodeToString(f.Body), "base64"
+	}
+	return r
+}
+
+// body decodes the record's body.
+func (r *record) body() ([]byte, error) {
+	switch r.BodyEncoding {
+	case "", "utf8":
+		return []byte(r.Body), nil
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(r.Body)
+		if err != nil {
+			return nil, fmt.Errorf("body: invalid base64: %v", err)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("body_encoding %q: want utf8 or base64", r.BodyEncoding)
+}
+
+// headerList returns the record's headers in name order, without the
+// broker-managed ones unless keep.
+func (r *record) headerList(keep bool) protocol.Headers {
+	names := make([]string, 0, len(r.Headers))
+	for name := range r.Headers {
+		if (keep || !brokerHeaders[name]) && !frameHeaders[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	hs := make(protocol.Headers, 0, len(names))
+	for _, name := range names {
+		hs = append(hs, protocol.Header{Name: name, Value: r.Headers[name]})
+	}
+	return hs
+}
+
+// decodeRecord parses one JSON line strictly: unknown fields are refused.
+func decodeRecord(line []byte) (record, error) {
+	var r record
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return r, errors.New("invalid JSON: more than one value on the line")
+	}
+	return r, nil
+}
+
+// splitter reads records separated by a delimiter, of any length: the
+// delimiter is removed, an empty record is kept, and a last record without
+// a delimiter is still returned.
+type splitter struct {
+	br    *bufio.Reader
+	delim []byte
+	buf   []byte
+	n     int // records read
+}
+
+func newSplitter(r io.Reader, delim []byte) *splitter {
+	return &splitter{br: bufio.NewReaderSize(r, 64<<10), delim: delim}
+}
+
+// next returns the next record, valid until the following call, or io.EOF.
+func (s *splitter) next() ([]byte, error) {
+	last := s.delim[len(s.delim)-1]
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.br.ReadSlice(last)
+		s.buf = append(s.buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(s.buf) > 0 {
+				s.n++
+				return s.buf, nil
+			}
+			return nil, err
+		}
+		if bytes.HasSuffix(s.buf, s.delim) {
+			s.n++
+			return s.buf[:len(s.buf)-len(s.delim)], nil
+		}
+	}
+}
+
+// more reports whether input is already buffered, so that the next record
+// comes without waiting.
+func (s *splitter) more() bool { return s.br.Buffered() > 0 }
+
+// parseDelimiter decodes a --delimiter sequence: \n \r \t \0 \\ and \xHH
+// escapes, anything else literally.
+func parseDelimiter(seq string) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(seq); i++ {
+		c := seq[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		if i+1 == len(seq) {
+			return nil, errors.New("a lone backslash at the end")
+		}
+		i++
+		switch seq[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case '0':
+			out = append(out, 0)
+		case '\\':
+			out = append(out, '\\')
+		case 'x':
+			if i+2 >= len(seq) {
+				return nil, errors.New(`\x needs two hex digits`)
+			}
+			v, err := strconv.ParseUint(seq[i+1:i+3], 16, 8)
+			if err != nil {
+				return nil, fmt.Errorf(`\x%s: not two hex digits`, seq[i+1:i+3])
+			}
+			out = append(out, byte(v))
+			i += 2
+		default:
+			return nil, fmt.Errorf(`unknown escape \%c (want \n \r \t \0 \\ or \xHH)`, seq[i])
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty")
+	}
+	return out, nil
+}
+
+// spoolStdin makes a piped body of unknown length into a file of known
+// size: stdin itself when it is a regular file, else a private temporary
+// file, removed by the returned cleanup, so that memory stays small.
+func spoolStdin(in io.Reader) (f *os.File, size int64, cleanup func(), err error) {
+	if file, ok := in.(*os.File); ok {
+		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
+			pos, err := file.Seek(0, io.SeekCurrent)
+			if err == nil {
+				return file, st.Size() - pos, func() {}, nil
+			}
+		}
+	}
+	tmp, err := os.CreateTemp("", "stompest-body-*")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	cleanup = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	size, err = io.Copy(tmp, in)
+	if err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	return tmp, size, cleanup, nil
+}
+
+// jsonLine writes r as one JSON line, with <, > and & as they are.
+func jsonLine(w io.Writer, r record) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}

@@ -1,0 +1,356 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+const (
+	hdrReplyTo       = "reply-to"
+	hdrCorrelationID = "correlation-id"
+)
+
+type requestOptions struct {
+	replyTo string
+	replies int
+	timeout time.Duration
+	headers []string
+	output  string
+	format  string
+}
+
+func (a *app) newRequestCmd() *cobra.Command {
+	var o requestOptions
+	cmd := &cobra.Command{
+		Use:   "request DEST [BODY]",
+		Short: "Send a request and print the replies to it",
+		Long: `request sends BODY (else stdin) to DEST with a reply-to header and a new
+correlation-id, and prints the replies that carry that correlation-id, in
+the subscribe output formats. It exits 0 once --replies replies came and 75
+when they did not within --timeout (after printing those that came).
+
+The reply destination is --reply-to, else a temporary queue of this
+connection (/temp-queue/stompest-...), set up the way each broker wants it:
+RabbitMQ creates the subscription itself when it sees the reply-to header,
+ActiveMQ and the embedded broker get a SUBSCRIBE first.`,
+		Example: `  stompest request /queue/rpc '{"op": "ping"}'
+  stompest request /queue/rpc --replies 3 --timeout 5s -o jsonl < query.json
+  stompest reply /queue/rpc --exec 'tr a-z A-Z' & stompest request /queue/rpc hello`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runRequest(cmd.Context(), args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.replyTo, "reply-to", "", "reply destination (default: a temporary queue)")
+	f.IntVar(&o.replies, "replies", 1, "replies to wait for")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "wait this long for the replies")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` of the request (repeatable)")
+	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
+	f.StringVar(&o.format, "format", "", "Go template for each reply, as subscribe --format")
+	return cmd
+}
+
+func newCorrelationID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) error {
+	if o.replies < 1 || o.timeout <= 0 {
+		return usageErrorf("--replies must be 1 or more and --timeout positive")
+	}
+	headers, err := parseHeaderFlags(o.headers)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	if len(args) == 2 {
+		body = []byte(args[1])
+	} else if body, err = io.ReadAll(a.In); err != nil {
+		return withCode(exitIOErr, fmt.Errorf("request: read stdin: %w", err))
+	}
+	out, err := a.newMessageWriter(o.output, o.format, []byte("\n"))
+	if err != nil {
+		return err
+	}
+	c, sig, err := a.connectInterruptible(ctx, "request", false, nil)
+	if err != nil {
+		return err
+	}
+	defer sig.stop()
+	ctx = sig.ctx
+	got, err := a.request(ctx, c, args[0], body, headers, out, o)
+	if e := sig.err(); e != nil {
+		c.Close()
+		return e
+	}
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("request: %w", err)
+	}
+	leave(c, a.opts.DisconnectTimeout)
+	if got < o.replies {
+		return withCode(exitTempFail, fmt.Errorf("request: %d of %d replies within %v", got, o.replies, o.timeout))
+	}
+	return nil
+}
+
+// request sets up the reply destination, sends the request and prints the
+// replies; it returns how many came.
+func (a *app) request(ctx context.Context, c *client.Client, dest string, body []byte, headers protocol.Headers, out *messageWriter, o requestOptions) (int, error) {
+	replyTo := o.replyTo
+	if replyTo == "" {
+		replyTo = "/temp-queue/stompest-" + newCorrelationID()[:12]
+	}
+	server, _ := c.Server()
+	if strings.HasPrefix(server, "RabbitMQ") && strings.HasPrefix(replyTo, "/temp-queue/") {
+		if err := c.Expect(replyTo); err != nil {
+			return 0, err
+		}
+	} else if _, err := c.Subscribe(ctx, replyTo, protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckAuto}}); err != nil {
+		return 0, err
+	}
+	corr := newCorrelationID()
+	headers = append(headers, protocol.Header{Name: hdrReplyTo, Value: replyTo}, protocol.Header{Name: hdrCorrelationID, Value: corr})
+	r, err := c.Send(dest, body, client.SendOptions{Headers: headers, Receipt: true})
+	if err != nil {
+		return 0, err
+	}
+	if err := c.Flush(); err != nil {
+		return 0, err
+	}
+	if err := c.WaitReceipt(ctx, r); err != nil {
+		return 0, err
+	}
+	timer := time.NewTimer(o.timeout)
+	defer timer.Stop()
+	got := 0
+	for got < o.replies {
+		select {
+		case m, ok := <-c.Messages():
+			if !ok {
+				return got, c.Err()
+			}
+			if m.Header(hdrCorrelationID) != corr {
+				continue // a late reply to an earlier request
+			}
+			got++
+			if err := out.write(int64(got), m.Frame); err != nil {
+				return got, err
+			}
+			if err := out.bw.Flush(); err != nil {
+				return got, err
+			}
+		case <-timer.C:
+			return got, nil
+		case <-ctx.Done():
+			return got, nil
+		}
+	}
+	return got, nil
+}
+
+type replyOptions struct {
+	exec        string
+	echo        bool
+	count       int
+	concurrency int
+	timeout     time.Duration
+}
+
+func (a *app) newReplyCmd() *cobra.Command {
+	var o replyOptions
+	cmd := &cobra.Command{
+		Use:   "reply DEST",
+		Short: "Answer requests: run a command for each and send its output back",
+		Long: `reply takes requests from DEST and answers each on its reply-to destination
+with the same correlation-id: the body is what --exec CMD writes on stdout
+(it gets the request body on stdin and its headers in STOMP_* variables, as
+subscribe --exec), or the request body itself with --echo. A request is
+acknowledged once its reply was sent. A handler that fails (non-zero exit,
+signal, --exec-timeout) sends no reply; reply then stops and exits 1, and the
+request stays unacknowledged for the broker to deliver again. A request
+without reply-to is acknowledged and skipped with a warning.`,
+		Example: `  stompest reply /queue/rpc --exec 'jq .n+1'
+  stompest reply /queue/echo --echo --count 10
+  stompest reply /queue/rpc --exec ./handler.sh --concurrency 4`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runReply(cmd.Context(), args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.exec, "exec", "", "answer with the stdout of `CMD` (request body on stdin)")
+	f.BoolVar(&o.echo, "echo", false, "answer with the request body")
+	f.IntVar(&o.count, "count", 0, "stop after answering N requests (0: no limit)")
+	f.IntVar(&o.concurrency, "concurrency", 1, "handlers at once")
+	f.DurationVar(&o.timeout, "exec-timeout", 0, "kill a handler that runs longer (0: no limit)")
+	return cmd
+}
+
+func (a *app) runReply(ctx context.Context, dest string, o replyOptions) error {
+	if (o.exec == "") == !o.echo {
+		return usageErrorf("reply: give one of --exec CMD and --echo")
+	}
+	if o.count < 0 || o.concurrency < 1 {
+		return usageErrorf("--count must not be negative and --concurrency must be 1 or more")
+	}
+	c, sig, err := a.connectInterruptible(ctx, "reply", true, nil)
+	if err != nil {
+		return err
+	}
+	defer sig.stop()
+	prefetch := fmt.Sprint(o.concurrency)
+	if o.count > 0 {
+		prefetch = fmt.Sprint(min(o.count, o.concurrency))
+	}
+	if _, err := c.Subscribe(sig.ctx, dest, protocol.Headers{
+		{Name: protocol.HdrAck, Value: protocol.AckClientIndividual},
+		{Name: "activemq.prefetchSize", Value: prefetch}, {Name: "prefetch-count", Value: prefetch},
+	}); err != nil {
+		c.Close()
+		return fmt.Errorf("reply: %w", err)
+	}
+	err = a.serveReplies(sig.ctx, c, o)
+	if e := sig.err(); e != nil {
+		leave(c, a.opts.DisconnectTimeout)
+		return e
+	}
+	if err != nil {
+		leave(c, a.opts.DisconnectTimeout)
+		return err
+	}
+	if err := c.Disconnect(context.Background()); err != nil {
+		return fmt.Errorf("reply: disconnect: %w", err)
+	}
+	return nil
+}
+
+// serveReplies answers requests until --count, a failure or ctx's end,
+// with at most --concurrency handlers at once.
+func (a *app) serveReplies(ctx context.Context, c *client.Client, o replyOptions) error {
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		failure error
+	)
+	slots := make(chan struct{}, o.concurrency)
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	fail := func(err error) {
+		mu.Lock()
+		if failure == nil {
+			failure = err
+		}
+		mu.Unlock()
+		stopOnce.Do(func() { close(stop) })
+	}
+	taken := 0
+loop:
+	for o.count == 0 || taken < o.count {
+		select {
+		case slots <- struct{}{}:
+		case <-stop:
+			break loop
+		case <-ctx.Done():
+			break loop
+		}
+		var m *client.Message
+		select {
+		case m = <-c.Messages():
+		case <-stop:
+			<-slots
+			break loop
+		case <-ctx.Done():
+			<-slots
+			break loop
+		}
+		if m == nil {
+			<-slots
+			if err := c.Err(); err != nil {
+				fail(fmt.Errorf("reply: %w", err))
+			}
+			break
+		}
+		taken++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := a.answer(ctx, c, m, o); err != nil {
+				fail(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return failure
+}
+
+// answer runs the handler of one request, sends its reply and acknowledges
+// the request.
+func (a *app) answer(ctx context.Context, c *client.Client, m *client.Message, o replyOptions) error {
+	id := m.Header(protocol.HdrMessageID)
+	to := m.Header(hdrReplyTo)
+	if to == "" {
+		a.warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
+		return c.Ack(m, "")
+	}
+	body := m.Body
+	if o.exec != "" {
+		hctx := ctx
+		if o.timeout > 0 {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, o.timeout)
+			defer cancel()
+		}
+		cmd := shellCommand(hctx, o.exec)
+		cmd.Env = handlerEnv(m)
+		cmd.Stdin = bytes.NewReader(m.Body)
+		cmd.Stderr = a.ErrOut
+		out, err := cmd.Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if hctx.Err() == context.DeadlineExceeded {
+				err = fmt.Errorf("killed after --exec-timeout %v", o.timeout)
+			} else if errors.As(err, &ee) {
+				err = fmt.Errorf("handler %v", ee.ProcessState)
+			}
+			return withCode(exitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
+		}
+		body = out
+	}
+	var h protocol.Headers
+	if corr, ok := m.Headers.Get(hdrCorrelationID); ok {
+		h = append(h, protocol.Header{Name: hdrCorrelationID, Value: corr})
+	}
+	r, err := c.Send(to, body, client.SendOptions{Headers: h, Receipt: true})
+	if err == nil {
+		err = c.Flush()
+	}
+	if err == nil {
+		err = c.WaitReceipt(ctx, r)
+	}
+	if err != nil {
+		return fmt.Errorf("reply: request %s: send the reply to %s: %w", id, to, err)
+	}
+	if err := c.Ack(m, ""); err != nil {
+		return fmt.Errorf("reply: request %s: %w", id, err)
+	}
+	return c.Flush()
+}

@@ -1,0 +1,476 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"mvdan.cc/sh/v3/shell"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+	"github.com/stompest/stompest/internal/session"
+)
+
+type runOptions struct {
+	keepGoing bool
+	output    string
+	format    string
+}
+
+const runHelp = `Commands, one per line ('#' starts a comment; words are split and $VARS
+expanded as a shell would):
+
+  subscribe DEST [--ack MODE] [--id ID] [-H K:V]...   ack mode auto (default), client, client-individual
+  unsubscribe ID
+  send DEST BODY [-H K:V]...      waits for the broker's receipt (in a transaction: for nothing)
+  ack ID|last                     ID: a received message's message-id; last: the latest received
+  nack ID|last
+  begin [TX]                      later send, ack and nack belong to TX until commit or abort
+  commit [TX]
+  abort [TX]
+  expect DEST count=N [timeout=D] wait until N messages arrived on subscriptions to DEST since
+                                  the previous expect for DEST (timeout 5s by default)
+  sleep D
+  print                           print the messages received and not printed yet`
+
+func (a *app) newRunCmd() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [FILE|-]",
+		Short: "Run a script of STOMP steps on one connection",
+		Long: `run executes a script of steps on ONE connection, so that an ACK or NACK can
+name a message received earlier, which the one-shot commands cannot do. The
+script is FILE, or stdin when FILE is - or missing.
+
+` + runHelp + `
+
+Received messages are printed, in the subscribe output formats, at each
+print and at the end. run stops at the first step that fails and exits with
+its code (an unmet expect: 1; a script error: 65 with its line); with
+--keep-going it runs every step and exits with the first failure's code.`,
+		Example: `  printf 'subscribe /queue/a --ack client-individual\nexpect /queue/a count=1\nnack last\n' | stompest run
+  stompest run steps.txt -o jsonl
+  stompest run --keep-going ci-checks.stomp`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "-"
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return a.runScript(cmd.Context(), path, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.keepGoing, "keep-going", false, "run every step even after a failure")
+	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
+	f.StringVar(&o.format, "format", "", "Go template for each message, as subscribe --format")
+	return cmd
+}
+
+// runStep is one line of a script.
+type runStep struct {
+	line  int
+	words []string
+}
+
+// parseScript splits a script into steps; a line that cannot be split is
+// an error naming it.
+func parseScript(r io.Reader) ([]runStep, error) {
+	var steps []runStep
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxRecord)
+	for n := 1; sc.Scan(); n++ {
+		words, err := shell.Fields(sc.Text(), nil)
+		if err != nil {
+			return nil, withCode(exitDataErr, fmt.Errorf("run: line %d: %v", n, err))
+		}
+		if len(words) > 0 {
+			steps = append(steps, runStep{n, words})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, withCode(exitIOErr, fmt.Errorf("run: read the script: %w", err))
+	}
+	return steps, nil
+}
+
+func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
+	in := a.In
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return withCode(exitNoInput, fmt.Errorf("run: %w", err))
+		}
+		defer f.Close()
+		in = f
+	}
+	steps, err := parseScript(in)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if err := checkStep(s); err != nil {
+			return err
+		}
+	}
+	out, err := a.newMessageWriter(o.output, o.format, []byte("\n"))
+	if err != nil {
+		return err
+	}
+	c, sig, err := a.connectInterruptible(ctx, "run", false, nil)
+	if err != nil {
+		return err
+	}
+	defer sig.stop()
+	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
+	go r.receive()
+	var (
+		first     error
+		failed    int
+		firstLine int
+	)
+	for _, s := range steps {
+		err := r.step(sig.ctx, s)
+		if e := sig.err(); e != nil {
+			r.print()
+			c.Close()
+			return e
+		}
+		if err != nil {
+			err = fmt.Errorf("run: line %d: %s: %w", s.line, s.words[0], err)
+			if !o.keepGoing {
+				r.print()
+				leave(c, a.opts.DisconnectTimeout)
+				return err
+			}
+			a.warn(oneLine(err.Error()))
+			failed++
+			if first == nil {
+				first, firstLine = err, s.line
+			}
+		}
+	}
+	r.print()
+	if err := c.Disconnect(context.Background()); err != nil && first == nil {
+		return fmt.Errorf("run: disconnect: %w", err)
+	}
+	if first != nil { // each failure was reported as it happened
+		return withCode(exitCode(first), fmt.Errorf("run: %d of %d steps failed, the first at line %d", failed, len(steps), firstLine))
+	}
+	return nil
+}
+
+// checkStep refuses an unknown command before anything runs.
+func checkStep(s runStep) error {
+	switch s.words[0] {
+	case "subscribe", "unsubscribe", "send", "ack", "nack", "begin", "commit", "abort", "expect", "sleep", "print":
+		return nil
+	}
+	return withCode(exitDataErr, fmt.Errorf("run: line %d: unknown command %q", s.line, s.words[0]))
+}
+
+// scriptRun is the state of one run: what arrived, on which destination.
+type scriptRun struct {
+	*app
+	c   *client.Client
+	out *messageWriter
+	tx  string
+
+	live    func(*client.Message) // called for each message as it arrives
+	printMu sync.Mutex            // one print at a time
+
+	mu       sync.Mutex
+	settled  map[*client.Message]bool
+	received []*client.Message
+	printed  int
+	arrived  map[string]int // messages per destination subscribed to
+	base     map[string]int // arrived at the previous expect
+	wake     chan struct{}
+	ended    bool
+}
+
+// receive files the messages as they arrive.
+func (r *scriptRun) receive() {
+	for m := range r.c.Messages() {
+		r.mu.Lock()
+		r.received = append(r.received, m)
+		r.arrived[m.Subscription.Destination]++
+		r.mu.Unlock()
+		if r.live != nil {
+			r.live(m)
+		}
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	r.mu.Lock()
+	r.ended = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// print writes the messages not printed yet.
+func (r *scriptRun) print() error {
+	r.printMu.Lock()
+	defer r.printMu.Unlock()
+	r.mu.Lock()
+	ms := r.received[r.printed:]
+	r.printed = len(r.received)
+	r.mu.Unlock()
+	for i, m := range ms {
+		if err := r.out.write(int64(r.printed-len(ms)+i+1), m.Frame); err != nil {
+			return err
+		}
+	}
+	return r.out.bw.Flush()
+}
+
+// stepFlags parses the -H option of a step and the options in allowed
+// (NAME VALUE or NAME=VALUE), leaving its other words as arguments.
+func stepFlags(words []string, allowed ...string) (args []string, opts map[string]string, headers protocol.Headers, err error) {
+	opts = map[string]string{}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if !strings.HasPrefix(w, "-") || w == "-" {
+			args = append(args, w)
+			continue
+		}
+		name, value, hasValue := strings.Cut(w, "=")
+		if !hasValue {
+			if i+1 >= len(words) {
+				return nil, nil, nil, fmt.Errorf("%s needs a value", name)
+			}
+			i++
+			value = words[i]
+		}
+		switch {
+		case name == "-H" || name == "--header":
+			k, v, ok := strings.Cut(value, ":")
+			if !ok || k == "" {
+				return nil, nil, nil, fmt.Errorf("-H %q: want NAME:VALUE", value)
+			}
+			headers.Set(k, v)
+		case slices.Contains(allowed, name):
+			opts[name] = value
+		default:
+			return nil, nil, nil, fmt.Errorf("unknown option %s", name)
+		}
+	}
+	return args, opts, headers, nil
+}
+
+func (r *scriptRun) step(ctx context.Context, s runStep) error {
+	cmd, rest := s.words[0], s.words[1:]
+	nargs := func(min, max int) error {
+		if len(rest) < min || len(rest) > max {
+			return withCode(exitDataErr, fmt.Errorf("wrong number of arguments (see stompest run --help)"))
+		}
+		return nil
+	}
+	switch cmd {
+	case "subscribe":
+		args, opts, headers, err := stepFlags(rest, "--ack", "--id")
+		if err == nil && len(args) != 1 {
+			err = errors.New("one destination")
+		}
+		if err != nil {
+			return withCode(exitDataErr, fmt.Errorf("want subscribe DEST [--ack MODE] [--id ID] [-H K:V]: %v", err))
+		}
+		if ack := opts["--ack"]; ack != "" {
+			headers.Set(protocol.HdrAck, ack)
+		}
+		if id := opts["--id"]; id != "" {
+			headers.Set(protocol.HdrID, id)
+		}
+		_, err = r.c.Subscribe(ctx, args[0], headers)
+		return err
+	case "unsubscribe":
+		if err := nargs(1, 1); err != nil {
+			return err
+		}
+		return r.c.Unsubscribe(rest[0], nil)
+	case "send":
+		args, _, headers, err := stepFlags(rest)
+		if err == nil && len(args) != 2 {
+			err = fmt.Errorf("%d words where DEST and BODY were expected (quote a body with spaces)", len(args))
+		}
+		if err != nil {
+			return withCode(exitDataErr, fmt.Errorf("want send DEST BODY [-H K:V]: %v", err))
+		}
+		rc, err := r.c.Send(args[0], []byte(args[1]), client.SendOptions{Headers: headers, Transaction: r.tx, Receipt: r.tx == ""})
+		if err == nil {
+			err = r.c.Flush()
+		}
+		if err == nil && rc != nil {
+			err = r.c.WaitReceipt(ctx, rc)
+		}
+		return err
+	case "ack", "nack":
+		if err := nargs(1, 1); err != nil {
+			return err
+		}
+		m, err := r.find(rest[0])
+		if err != nil {
+			return err
+		}
+		if cmd == "ack" {
+			err = r.c.Ack(m, r.tx)
+		} else {
+			err = r.c.Nack(m, r.tx)
+		}
+		if errors.Is(err, session.ErrUnknownSubscription) {
+			// Refused here: ActiveMQ would answer it with an ERROR.
+			return withCode(exitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
+		}
+		if err == nil {
+			r.mu.Lock()
+			if r.settled == nil {
+				r.settled = map[*client.Message]bool{}
+			}
+			r.settled[m] = true
+			r.mu.Unlock()
+		}
+		if err == nil {
+			err = r.c.Flush()
+		}
+		return err
+	case "begin":
+		if err := nargs(0, 1); err != nil {
+			return err
+		}
+		if r.tx != "" {
+			return withCode(exitDataErr, fmt.Errorf("transaction %s is still open", r.tx))
+		}
+		tx, err := r.c.Begin(strings.Join(rest, ""))
+		r.tx = tx
+		if err == nil {
+			err = r.c.Flush()
+		}
+		return err
+	case "commit", "abort":
+		if err := nargs(0, 1); err != nil {
+			return err
+		}
+		tx := r.tx
+		if len(rest) == 1 {
+			tx = rest[0]
+		}
+		if tx == "" {
+			return withCode(exitDataErr, errors.New("no open transaction"))
+		}
+		var err error
+		if cmd == "commit" {
+			err = r.c.Commit(ctx, tx)
+		} else if err = r.c.Abort(tx); err == nil {
+			err = r.c.Flush()
+		}
+		if tx == r.tx {
+			r.tx = ""
+		}
+		return err
+	case "expect":
+		return r.expect(ctx, rest)
+	case "sleep":
+		if err := nargs(1, 1); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(rest[0])
+		if err != nil {
+			return withCode(exitDataErr, err)
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return nil
+	case "print":
+		return r.print()
+	}
+	return withCode(exitDataErr, fmt.Errorf("unknown command"))
+}
+
+// find returns the received message with message-id id, or the latest
+// one for "last".
+func (r *scriptRun) find(id string) (*client.Message, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id == "last" {
+		if len(r.received) == 0 {
+			return nil, withCode(exitFailed, errors.New("no message received yet"))
+		}
+		return r.received[len(r.received)-1], nil
+	}
+	for i := len(r.received) - 1; i >= 0; i-- {
+		if m := r.received[i]; m.Header(protocol.HdrMessageID) == id || m.Header(protocol.HdrAck) == id {
+			return m, nil
+		}
+	}
+	return nil, withCode(exitFailed, fmt.Errorf("no message %q received", id))
+}
+
+// expect waits until count messages arrived on subscriptions to dest since
+// the previous expect for dest.
+func (r *scriptRun) expect(ctx context.Context, words []string) error {
+	if len(words) < 2 {
+		return withCode(exitDataErr, errors.New("want expect DEST count=N [timeout=D]"))
+	}
+	dest := words[0]
+	count, timeout := -1, 5*time.Second
+	for _, w := range words[1:] {
+		k, v, _ := strings.Cut(w, "=")
+		var err error
+		switch k {
+		case "count":
+			count, err = strconv.Atoi(v)
+		case "timeout":
+			timeout, err = time.ParseDuration(v)
+		default:
+			err = fmt.Errorf("unknown %q", w)
+		}
+		if err != nil {
+			return withCode(exitDataErr, fmt.Errorf("want expect DEST count=N [timeout=D]: %v", err))
+		}
+	}
+	if count < 0 {
+		return withCode(exitDataErr, errors.New("want expect DEST count=N [timeout=D]"))
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		got, ended := r.arrived[dest]-r.base[dest], r.ended
+		if got >= count {
+			r.base[dest] = r.arrived[dest]
+		}
+		r.mu.Unlock()
+		if got >= count {
+			return nil
+		}
+		if ended {
+			return fmt.Errorf("%d of %d messages on %s, then the connection ended: %v", got, count, dest, r.c.Err())
+		}
+		select {
+		case <-r.wake:
+		case <-t.C:
+			return withCode(exitFailed, fmt.Errorf("%d of %d messages on %s within %v", got, count, dest, timeout))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

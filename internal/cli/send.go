@@ -1,0 +1,705 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// sendOptions are the flags of send.
+type sendOptions struct {
+	files       []string
+	lines       bool
+	delimiter   string
+	null        bool
+	input       string
+	headers     []string
+	contentType string
+	persistent  bool
+	receipt     string
+	transaction bool
+	count       int
+	rate        string
+	text        bool
+	dryRun      bool
+	keepHeaders bool
+	idHeader    string
+}
+
+func (a *app) newSendCmd() *cobra.Command {
+	var o sendOptions
+	cmd := &cobra.Command{
+		Use:   "send [DEST] [BODY]",
+		Short: "Send messages: a body, files, stdin, lines or JSON Lines",
+		Long: `send sends one message, or one per input record, to DEST.
+
+The body is BODY, else each --file (streamed with content-length = its size,
+never loaded whole), else stdin (a piped body is spooled to a private
+temporary file, so memory stays small). --lines sends one message per line
+(no length limit; an empty line is an empty message; a last line without a
+newline is still sent); --delimiter and --null split on other separators;
+--input jsonl reads JSON Lines records that may name their destination.
+Streaming input ('tail -f log | stompest send /queue/log --lines') sends
+each record as soon as it is read.
+
+Exit 0 means the broker confirmed every message: with --receipt last (the
+default) the last message of every burst of input carries a receipt, and a
+receipt confirms all earlier frames; --receipt each asks for one per
+message; --transaction sends everything in one transaction and the receipt
+goes on its COMMIT. On failure send reports how far it got.
+
+With --receipt each on a failover URI, a lost connection is not the end:
+send reconnects and sends again, in order, every message whose receipt had
+not come, so some may reach the broker twice; --id-header NAME gives each
+message a stable id (sequence number and content hash) that 'subscribe
+--dedupe NAME' uses to drop the repeats.`,
+		Example: `  stompest send /queue/orders '{"id": 42}'
+  seq 1 100 | stompest send /queue/a --lines
+  stompest send /queue/files -f report.pdf --content-type application/pdf
+  printf 'a\0b\0' | stompest send /queue/a --null --receipt each
+  stompest subscribe /queue/a -o jsonl --count 10 > saved.jsonl && stompest send --input jsonl < saved.jsonl
+  tail -f app.log | stompest send /topic/logs --lines --persistent=false
+  stompest send /queue/a hello -H priority:9 --dry-run
+  seq 1 1000 | stompest -s 'failover:(tcp://mq1:61613,tcp://mq2:61613)' send /queue/a --lines --receipt each --id-header msg-id`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runSend(cmd.Context(), args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.files, "file", "f", nil, "send the contents of `FILE` as one message (repeatable)")
+	f.BoolVarP(&o.lines, "lines", "l", false, "one message per line of stdin")
+	f.StringVarP(&o.delimiter, "delimiter", "D", "", "one message per record of stdin separated by `SEQ` (\\n \\r \\t \\0 \\\\ \\xHH understood)")
+	f.BoolVarP(&o.null, "null", "z", false, "one message per NUL-separated record of stdin")
+	f.StringVar(&o.input, "input", "", "stdin format: jsonl (JSON Lines records, one message each)")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` (repeatable; the last for a name wins)")
+	f.StringVar(&o.contentType, "content-type", "", "content-type header")
+	f.BoolVar(&o.persistent, "persistent", true, "ask the broker to keep messages across restarts (persistent:true)")
+	f.StringVar(&o.receipt, "receipt", "last", "confirmation: each (every message), last (the last of each burst) or none")
+	f.BoolVar(&o.transaction, "transaction", false, "send everything in one transaction: COMMIT at the end, ABORT on error")
+	f.IntVar(&o.count, "count", 1, "send each message `N` times")
+	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
+	f.BoolVar(&o.text, "text", false, "send no content-length (bodies with NUL are refused)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the frames that would be sent, without connecting")
+	f.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
+	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
+	return cmd
+}
+
+// outgoing is one message to send.
+type outgoing struct {
+	dest    string
+	headers protocol.Headers
+	body    []byte
+	stream  io.Reader // with size, instead of body
+	size    int64
+	record  int  // input record number, from 1
+	more    bool // another record follows without waiting for input
+}
+
+// source yields the messages of one send. A message (and its body) is
+// valid until the next call: a source may reuse both.
+type source func() (*outgoing, error)
+
+func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
+	var dest string
+	if len(args) > 0 {
+		dest = args[0]
+	}
+	headers, err := parseHeaderFlags(o.headers)
+	if err != nil {
+		return err
+	}
+	if o.contentType != "" {
+		headers.Set(protocol.HdrContentType, o.contentType)
+	}
+	if o.persistent {
+		headers.Set("persistent", "true")
+	}
+	if o.receipt != "each" && o.receipt != "last" && o.receipt != "none" {
+		return usageErrorf("--receipt %q: want each, last or none", o.receipt)
+	}
+	if o.count < 1 {
+		return usageErrorf("--count %d: want 1 or more", o.count)
+	}
+	switch o.idHeader {
+	case protocol.HdrDestination, protocol.HdrContentLength, protocol.HdrReceipt, protocol.HdrTransaction:
+		return usageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
+	}
+	limiter, err := parseRate(o.rate, 1)
+	if err != nil {
+		return err
+	}
+	src, cleanup, err := a.sendSource(args, dest, headers, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if o.dryRun {
+		return a.dryRun(src, o)
+	}
+
+	sig := a.notifySignals(ctx)
+	defer sig.stop()
+	cfg, err := a.clientConfig(o.receipt == "each", nil)
+	if err != nil {
+		return err
+	}
+	cfg.Text = o.text
+	c, err := client.Dial(sig.ctx, cfg)
+	if err != nil {
+		if e := sig.err(); e != nil {
+			return e
+		}
+		return fmt.Errorf("send: %w", err)
+	}
+	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
+	err = p.run(sig.ctx, src)
+	if e := sig.err(); e != nil && err != nil {
+		if o.transaction {
+			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
+		} else {
+			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
+		}
+		leave(c, a.opts.DisconnectTimeout)
+		return e
+	}
+	if err != nil {
+		if o.transaction {
+			leave(c, a.opts.DisconnectTimeout)
+		} else {
+			c.Close()
+		}
+		return err
+	}
+	if err := c.Disconnect(context.Background()); err != nil {
+		return fmt.Errorf("send: disconnect: %w", err)
+	}
+	if a.opts.Verbose > 0 {
+		a.logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
+	}
+	return nil
+}
+
+// producer sends the messages of a source and keeps count of what the
+// broker confirmed.
+type producer struct {
+	*app
+	c         *client.Client
+	o         sendOptions
+	limiter   *rate.Limiter
+	tx        string
+	sent      int
+	confirmed int
+	lastRec   int // input record of the last confirmed message
+	pending   []pendingReceipt
+	resend    bool // a failover URI with --receipt each: resend what a loss left unconfirmed
+	resent    int
+}
+
+// resendWindow bounds the messages kept for resending: at that many
+// unconfirmed, send waits for the oldest receipt.
+const resendWindow = 1024
+
+type pendingReceipt struct {
+	r      *client.Receipt
+	sent   int // messages sent up to and including this one
+	record int
+	msg    *outgoing          // with resend: the message, to send again
+	opts   client.SendOptions // with resend: how it was sent
+}
+
+func (p *producer) run(ctx context.Context, src source) error {
+	if !p.o.transaction {
+		if err := p.loop(ctx, src); err != nil {
+			return err
+		}
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+		return p.wait(ctx)
+	}
+	_, err := inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error { return p.loop(ctx, src) })
+	var ce *commitError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Errorf("send: %w: the COMMIT of %d messages was sent but not confirmed: they may or may not have been delivered", err, p.sent)
+	case err != nil && p.tx == "":
+		return p.fail(err) // BEGIN failed
+	case err != nil:
+		return err
+	}
+	p.tx = ""
+	p.confirmed, p.pending = p.sent, nil
+	return nil
+}
+
+// loop sends every message of src; in a transaction, without receipts.
+func (p *producer) loop(ctx context.Context, src source) error {
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m, err := src()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return p.stopAt(err)
+		}
+		for i := range p.o.count {
+			if p.limiter != nil {
+				if err := p.flush(ctx); err != nil {
+					return err
+				}
+				if err := p.limiter.Wait(ctx); err != nil {
+					return err
+				}
+			}
+			last := i == p.o.count-1 && !m.more
+			want := p.tx == "" && (p.o.receipt == "each" || (p.o.receipt == "last" && last))
+			headers := m.headers
+			if p.o.idHeader != "" {
+				id, err := messageID(p.sent+1, m)
+				if err != nil {
+					return p.fail(fmt.Errorf("--id-header: %w", err))
+				}
+				headers = append(headers[:len(headers):len(headers)], protocol.Header{Name: p.o.idHeader, Value: id})
+			}
+			opts := client.SendOptions{Headers: headers, Transaction: p.tx, Receipt: want}
+			r, err := p.send(m, opts)
+			for err != nil && p.resend && lostConnection(err) {
+				if err = p.recover(ctx); err != nil {
+					return err
+				}
+				r, err = p.send(m, opts)
+			}
+			if err != nil {
+				return p.fail(err)
+			}
+			p.sent++
+			if r != nil {
+				pr := pendingReceipt{r: r, sent: p.sent, record: m.record}
+				if p.resend {
+					kept := *m
+					kept.body = bytes.Clone(m.body)
+					pr.msg, pr.opts = &kept, opts
+				}
+				p.pending = append(p.pending, pr)
+				if p.resend && len(p.pending) >= resendWindow {
+					if err := p.waitUntil(ctx, resendWindow/2); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if !m.more {
+			if err := p.flush(ctx); err != nil {
+				return err
+			}
+			p.poll()
+		}
+	}
+}
+
+// poll takes note of the receipts that came, without waiting.
+func (p *producer) poll() {
+	for len(p.pending) > 0 {
+		done, err := p.pending[0].r.Poll()
+		if !done || err != nil {
+			return
+		}
+		p.confirm(p.pending[0])
+	}
+}
+
+func (p *producer) confirm(pr pendingReceipt) {
+	p.confirmed, p.lastRec = pr.sent, pr.record
+	p.pending = p.pending[1:]
+}
+
+// wait waits for every outstanding receipt, in order.
+func (p *producer) wait(ctx context.Context) error {
+	if err := p.waitUntil(ctx, 0); err != nil {
+		return err
+	}
+	if p.o.receipt != "none" {
+		p.confirmed = p.sent
+	}
+	return nil
+}
+
+// waitUntil waits for the oldest receipts until at most n are outstanding.
+// After a loss that the client recovers from, it sends again what was not
+// confirmed.
+func (p *producer) waitUntil(ctx context.Context, n int) error {
+	for len(p.pending) > n {
+		err := p.c.WaitReceipt(ctx, p.pending[0].r)
+		if err != nil && p.resend && lostConnection(err) {
+			if err := p.recover(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return p.fail(err)
+		}
+		p.confirm(p.pending[0])
+	}
+	return nil
+}
+
+// flush sends what is buffered; after a loss that the client recovers
+// from, it sends again what was not confirmed. Its errors are reported.
+func (p *producer) flush(ctx context.Context) error {
+	err := p.c.Flush()
+	if err != nil && p.resend && lostConnection(err) {
+		return p.recover(ctx)
+	}
+	if err != nil {
+		return p.fail(err)
+	}
+	return nil
+}
+
+// send sends m; a streamed body is sent from its start.
+func (p *producer) send(m *outgoing, opts client.SendOptions) (*client.Receipt, error) {
+	if m.stream == nil {
+		return p.c.Send(m.dest, m.body, opts)
+	}
+	if s, ok := m.stream.(io.Seeker); ok {
+		if _, err := s.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	return p.c.SendStream(m.dest, m.stream, m.size, opts)
+}
+
+// recover waits until the client is connected again after a loss, then
+// sends again, in order, every message whose receipt had not come: the
+// broker may have taken some of them already (at-least-once; --id-header
+// lets a consumer drop the repeats).
+func (p *producer) recover(ctx context.Context) error {
+	for {
+		if err := p.c.WaitConnected(ctx); err != nil {
+			return p.fail(err)
+		}
+		p.poll()
+		old := p.pending
+		p.pending = make([]pendingReceipt, 0, len(old))
+		var err error
+		for k, pr := range old {
+			if pr.r, err = p.send(pr.msg, pr.opts); err != nil {
+				p.pending = append(p.pending, old[k:]...)
+				break
+			}
+			p.pending = append(p.pending, pr)
+		}
+		if err == nil {
+			err = p.c.Flush()
+		}
+		if err == nil {
+			p.resent += len(old)
+			if p.opts.Verbose > 0 {
+				p.logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))
+			}
+			return nil
+		}
+		if !lostConnection(err) {
+			return p.fail(err)
+		}
+	}
+}
+
+// lostConnection reports whether err is the loss of the connection, which
+// the client recovers from on a failover URI.
+func lostConnection(err error) bool {
+	return errors.Is(err, client.ErrConnectionLost) || errors.Is(err, client.ErrHeartBeatLost)
+}
+
+// stopAt ends at bad input: what was sent is confirmed first, then the
+// input error is reported with the count.
+func (p *producer) stopAt(inputErr error) error {
+	if p.tx == "" {
+		if err := p.c.Flush(); err == nil {
+			p.wait(context.Background())
+		}
+	}
+	return fmt.Errorf("send: %w (%s)", inputErr, p.progress())
+}
+
+// fail reports a failure with how far the send got.
+func (p *producer) fail(err error) error {
+	p.poll()
+	if p.tx != "" {
+		return fmt.Errorf("send: %w: transaction aborted, nothing of %d committed", err, p.sent)
+	}
+	return fmt.Errorf("send: %w: %s", err, p.progress())
+}
+
+func (p *producer) progress() string {
+	msg := fmt.Sprintf("%d of %d confirmed", p.confirmed, p.sent)
+	if p.resent > 0 {
+		msg += fmt.Sprintf(", %d sent again after a failover", p.resent)
+	}
+	if p.lastRec > 0 {
+		msg += fmt.Sprintf(" (last confirmed input record %d)", p.lastRec)
+	}
+	return msg
+}
+
+// sendSource picks where the messages come from.
+func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o sendOptions) (source, func(), error) {
+	none := func() {}
+	splitting := 0
+	for _, on := range []bool{o.lines, o.delimiter != "", o.null, o.input != ""} {
+		if on {
+			splitting++
+		}
+	}
+	switch {
+	case splitting > 1:
+		return nil, none, usageErrorf("--lines, --delimiter, --null and --input exclude one another")
+	case o.input != "" && o.input != "jsonl":
+		return nil, none, usageErrorf("--input %q: want jsonl", o.input)
+	case len(args) == 2 && (len(o.files) > 0 || splitting > 0):
+		return nil, none, usageErrorf("a BODY argument excludes --file and reading stdin")
+	case len(o.files) > 0 && splitting > 0:
+		return nil, none, usageErrorf("--file excludes --lines, --delimiter, --null and --input")
+	case dest == "" && o.input != "jsonl":
+		return nil, none, usageErrorf("send: DEST is required (or --input jsonl with destinations)")
+	case o.text && (len(o.files) > 0 || (len(args) < 2 && splitting == 0)):
+		return nil, none, usageErrorf("--text needs a body in memory: BODY, --lines, --delimiter, --null or --input")
+	}
+	one := func(m *outgoing) source {
+		done := false
+		return func() (*outgoing, error) {
+			if done {
+				return nil, io.EOF
+			}
+			done = true
+			return m, nil
+		}
+	}
+	switch {
+	case len(args) == 2:
+		return one(&outgoing{dest: dest, headers: headers, body: []byte(args[1]), record: 1}), none, nil
+	case len(o.files) > 0:
+		files := make([]*os.File, 0, len(o.files))
+		cleanup := func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}
+		sizes := make([]int64, 0, len(o.files))
+		for _, name := range o.files {
+			f, err := os.Open(name)
+			if err == nil {
+				var st os.FileInfo
+				if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
+					err = fmt.Errorf("not a regular file")
+				} else if err == nil {
+					sizes = append(sizes, st.Size())
+				}
+				files = append(files, f)
+			}
+			if err != nil {
+				cleanup()
+				return nil, none, withCode(exitNoInput, fmt.Errorf("send: %s: %w", name, unwrapPath(err)))
+			}
+		}
+		i := 0
+		return func() (*outgoing, error) {
+			if i == len(files) {
+				return nil, io.EOF
+			}
+			i++
+			return &outgoing{dest: dest, headers: headers, stream: files[i-1], size: sizes[i-1], record: i, more: i < len(files)}, nil
+		}, cleanup, nil
+	case o.input == "jsonl":
+		return a.jsonlSource(dest, headers, o), none, nil
+	case splitting > 0:
+		delim := []byte("\n")
+		if o.null {
+			delim = []byte{0}
+		}
+		if o.delimiter != "" {
+			var err error
+			if delim, err = parseDelimiter(o.delimiter); err != nil {
+				return nil, none, usageErrorf("--delimiter %q: %v", o.delimiter, err)
+			}
+		}
+		sp := newSplitter(a.In, delim)
+		var m outgoing // one record at a time: the body is the splitter's buffer too
+		return func() (*outgoing, error) {
+			rec, err := sp.next()
+			if err != nil {
+				if err != io.EOF {
+					err = withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+				}
+				return nil, err
+			}
+			if o.text && bytes.IndexByte(rec, 0) >= 0 {
+				return nil, withCode(exitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.n))
+			}
+			m = outgoing{dest: dest, headers: headers, body: rec, record: sp.n, more: sp.more()}
+			return &m, nil
+		}, none, nil
+	}
+	f, size, cleanup, err := spoolStdin(a.In)
+	if err != nil {
+		return nil, none, withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+	}
+	return one(&outgoing{dest: dest, headers: headers, stream: f, size: size, record: 1}), cleanup, nil
+}
+
+// jsonlSource reads JSON Lines records (PRODUCT.md §7).
+func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) source {
+	br := bufio.NewReaderSize(a.In, 64<<10)
+	line := 0
+	var buf []byte
+	return func() (*outgoing, error) {
+		for {
+			buf = buf[:0]
+			for {
+				chunk, err := br.ReadSlice('\n')
+				buf = append(buf, chunk...)
+				if len(buf) > maxRecord {
+					return nil, withCode(exitDataErr, fmt.Errorf("line %d: record larger than %d bytes", line+1, maxRecord))
+				}
+				if err == bufio.ErrBufferFull {
+					continue
+				}
+				if err == io.EOF && len(buf) == 0 {
+					return nil, io.EOF
+				}
+				if err != nil && err != io.EOF {
+					return nil, withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+				}
+				break
+			}
+			line++
+			text := bytes.TrimSpace(buf)
+			if len(text) == 0 {
+				continue
+			}
+			r, err := decodeRecord(text)
+			if err != nil {
+				return nil, withCode(exitDataErr, fmt.Errorf("line %d: %v", line, err))
+			}
+			body, err := r.body()
+			if err != nil {
+				return nil, withCode(exitDataErr, fmt.Errorf("line %d: %v", line, err))
+			}
+			if r.Command != "" && r.Command != "MESSAGE" && r.Command != "SEND" {
+				return nil, withCode(exitDataErr, fmt.Errorf("line %d: command %q: want MESSAGE or SEND", line, r.Command))
+			}
+			d := dest
+			if d == "" {
+				d = r.Destination
+			}
+			if d == "" {
+				return nil, withCode(exitDataErr, fmt.Errorf("line %d: no destination (give DEST or a destination field)", line))
+			}
+			if o.text && bytes.IndexByte(body, 0) >= 0 {
+				return nil, withCode(exitDataErr, fmt.Errorf("line %d: body holds NUL, which --text cannot send", line))
+			}
+			hs := r.headerList(o.keepHeaders)
+			for _, h := range headers {
+				hs.Set(h.Name, h.Value)
+			}
+			hs.Del(protocol.HdrDestination)
+			hs.Del(protocol.HdrContentLength)
+			return &outgoing{dest: d, headers: hs, body: body, record: line, more: br.Buffered() > 0}, nil
+		}
+	}
+}
+
+// dryRun prints the frames a send would write, in trace format.
+func (a *app) dryRun(src source, o sendOptions) error {
+	w := bufio.NewWriter(a.Out)
+	tx := ""
+	if o.transaction {
+		tx = "tx-1"
+		protocol.WriteTrace(w, ">>> ", protocol.NewFrame(protocol.CmdBegin, protocol.HdrTransaction, tx))
+	}
+	for {
+		m, err := src()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		body := m.body
+		if m.stream != nil {
+			if body, err = io.ReadAll(io.LimitReader(m.stream, 1<<20)); err != nil {
+				return withCode(exitIOErr, err)
+			}
+		}
+		for range o.count {
+			f := protocol.Send(m.dest, body, m.headers, "")
+			if tx != "" {
+				f.Headers.Add(protocol.HdrTransaction, tx)
+			}
+			if err := protocol.WriteTrace(w, ">>> ", f); err != nil {
+				return withCode(exitIOErr, err)
+			}
+		}
+	}
+	if tx != "" {
+		protocol.WriteTrace(w, ">>> ", protocol.NewFrame(protocol.CmdCommit, protocol.HdrTransaction, tx))
+	}
+	return w.Flush()
+}
+
+// parseHeaderFlags parses -H K:V flags: split at the first colon, taken
+// literally, the last for a name wins.
+func parseHeaderFlags(flags []string) (protocol.Headers, error) {
+	var hs protocol.Headers
+	for _, kv := range flags {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || k == "" {
+			return nil, usageErrorf("-H %q: want NAME:VALUE", kv)
+		}
+		if k == protocol.HdrDestination || k == protocol.HdrContentLength {
+			return nil, usageErrorf("-H %q: %s is set by stompest", kv, k)
+		}
+		hs.Set(k, v)
+	}
+	return hs, nil
+}
+
+// unwrapPath drops the path from an *os.PathError, which the caller names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parseRate parses --rate N/s into a limiter allowing bursts of burst
+// messages (at least one); "" is no limit.
+func parseRate(s string, burst int) (*rate.Limiter, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || n <= 0 {
+		return nil, usageErrorf("--rate %q: want messages per second, such as 100/s", s)
+	}
+	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
+}

@@ -1,0 +1,244 @@
+//go:build unix
+
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// TestInterrupted checks that SIGINT and SIGTERM end a subscribe cleanly
+// with 130 and 143: what was written is acknowledged, the rest handed back.
+// It signals the test process itself, so it does not run in parallel.
+func TestInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitSIGINT}, {syscall.SIGTERM, exitSIGTERM}} {
+		acked := make(chan struct{}, 1)
+		b := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: func(f *protocol.Frame) {
+			if f.Command == protocol.CmdAck {
+				select {
+				case acked <- struct{}{}:
+				default:
+				}
+			}
+		}})
+		if err := b.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		var out, errOut bytes.Buffer
+		s := Streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut}
+		if code := run([]string{"send", "/queue/sig", "one"}, s, nil); code != 0 {
+			t.Fatalf("send: %d %s", code, errOut.String())
+		}
+		done := make(chan int, 1)
+		go func() { done <- run([]string{"subscribe", "/queue/sig", "/queue/other"}, s, nil) }()
+		select {
+		case <-acked:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the message was not acknowledged")
+		}
+		syscall.Kill(os.Getpid(), tc.sig)
+		select {
+		case code := <-done:
+			if code != tc.code {
+				t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: subscribe did not end", tc.sig)
+		}
+		if out.String() != "one\n" {
+			t.Errorf("%v: output %q", tc.sig, out.String())
+		}
+		if n := b.QueueDepth("/queue/sig"); n != 0 {
+			t.Errorf("%v: %d messages left: the written one was not acknowledged", tc.sig, n)
+		}
+		b.Close()
+	}
+}
+
+// syncBuffer is a buffer that one goroutine writes while another waits for
+// text to appear in it.
+type syncBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{}
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{written: make(chan struct{}, 1)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case b.written <- struct{}{}:
+	default:
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits until s was written, or fails the test after a while.
+func (b *syncBuffer) waitFor(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for !strings.Contains(b.String(), s) {
+		select {
+		case <-b.written:
+		case <-timeout:
+			t.Fatalf("%q never came; got %q", s, b.String())
+		}
+	}
+}
+
+// TestInterruptedExecBatch sends SIGTERM to subscribe --exec while a
+// handler is running: no new handler starts, the running one finishes and
+// its message is acknowledged, the messages not handled stay on the queue,
+// and the exit code is 143.
+func TestInterruptedExecBatch(t *testing.T) {
+	acks := make(chan string, 10)
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: func(f *protocol.Frame) {
+		if f.Command == protocol.CmdAck {
+			acks <- f.Header(protocol.HdrID)
+		}
+	}})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("FIFO", fifo)
+	for _, body := range []string{"fast", "slow", "rest-1", "rest-2"} {
+		var errOut bytes.Buffer
+		s := Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: &errOut}
+		if code := run([]string{"send", "/queue/batch", body, "-H", "kind:" + body}, s, nil); code != 0 {
+			t.Fatalf("send: %d %s", code, errOut.String())
+		}
+	}
+
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	s := Streams{In: bytes.NewReader(nil), Out: out, ErrOut: errOut}
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"-v", "subscribe", "/queue/batch", "--concurrency", "1",
+			"--exec", `cat; [ "$STOMP_HEADER_KIND" != slow ] || read x < "$FIFO"`}, s, nil)
+	}()
+	// Opening the FIFO returns once the slow handler opened it: it is in
+	// flight, and the fast one was handled before it.
+	opened := make(chan *os.File, 1)
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- f
+	}()
+	var release *os.File
+	select {
+	case release = <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the slow handler never started; stderr %q", errOut.String())
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	errOut.waitFor(t, "stopping after what is in flight")
+	release.WriteString("go\n")
+	release.Close()
+
+	select {
+	case code := <-done:
+		if code != exitSIGTERM {
+			t.Errorf("exit %d, want %d (%s)", code, exitSIGTERM, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("subscribe did not end")
+	}
+	if out.String() != "fastslow" {
+		t.Errorf("handlers wrote %q, want fastslow: only those two ran", out.String())
+	}
+	if len(acks) != 2 {
+		t.Errorf("%d ACKs, want 2: the finished handlers' messages", len(acks))
+	}
+	var left, leftErr bytes.Buffer
+	s = Streams{In: bytes.NewReader(nil), Out: &left, ErrOut: &leftErr}
+	if code := run([]string{"subscribe", "/queue/batch", "--count", "2", "--timeout", "10s"}, s, nil); code != 0 || left.String() != "rest-1\nrest-2\n" {
+		t.Errorf("left on the queue: %q (exit %d, %s), want the two not handled", left.String(), code, leftErr.String())
+	}
+}
+
+// TestInterruptedTransaction sends SIGTERM to a transaction batch while it
+// waits inside the transaction: it is aborted, nothing of it takes effect,
+// and the exit code is 143.
+func TestInterruptedTransaction(t *testing.T) {
+	waiting := make(chan struct{}, 1)
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
+		if f.Command == protocol.CmdSubscribe {
+			waiting <- struct{}{}
+		}
+	}})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	batch := `{"destination":"/queue/tx-out","body":"held"}` + "\n" +
+		`{"op":"ack","destination":"/queue/tx-empty","count":1}` + "\n"
+	var out bytes.Buffer
+	errOut := newSyncBuffer()
+	s := Streams{In: strings.NewReader(batch), Out: &out, ErrOut: errOut}
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"transaction", "-", "--wait", "1m"}, s, nil) }()
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the batch never reached its ack; stderr %q", errOut.String())
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != exitSIGTERM {
+			t.Errorf("exit %d, want %d (%s)", code, exitSIGTERM, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("transaction did not end")
+	}
+	var cmds []string
+	for _, f := range b.Frames() {
+		switch f.Command {
+		case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
+			cmds = append(cmds, string(f.Command))
+		}
+	}
+	if got := strings.Join(cmds, " "); got != "BEGIN SEND ABORT" {
+		t.Errorf("the broker got %s, want BEGIN SEND ABORT", got)
+	}
+	if n := b.QueueDepth("/queue/tx-out"); n != 0 {
+		t.Errorf("%d messages on /queue/tx-out: the aborted send took effect", n)
+	}
+	if want := "interrupted by SIGTERM: transaction aborted: nothing of it was committed (1 of 2 operations done)"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want it to say %q", errOut.String(), want)
+	}
+}

@@ -1,0 +1,479 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// subscribeOptions are the flags of subscribe.
+type subscribeOptions struct {
+	ack       string
+	count     int
+	timeout   time.Duration
+	idle      time.Duration
+	prefetch  int
+	selector  string
+	peek      bool
+	durable   string
+	clientID  string
+	output    string
+	format    string
+	delimiter string
+	null      bool
+	headers   []string
+	dedupe    string
+
+	unsubscribe bool
+
+	exec        string
+	concurrency int
+	execTimeout time.Duration
+	onError     string
+	errorDest   string
+}
+
+func (a *app) newSubscribeCmd() *cobra.Command {
+	var o subscribeOptions
+	cmd := &cobra.Command{
+		Use:     "subscribe DEST...",
+		Aliases: []string{"sub"},
+		Short:   "Receive messages and write them to stdout",
+		Long: `subscribe receives messages from one or more destinations and writes them
+to stdout: the bodies (-o body, the default when stdout is not a terminal),
+a readable view (-o pretty, the default on a terminal), JSON Lines (-o jsonl)
+or a Go template (--format).
+
+In the client ack modes (client-individual by default) a message is
+acknowledged only after it was written and flushed, and --count N never
+consumes more than N messages: the broker's prefetch is limited to N and
+extra deliveries are handed back. --peek never acknowledges: on ActiveMQ and
+the embedded broker it browses the queue (nothing is marked redelivered).
+
+subscribe stops after --count messages, after --timeout, after --idle
+without a message, when stdout is closed ('| head', exit 0), or on
+SIGINT/SIGTERM (graceful: in-flight output finishes, what was written is
+acknowledged, DISCONNECT; exit 130/143). With a failover: URI it reconnects
+after a loss and subscribes again; a message delivered before the loss and
+not yet acknowledged comes again (at-least-once).`,
+		Example: `  stompest subscribe /queue/done --count 1 --timeout 30s
+  stompest subscribe /queue/a -o jsonl --idle 2s > drained.jsonl
+  stompest subscribe /queue/orders --peek --count 10 -o pretty
+  stompest subscribe /topic/prices --ack auto --format '{{.seq}} {{index .headers "symbol"}}: {{.body}}\n'
+  stompest subscribe /queue/a /queue/b --count 100 | head -5`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("prefetch") {
+				o.prefetch = -1
+			}
+			return a.runSubscribe(cmd.Context(), args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ack, "ack", "client-individual", "ack mode: auto, client or client-individual")
+	f.IntVarP(&o.count, "count", "n", 0, "stop after `N` messages (over all destinations)")
+	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (exit 75 if --count was not reached)")
+	f.DurationVar(&o.idle, "idle", 0, "stop when no message came for this long")
+	f.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
+	f.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
+	f.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
+	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge")
+	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
+	f.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
+	f.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
+	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
+	f.StringVar(&o.format, "format", "", "Go template over the JSON Lines record: {{.destination}} {{index .headers \"k\"}} {{.body}} {{.seq}}")
+	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline")
+	f.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "extra SUBSCRIBE header `K:V` (repeatable)")
+	f.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
+	f.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
+	f.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
+	f.StringVar(&o.onError, "on-error", "stop", "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
+	f.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
+	return cmd
+}
+
+// consumer is one running subscribe.
+type consumer struct {
+	*app
+	c         *client.Client
+	o         subscribeOptions
+	out       *messageWriter
+	received  int64
+	acked     int
+	forwarded int
+	browsing  int // subscriptions still browsing (--peek with browser:true)
+	dedupe    *dedupe
+	repeats   int
+}
+
+func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
+	switch o.ack {
+	case protocol.AckAuto, protocol.AckClient, protocol.AckClientIndividual:
+	default:
+		return usageErrorf("--ack %q: want auto, client or client-individual", o.ack)
+	}
+	switch {
+	case o.count < 0:
+		return usageErrorf("--count %d: want 0 (no limit) or more", o.count)
+	case o.timeout < 0 || o.idle < 0:
+		return usageErrorf("--timeout and --idle must not be negative")
+	case o.peek && o.ack == protocol.AckAuto:
+		return usageErrorf("--peek never acknowledges; it cannot be combined with --ack auto")
+	case o.peek && o.durable != "":
+		return usageErrorf("--peek and --durable exclude one another")
+	case o.delimiter != "" && o.null:
+		return usageErrorf("--delimiter and --null exclude one another")
+	case o.exec == "" && (o.onError != "stop" || o.errorDest != "" || o.concurrency != 1 || o.execTimeout != 0):
+		return usageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
+	case o.exec != "" && (o.peek || o.ack == protocol.AckAuto):
+		return usageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
+	case o.unsubscribe && o.durable == "":
+		return usageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
+	case o.concurrency < 1:
+		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
+	case o.onError != "stop" && o.onError != "nack" && o.onError != "forward":
+		return usageErrorf("--on-error %q: want stop, nack or forward", o.onError)
+	case (o.onError == "forward") != (o.errorDest != ""):
+		return usageErrorf("--on-error forward and --error-destination go together")
+	}
+	for _, d := range dests {
+		if o.peek && isTopic(d) {
+			return usageErrorf("--peek %s: a topic cannot be browsed; only queues keep messages", d)
+		}
+		if o.durable != "" && !isTopic(d) {
+			return usageErrorf("--durable %s: durable subscriptions are for topics", d)
+		}
+	}
+	sep := []byte("\n")
+	if o.null {
+		sep = []byte{0}
+	}
+	if o.delimiter != "" {
+		var err error
+		if sep, err = parseDelimiter(o.delimiter); err != nil {
+			return usageErrorf("--delimiter %q: %v", o.delimiter, err)
+		}
+	}
+	extra, err := parseHeaderFlags(o.headers)
+	if err != nil {
+		return err
+	}
+	out, err := a.newMessageWriter(o.output, o.format, sep)
+	if err != nil {
+		return err
+	}
+	if o.ack == protocol.AckAuto {
+		a.warn("warning: --ack auto: the broker pushes without limit and messages count as consumed once sent")
+	}
+
+	// Closed pipes must give EPIPE on write, not kill the process.
+	signal.Ignore(syscall.SIGPIPE)
+	var connHeaders protocol.Headers
+	if id := o.clientID; id != "" || o.durable != "" {
+		if id == "" {
+			id = o.durable
+		}
+		connHeaders.Add("client-id", id)
+	}
+	// Writing to a stream takes messages in batches; --exec takes them one
+	// by one.
+	a.batches = o.exec == ""
+	c, sig, err := a.connectInterruptible(ctx, "subscribe", true, connHeaders)
+	if err != nil {
+		return err
+	}
+	defer sig.stop()
+	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe)}
+	err = s.run(sig.ctx, dests, extra)
+	if e := sig.err(); e != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = e
+	}
+	if a.opts.Verbose > 0 {
+		a.logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
+	}
+	return err
+}
+
+func isTopic(dest string) bool {
+	return strings.HasPrefix(dest, "/topic/") || strings.HasPrefix(dest, "/temp-topic/")
+}
+
+// kind of broker, from the CONNECTED server header.
+func brokerKind(server string) string {
+	s := strings.ToLower(server)
+	switch {
+	case strings.Contains(s, "rabbitmq"):
+		return "rabbitmq"
+	case strings.Contains(s, "activemq") && !strings.Contains(s, "artemis"):
+		return "activemq"
+	case strings.HasPrefix(s, "stompest/"):
+		return "stompest"
+	case strings.Contains(s, "artemis"):
+		return "artemis"
+	}
+	return ""
+}
+
+func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Headers) error {
+	server, _ := s.c.Server()
+	kind := brokerKind(server)
+	if s.o.selector != "" && kind == "rabbitmq" {
+		s.c.Close()
+		return usageErrorf("--selector: RabbitMQ ignores selectors and would deliver everything")
+	}
+	browse := s.o.peek && (kind == "activemq" || kind == "stompest")
+	if s.o.unsubscribe {
+		return s.removeDurable(ctx, dests, kind)
+	}
+	for _, d := range dests {
+		h := s.subscribeHeaders(d, kind, browse)
+		for _, x := range extra {
+			h.Set(x.Name, x.Value)
+		}
+		if _, err := s.c.Subscribe(ctx, d, h); err != nil {
+			s.c.Close()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("subscribe: %w", err)
+		}
+		if browse {
+			s.browsing++
+		}
+	}
+	consume := s.consume
+	if s.o.exec != "" {
+		consume = s.consumeExec
+	}
+	err := consume(ctx)
+	graceful := err == nil || errors.Is(err, errStop) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, errCountNotReached) || exitCode(err) == exitFailed
+	if !graceful {
+		s.c.Close()
+		return err
+	}
+	if derr := s.c.Disconnect(context.Background()); derr != nil && !errors.Is(derr, client.ErrConnectionLost) && err == nil {
+		return fmt.Errorf("subscribe: %w", derr)
+	}
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+// removeDurable destroys the durable subscription named by --durable on
+// each destination, in the dialect of the broker (ActiveMQ:
+// activemq.subscriptionName on UNSUBSCRIBE; RabbitMQ: durable:true).
+func (s *consumer) removeDurable(ctx context.Context, dests []string, kind string) error {
+	var destroy protocol.Headers
+	if kind != "rabbitmq" {
+		destroy.Add("activemq.subscriptionName", s.o.durable)
+	}
+	if kind != "activemq" {
+		destroy.Add("durable", "true")
+	}
+	for _, d := range dests {
+		id, err := s.c.Subscribe(ctx, d, s.subscribeHeaders(d, kind, false))
+		if err == nil {
+			err = s.c.Unsubscribe(id, destroy)
+		}
+		if err != nil {
+			s.c.Close()
+			return fmt.Errorf("subscribe --unsubscribe %s: %w", d, err)
+		}
+		if s.opts.Verbose > 0 {
+			s.logf("removed durable subscription %s on %s", s.o.durable, d)
+		}
+	}
+	return s.c.Disconnect(context.Background())
+}
+
+// subscribeHeaders are the SUBSCRIBE headers of one destination.
+func (s *consumer) subscribeHeaders(dest, kind string, browse bool) protocol.Headers {
+	o := s.o
+	var h protocol.Headers
+	h.Add(protocol.HdrAck, o.ack)
+	prefetch := o.prefetch
+	if prefetch < 0 {
+		prefetch = 1000
+		if o.count > 0 {
+			prefetch = min(o.count, 1000)
+		}
+		if o.exec != "" {
+			prefetch = min(prefetch, o.concurrency)
+		}
+	}
+	if o.ack != protocol.AckAuto && prefetch > 0 {
+		if kind != "rabbitmq" {
+			h.Add("activemq.prefetchSize", strconv.Itoa(prefetch))
+		}
+		if kind != "activemq" {
+			h.Add("prefetch-count", strconv.Itoa(prefetch))
+		}
+	}
+	if o.selector != "" {
+		h.Add(protocol.HdrSelector, o.selector)
+	}
+	if browse {
+		h.Add("browser", "true")
+	}
+	if o.durable != "" {
+		h.Add(protocol.HdrID, o.durable)
+		if kind != "rabbitmq" {
+			h.Add("activemq.subscriptionName", o.durable)
+		}
+		if kind != "activemq" {
+			h.Add("durable", "true")
+			h.Add("auto-delete", "false")
+		}
+	}
+	return h
+}
+
+var (
+	errStop            = errors.New("stop")
+	errCountNotReached = withCode(exitTempFail, errors.New("subscribe: --count not reached"))
+)
+
+// consume writes and acknowledges messages until a stop condition.
+func (s *consumer) consume(ctx context.Context) error {
+	o := s.o
+	var deadline <-chan time.Time
+	if o.timeout > 0 {
+		t := time.NewTimer(o.timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var idle *time.Timer
+	var idleC <-chan time.Time
+	if o.idle > 0 {
+		idle = time.NewTimer(o.idle)
+		defer idle.Stop()
+		idleC = idle.C
+	}
+	notReached := func() error {
+		if o.count > 0 && s.received < int64(o.count) {
+			return fmt.Errorf("%w: %d of %d messages", errCountNotReached, s.received, o.count)
+		}
+		return errStop
+	}
+	for {
+		var batch []*client.Message
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return notReached()
+		case <-idleC:
+			return notReached()
+		case ms, ok := <-s.c.Batches():
+			if !ok {
+				if err := s.c.Err(); err != nil {
+					return fmt.Errorf("subscribe: %w", err)
+				}
+				return errStop
+			}
+			batch = ms
+		}
+		done, err := s.handle(batch)
+		if err != nil || done {
+			return err
+		}
+		if idle != nil {
+			idle.Reset(o.idle)
+		}
+	}
+}
+
+// handle writes a batch of messages, flushes, and acknowledges what was
+// written whole. It reports whether subscribe is done.
+func (s *consumer) handle(batch []*client.Message) (bool, error) {
+	o := s.o
+	ends := make([]int64, 0, len(batch))
+	written := batch[:0:0]
+	done := false
+	for _, m := range batch {
+		if m.Header("browser") == "end" {
+			s.browsing--
+			if s.browsing <= 0 {
+				done = true
+			}
+			continue
+		}
+		if o.count > 0 && s.received >= int64(o.count) {
+			done = true
+			break
+		}
+		if s.dedupe.repeat(m) {
+			s.repeats++
+			written = append(written, m)
+			ends = append(ends, s.out.position())
+			continue
+		}
+		s.received++
+		if err := s.out.write(s.received, m.Frame); err != nil {
+			return true, s.writeFailed(err, written, ends)
+		}
+		written = append(written, m)
+		ends = append(ends, s.out.position())
+		if o.count > 0 && s.received >= int64(o.count) {
+			done = true
+		}
+	}
+	if err := s.out.bw.Flush(); err != nil {
+		return true, s.writeFailed(err, written, ends)
+	}
+	if err := s.ack(written); err != nil {
+		return true, err
+	}
+	return done, nil
+}
+
+// writeFailed acknowledges the messages whose bytes all left before a
+// write failed, and ends: a closed pipe is a normal end (exit 0), any other
+// error exit 74.
+func (s *consumer) writeFailed(err error, written []*client.Message, ends []int64) error {
+	n := 0
+	for n < len(written) && ends[n] <= s.out.written() {
+		n++
+	}
+	if aerr := s.ack(written[:n]); aerr != nil {
+		return aerr
+	}
+	if isClosedPipe(err) {
+		return errStop
+	}
+	return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
+}
+
+// ack acknowledges messages in the client ack modes (never with --peek).
+func (s *consumer) ack(ms []*client.Message) error {
+	if s.o.peek || s.o.ack == protocol.AckAuto || len(ms) == 0 {
+		return nil
+	}
+	for _, m := range ms {
+		if err := s.c.Ack(m, ""); err != nil {
+			if errors.Is(err, client.ErrStaleMessage) || errors.Is(err, client.ErrConnectionLost) {
+				continue // redelivered by the broker after the reconnect
+			}
+			return fmt.Errorf("subscribe: ack: %w", err)
+		}
+		s.acked++
+	}
+	if err := s.c.Flush(); err != nil && !errors.Is(err, client.ErrConnectionLost) {
+		return fmt.Errorf("subscribe: ack: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stompest/stompest/internal/broker"
+)
+
+// testCA makes a CA and a certificate it signs for 127.0.0.1 (server and
+// client use), written as PEM files in dir: ca.pem, cert.pem, key.pem.
+func testCA(t *testing.T, dir string) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stompest test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"broker.test"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	write := func(name, typ string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ca.pem", "CERTIFICATE", caDER)
+	write("cert.pem", "CERTIFICATE", der)
+	write("key.pem", "EC PRIVATE KEY", keyDER)
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+// TestTLSFlags: certificates are verified by default, --tls-ca trusts a
+// CA, --tls-server-name names the expected host, --tls-insecure works and
+// warns every time, client certificates satisfy a broker that requires
+// them, and bad local files exit 78.
+func TestTLSFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, pool := testCA(t, dir)
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0", TLS: &tls.Config{
+		Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	strict := broker.New(broker.Config{Addr: "127.0.0.1:0", TLS: &tls.Config{
+		Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}})
+	if err := strict.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	ssl, sslStrict := "ssl://"+b.Addr(), "ssl://"+strict.Addr()
+	f := func(name string) string { return filepath.Join(dir, name) }
+	os.WriteFile(f("garbage.pem"), []byte("not a certificate\n"), 0o600)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		err  string // in stderr
+	}{
+		{"verification on by default", []string{"-s", ssl, "--connect-timeout", "500ms"}, exitUnavailable, "certificate"},
+		{"the CA trusted", []string{"-s", ssl, "--tls-ca", f("ca.pem")}, 0, ""},
+		{"stomp+ssl too", []string{"-s", "stomp+ssl://" + b.Addr(), "--tls-ca", f("ca.pem")}, 0, ""},
+		{"the wrong server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "other.test", "--connect-timeout", "500ms"}, exitUnavailable, "other.test"},
+		{"the right server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "broker.test"}, 0, ""},
+		{"insecure warns", []string{"-s", ssl, "--tls-insecure"}, 0, "warning: --tls-insecure"},
+		{"a required client certificate missing", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--connect-timeout", "500ms"}, exitUnavailable, ""},
+		{"a client certificate", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--tls-cert", f("cert.pem"), "--tls-key", f("key.pem")}, 0, ""},
+		{"a missing CA file", []string{"-s", ssl, "--tls-ca", f("nowhere.pem")}, exitConfig, "--tls-ca"},
+		{"a CA file without PEM", []string{"-s", ssl, "--tls-ca", f("garbage.pem")}, exitConfig, "no PEM certificate found"},
+		{"a bad key pair", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-cert", f("garbage.pem"), "--tls-key", f("key.pem")}, exitConfig, "--tls-cert/--tls-key"},
+		{"a cert without its key", []string{"-s", ssl, "--tls-cert", f("cert.pem")}, exitUsage, "go together"},
+	} {
+		code, _, errOut := stompest(t, "", append(tc.args, "send", "/queue/tls", "x")...)
+		if code != tc.code || !strings.Contains(errOut, tc.err) {
+			t.Errorf("%s: exit %d, %q; want %d and %q", tc.name, code, errOut, tc.code, tc.err)
+		}
+	}
+	if n := b.QueueDepth("/queue/tls"); n != 4 {
+		t.Errorf("%d messages arrived over TLS, want 4", n)
+	}
+}

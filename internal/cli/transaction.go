@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// txOptions are the flags of transaction.
+type txOptions struct {
+	output      string
+	keepHeaders bool
+	wait        time.Duration
+}
+
+// txOp is one validated operation of a transaction.
+type txOp struct {
+	line    int
+	op      string // send, ack or nack
+	dest    string
+	headers protocol.Headers
+	body    []byte
+	count   int
+}
+
+func (a *app) newTransactionCmd() *cobra.Command {
+	var o txOptions
+	cmd := &cobra.Command{
+		Use:     "transaction [FILE|-]",
+		Aliases: []string{"tx"},
+		Short:   "Run a JSON Lines batch of sends and acks in one transaction",
+		Long: `transaction reads JSON Lines (FILE, or stdin when it is - or absent): each
+line a message to send ({"destination": ..., "body": ..., "headers": {...}},
+"op" "send" being the default) or a settlement {"op": "ack" or "nack",
+"destination": D, "count": N} of the next N messages of D. The whole input is
+validated first: a bad line exits 65 and nothing is sent. Then BEGIN, every
+operation inside the transaction, and COMMIT with a receipt. Any error,
+ERROR frame or signal aborts the transaction, and the report says so.`,
+		Example: `  stompest transaction batch.jsonl
+  printf '%s\n' '{"destination":"/queue/a","body":"one"}' '{"op":"ack","destination":"/queue/in","count":1}' | stompest tx`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "-"
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return a.runTransaction(cmd.Context(), path, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "text", "report: text or json")
+	f.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers of the records")
+	f.DurationVar(&o.wait, "wait", 5*time.Second, "how long an ack or nack waits for its messages")
+	return cmd
+}
+
+// readTxOps reads and validates every line before anything is sent.
+func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
+	var in io.Reader = a.In
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, withCode(exitNoInput, fmt.Errorf("transaction: %w", err))
+		}
+		defer f.Close()
+		in = f
+	}
+	br := bufio.NewReaderSize(in, 64<<10)
+	var ops []txOp
+	for line := 1; ; line++ {
+		text, err := br.ReadBytes('\n')
+		if len(text) > maxRecord {
+			return nil, withCode(exitDataErr, fmt.Errorf("transaction: line %d: record larger than %d bytes", line, maxRecord))
+		}
+		if t := bytes.TrimSpace(text); len(t) > 0 {
+			op, verr := parseTxOp(line, t, keep)
+			if verr != nil {
+				return nil, withCode(exitDataErr, fmt.Errorf("transaction: line %d: %v (nothing was sent)", line, verr))
+			}
+			ops = append(ops, op)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, withCode(exitIOErr, fmt.Errorf("transaction: read: %w", err))
+		}
+	}
+	if len(ops) == 0 {
+		return nil, withCode(exitDataErr, errors.New("transaction: no operation in the input"))
+	}
+	return ops, nil
+}
+
+func parseTxOp(line int, text []byte, keep bool) (txOp, error) {
+	r, err := decodeRecord(text)
+	if err != nil {
+		return txOp{}, err
+	}
+	op := txOp{line: line, op: r.Op, dest: r.Destination}
+	if op.op == "" {
+		op.op = "send"
+	}
+	if op.dest == "" {
+		return op, errors.New("no destination")
+	}
+	switch op.op {
+	case "send":
+		if r.Count != 0 {
+			return op, errors.New("count belongs to ack and nack")
+		}
+		if op.body, err = r.body(); err != nil {
+			return op, err
+		}
+		op.headers = r.headerList(keep)
+		op.headers.Del(protocol.HdrDestination)
+		op.headers.Del(protocol.HdrContentLength)
+	case "ack", "nack":
+		if r.Count < 1 {
+			return op, fmt.Errorf("%s needs a count of 1 or more", op.op)
+		}
+		if r.Body != "" || len(r.Headers) > 0 {
+			return op, fmt.Errorf("%s takes destination and count only", op.op)
+		}
+		op.count = r.Count
+	default:
+		return op, fmt.Errorf("op %q: want send, ack or nack", r.Op)
+	}
+	return op, nil
+}
+
+// txReport is the JSON report of a transaction.
+type txReport struct {
+	Transaction string `json:"transaction"`
+	Committed   bool   `json:"committed"`
+	Operations  int    `json:"operations"`
+	Sent        int    `json:"sent"`
+	Acked       int    `json:"acked"`
+	Nacked      int    `json:"nacked"`
+	Error       string `json:"error,omitempty"`
+}
+
+func (a *app) runTransaction(ctx context.Context, path string, o txOptions) error {
+	if o.output != "text" && o.output != "json" {
+		return usageErrorf("-o %q: want text or json", o.output)
+	}
+	ops, err := a.readTxOps(path, o.keepHeaders)
+	if err != nil {
+		return err
+	}
+	c, sig, err := a.connectInterruptible(ctx, "transaction", false, nil)
+	if err != nil {
+		return err
+	}
+	defer sig.stop()
+	rep, err := a.transact(sig.ctx, c, ops, o)
+	if e := sig.err(); e != nil {
+		err = e
+	}
+	if err != nil {
+		rep.Error = oneLine(err.Error())
+		a.printTxReport(rep, o)
+		leave(c, a.opts.DisconnectTimeout)
+		if _, ok := err.(*interrupted); ok {
+			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
+			return err
+		}
+		var ce *commitError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("transaction: %w (the COMMIT was sent but not confirmed: it may or may not have taken effect)", err)
+		}
+		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
+	}
+	a.printTxReport(rep, o)
+	if err := c.Disconnect(context.Background()); err != nil {
+		return fmt.Errorf("transaction: committed, then: %w", err)
+	}
+	return nil
+}
+
+// transact runs ops in one transaction; on any error it aborts.
+func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOptions) (rep txReport, err error) {
+	subs := map[string]bool{}
+	rep.Committed, err = inTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
+		for _, op := range ops {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := a.txOp(ctx, c, op, tx, subs, &rep, o); err != nil {
+				return fmt.Errorf("line %d: %w", op.line, err)
+			}
+			rep.Operations++
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// txOp runs one operation inside tx; subs are the destinations subscribed
+// to so far.
+func (a *app) txOp(ctx context.Context, c *client.Client, op txOp, tx string, subs map[string]bool, rep *txReport, o txOptions) error {
+	if op.op == "send" {
+		if _, err := c.Send(op.dest, op.body, client.SendOptions{Headers: op.headers, Transaction: tx}); err != nil {
+			return err
+		}
+		rep.Sent++
+		return nil
+	}
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	if !subs[op.dest] {
+		var h protocol.Headers
+		h.Add(protocol.HdrAck, protocol.AckClientIndividual)
+		h.Add("activemq.prefetchSize", strconv.Itoa(op.count))
+		h.Add("prefetch-count", strconv.Itoa(op.count))
+		if _, err := c.Subscribe(ctx, op.dest, h); err != nil {
+			return err
+		}
+		subs[op.dest] = true
+	}
+	n, err := a.settleInTx(ctx, c, op, tx, o.wait)
+	if op.op == "ack" {
+		rep.Acked += n
+	} else {
+		rep.Nacked += n
+	}
+	return err
+}
+
+// settleInTx acks or nacks the next op.count messages of op.dest inside tx.
+func (a *app) settleInTx(ctx context.Context, c *client.Client, op txOp, tx string, wait time.Duration) (int, error) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	n := 0
+	for n < op.count {
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-t.C:
+			return n, withCode(exitTempFail, fmt.Errorf("%s %s: %d of %d messages came within --wait %v", op.op, op.dest, n, op.count, wait))
+		case m, ok := <-c.Messages():
+			if !ok {
+				return n, c.Err()
+			}
+			if m.Subscription.Destination != op.dest {
+				continue
+			}
+			var err error
+			if op.op == "ack" {
+				err = c.Ack(m, tx)
+			} else {
+				err = c.Nack(m, tx)
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, c.Flush()
+}
+
+func (a *app) printTxReport(rep txReport, o txOptions) {
+	if o.output == "json" {
+		enc := json.NewEncoder(a.Out)
+		enc.SetEscapeHTML(false)
+		enc.Encode(rep)
+		return
+	}
+	if rep.Committed {
+		fmt.Fprintf(a.Out, "committed %d operations (%d sent, %d acked, %d nacked)\n", rep.Operations, rep.Sent, rep.Acked, rep.Nacked)
+	}
+}

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/stompest/stompest/internal/client"
+)
+
+// inTransaction is the transaction machinery that send --transaction, the
+// transaction command and move share: BEGIN, then body with the
+// transaction's id, then COMMIT with a receipt. The frames body sends carry
+// no receipts of their own (RabbitMQ answers those only after COMMIT).
+// When body fails (it returns ctx's error when a signal stops it), the
+// transaction is aborted, so the broker drops whatever body sent in it. A
+// COMMIT that is not confirmed is a *commitError and is not followed by an
+// ABORT: its outcome is unknown, and an ABORT of a transaction the broker
+// committed only draws an ERROR. begun, when not nil, learns the id once
+// BEGIN is written.
+func inTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
+	tx, err := c.Begin("")
+	if err != nil {
+		return false, err
+	}
+	if begun != nil {
+		begun(tx)
+	}
+	if err := body(tx); err != nil {
+		c.Abort(tx)
+		return false, err
+	}
+	if err := c.Commit(ctx, tx); err != nil {
+		return false, &commitError{err}
+	}
+	return true, nil
+}
+
+// commitError is a COMMIT that was sent but not confirmed.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
+
+// leave ends a connection on which a transaction may have been aborted:
+// DISCONNECT with a receipt, within timeout, so that the broker has taken
+// the ABORT before we exit (a plain close would leave that to its
+// disconnect handling).
+func leave(c *client.Client, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c.Disconnect(ctx)
+}
