@@ -139,16 +139,12 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 		defer b.Close()
 		a.opts.Server = "tcp://" + b.Addr()
 	}
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
-	ctx = sig.ctx
-
 	r := &benchRun{app: a, o: o, dest: dest, limiter: limiter, body: make([]byte, o.size)}
 	for i := range r.body {
 		r.body[i] = 'x'
 	}
 	err = r.run(ctx)
-	if e := sig.err(); e != nil {
+	if e := a.sig.err(); e != nil {
 		return e
 	}
 	if err != nil {
@@ -193,7 +189,7 @@ func (r *benchRun) run(ctx context.Context) error {
 	}()
 	// Consumers subscribe before anything is sent.
 	for range r.o.consumers {
-		c, err := r.dial(ctx, false, nil)
+		c, err := r.dial(ctx, "bench", false, nil)
 		if err != nil {
 			return err
 		}
@@ -293,7 +289,7 @@ func (r *benchRun) progress() *progressbar.ProgressBar {
 // produce sends n messages (with --duration: until it is over) on its own
 // connection.
 func (r *benchRun) produce(ctx context.Context, n int, bar *progressbar.ProgressBar) error {
-	c, err := r.dial(ctx, false, nil)
+	c, err := r.dial(ctx, "bench", false, nil)
 	if err != nil {
 		return err
 	}

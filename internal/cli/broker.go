@@ -136,9 +136,7 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		listening += " and " + wscheme + "://" + ws + "/"
 	}
 	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
-	<-sig.ctx.Done()
+	<-ctx.Done()
 	if err := b.Close(); err != nil {
 		a.logf("broker: close: %v", err)
 	}

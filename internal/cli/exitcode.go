@@ -25,6 +25,7 @@ const (
 	exitProtocol    = 76  // ERROR after CONNECTED, malformed frame, version mismatch, heart-beat lost
 	exitNoPerm      = 77  // an ERROR frame answered CONNECT
 	exitConfig      = 78  // bad configuration
+	exitSIGHUP      = 129 // interrupted by SIGHUP after a clean shutdown
 	exitSIGINT      = 130 // interrupted by SIGINT after a clean shutdown
 	exitSIGTERM     = 143 // interrupted by SIGTERM after a clean shutdown
 )
@@ -46,6 +47,7 @@ var exitCodes = []struct {
 	{exitProtocol, "protocol: ERROR frame after CONNECTED, malformed frame, version mismatch, heart-beat lost"},
 	{exitNoPerm, "an ERROR frame answered CONNECT (refused login, unknown vhost, not authorized)"},
 	{exitConfig, "configuration: unreadable or invalid config, unknown profile or key, unreadable TLS files"},
+	{exitSIGHUP, "interrupted by SIGHUP (the terminal went away) after a clean shutdown"},
 	{exitSIGINT, "interrupted by SIGINT after a clean shutdown"},
 	{exitSIGTERM, "interrupted by SIGTERM after a clean shutdown"},
 }
@@ -75,12 +77,6 @@ func configErrorf(format string, a ...any) error {
 	return withCode(exitConfig, fmt.Errorf(format, a...))
 }
 
-// interrupted is the error of a run ended by a signal after a clean
-// shutdown.
-type interrupted struct{ signal string }
-
-func (e *interrupted) Error() string { return "interrupted by " + e.signal }
-
 // exitCode maps an error to its exit code. It is the one place where exit
 // codes are decided.
 func exitCode(err error) int {
@@ -93,10 +89,7 @@ func exitCode(err error) int {
 	}
 	var sig *interrupted
 	if errors.As(err, &sig) {
-		if sig.signal == "SIGTERM" {
-			return exitSIGTERM
-		}
-		return exitSIGINT
+		return exitCodeOf(sig.signal)
 	}
 	var (
 		frameErr    *protocol.FrameError

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stompest/stompest/internal/client"
@@ -41,8 +43,9 @@ func TestExitCode(t *testing.T) {
 		{fmt.Errorf("connect: %w", protocol.ErrVersionMismatch), 76},
 		{withCode(exitNoPerm, errors.New("connect refused")), 77},
 		{configErrorf("config x.yaml: unknown key %q", "sever"), 78},
-		{&interrupted{"SIGINT"}, 130},
-		{fmt.Errorf("subscribe: %w", &interrupted{"SIGTERM"}), 143},
+		{&interrupted{os.Interrupt}, 130},
+		{&interrupted{syscall.SIGHUP}, 129},
+		{fmt.Errorf("subscribe: %w", &interrupted{syscall.SIGTERM}), 143},
 	}
 	for _, tc := range tests {
 		if got := exitCode(tc.err); got != tc.want {

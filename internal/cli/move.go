@@ -63,24 +63,21 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	case src == dest:
 		return usageErrorf("move: SRC and DEST are the same")
 	}
-	c, sig, err := a.connectInterruptible(ctx, "move", false, nil)
+	c, err := a.dial(ctx, "move", false, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
-	moved, err := a.move(sig.ctx, c, src, dest, o)
-	if e := sig.err(); e != nil {
-		c.Close()
-		fmt.Fprintf(a.Out, "moved %d messages from %s to %s\n", moved, src, dest)
-		return e
+	moved, err := a.move(ctx, c, src, dest, o)
+	if errors.Is(err, errStop) {
+		err = nil
 	}
-	if err != nil && !errors.Is(err, errStop) {
-		c.Close()
-		return fmt.Errorf("move: %w (%d moved before)", err, moved)
+	if err != nil && !isInterrupt(err) {
+		err = fmt.Errorf("move: %w (%d moved before)", err, moved)
 	}
-	fmt.Fprintf(a.Out, "moved %d messages from %s to %s\n", moved, src, dest)
-	if derr := c.Disconnect(context.Background()); derr != nil {
-		return fmt.Errorf("move: %w", derr)
+	err = a.finish(c, "move", err)
+	a.note(fmt.Sprintf("moved %d messages from %s to %s", moved, src, dest))
+	if err != nil {
+		return err
 	}
 	if o.count > 0 && moved < o.count {
 		return withCode(exitTempFail, fmt.Errorf("move: --count not reached: %d of %d moved", moved, o.count))

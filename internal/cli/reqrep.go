@@ -89,22 +89,17 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	if err != nil {
 		return err
 	}
-	c, sig, err := a.connectInterruptible(ctx, "request", false, nil)
+	c, err := a.dial(ctx, "request", false, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
-	ctx = sig.ctx
 	got, err := a.request(ctx, c, args[0], body, headers, out, o)
-	if e := sig.err(); e != nil {
-		c.Close()
-		return e
+	if err != nil && !isInterrupt(err) {
+		err = fmt.Errorf("request: %w", err)
 	}
-	if err != nil {
-		c.Close()
-		return fmt.Errorf("request: %w", err)
+	if err := a.finish(c, "request", err); err != nil {
+		return err
 	}
-	leave(c, a.opts.DisconnectTimeout)
 	if got < o.replies {
 		return withCode(exitTempFail, fmt.Errorf("request: %d of %d replies within %v", got, o.replies, o.timeout))
 	}
@@ -211,35 +206,21 @@ func (a *app) runReply(ctx context.Context, dest string, o replyOptions) error {
 	if o.count < 0 || o.concurrency < 1 {
 		return usageErrorf("--count must not be negative and --concurrency must be 1 or more")
 	}
-	c, sig, err := a.connectInterruptible(ctx, "reply", true, nil)
+	c, err := a.dial(ctx, "reply", true, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
 	prefetch := fmt.Sprint(o.concurrency)
 	if o.count > 0 {
 		prefetch = fmt.Sprint(min(o.count, o.concurrency))
 	}
-	if _, err := c.Subscribe(sig.ctx, dest, protocol.Headers{
+	if _, err := c.Subscribe(ctx, dest, protocol.Headers{
 		{Name: protocol.HdrAck, Value: protocol.AckClientIndividual},
 		{Name: "activemq.prefetchSize", Value: prefetch}, {Name: "prefetch-count", Value: prefetch},
 	}); err != nil {
-		c.Close()
-		return fmt.Errorf("reply: %w", err)
+		return a.finish(c, "reply", fmt.Errorf("reply: %w", err))
 	}
-	err = a.serveReplies(sig.ctx, c, o)
-	if e := sig.err(); e != nil {
-		leave(c, a.opts.DisconnectTimeout)
-		return e
-	}
-	if err != nil {
-		leave(c, a.opts.DisconnectTimeout)
-		return err
-	}
-	if err := c.Disconnect(context.Background()); err != nil {
-		return fmt.Errorf("reply: disconnect: %w", err)
-	}
-	return nil
+	return a.finish(c, "reply", a.serveReplies(ctx, c, o))
 }
 
 // serveReplies answers requests until --count, a failure or ctx's end,

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +21,7 @@ import (
 type app struct {
 	Streams
 	exit    func(int) // ends the process at once (a second signal); nil in tests
+	sig     *signals  // the run's interrupt signals
 	cfg     *config
 	opts    globalOptions
 	batches bool // clients hand messages over in batches (client.Config.Batches)
@@ -66,12 +68,18 @@ func run(args []string, s Streams, exit func(int)) int {
 	// The client's goroutines log too: one line at a time on stderr.
 	s.ErrOut = &lockedWriter{w: s.ErrOut}
 	a := &app{Streams: s, exit: exit}
+	a.sig = a.catchSignals(context.Background())
+	defer a.sig.stop()
+	a.In = interruptible(a.sig.ctx, s.In)
 	root := a.newRootCmd()
 	root.SetArgs(args)
-	root.SetIn(s.In)
+	root.SetIn(a.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(a.sig.ctx)
+	if e := a.sig.err(); e != nil && err != nil && errors.Is(err, context.Canceled) {
+		err = e // a wait on input, the network or a handler cut short
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -103,6 +111,15 @@ func (a *app) warn(msg string) {
 		return
 	}
 	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgYellow).Sprint("stompest:"), msg)
+}
+
+// note writes a command's summary line on standard error (stdout carries
+// only data) unless --quiet.
+func (a *app) note(msg string) {
+	if a.opts.Quiet {
+		return
+	}
+	fmt.Fprintln(a.ErrOut, msg)
 }
 
 // oneLine folds a message onto one line.

@@ -127,11 +127,10 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	c, sig, err := a.connectInterruptible(ctx, "run", false, nil)
+	c, err := a.dial(ctx, "run", false, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
 	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	go r.receive()
 	var (
@@ -140,18 +139,16 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 		firstLine int
 	)
 	for _, s := range steps {
-		err := r.step(sig.ctx, s)
-		if e := sig.err(); e != nil {
+		err := r.step(ctx, s)
+		if a.sig.err() != nil {
 			r.print()
-			c.Close()
-			return e
+			return a.finish(c, "run", err)
 		}
 		if err != nil {
 			err = fmt.Errorf("run: line %d: %s: %w", s.line, s.words[0], err)
 			if !o.keepGoing {
 				r.print()
-				leave(c, a.opts.DisconnectTimeout)
-				return err
+				return a.finish(c, "run", err)
 			}
 			a.warn(oneLine(err.Error()))
 			failed++
@@ -161,8 +158,8 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 		}
 	}
 	r.print()
-	if err := c.Disconnect(context.Background()); err != nil && first == nil {
-		return fmt.Errorf("run: disconnect: %w", err)
+	if err := a.finish(c, "run", nil); err != nil && first == nil {
+		return err
 	}
 	if first != nil { // each failure was reported as it happened
 		return withCode(exitCode(first), fmt.Errorf("run: %d of %d steps failed, the first at line %d", failed, len(steps), firstLine))

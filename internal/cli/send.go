@@ -151,41 +151,34 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		return a.dryRun(src, o)
 	}
 
-	sig := a.notifySignals(ctx)
-	defer sig.stop()
 	cfg, err := a.clientConfig(o.receipt == "each", nil)
 	if err != nil {
 		return err
 	}
 	cfg.Text = o.text
-	c, err := client.Dial(sig.ctx, cfg)
+	c, err := a.connect(ctx, "send", cfg)
 	if err != nil {
-		if e := sig.err(); e != nil {
-			return e
-		}
-		return fmt.Errorf("send: %w", err)
-	}
-	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
-	err = p.run(sig.ctx, src)
-	if e := sig.err(); e != nil && err != nil {
-		if o.transaction {
-			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
-		} else {
-			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
-		}
-		leave(c, a.opts.DisconnectTimeout)
-		return e
-	}
-	if err != nil {
-		if o.transaction {
-			leave(c, a.opts.DisconnectTimeout)
-		} else {
-			c.Close()
-		}
 		return err
 	}
-	if err := c.Disconnect(context.Background()); err != nil {
-		return fmt.Errorf("send: disconnect: %w", err)
+	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
+	err = p.run(ctx, src)
+	if e := a.sig.err(); e != nil {
+		// What was sent is confirmed by the receipt of DISCONNECT; an open
+		// transaction is aborted by it.
+		derr := a.disconnect(c)
+		switch {
+		case o.transaction:
+			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
+		case derr == nil:
+			p.confirmed = p.sent
+			fallthrough
+		default:
+			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
+		}
+		return e
+	}
+	if err = a.finish(c, "send", err); err != nil {
+		return err
 	}
 	if a.opts.Verbose > 0 {
 		a.logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)

@@ -105,30 +105,18 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if err != nil {
 		return err
 	}
-	c, sig, err := a.connectInterruptible(ctx, name, false, nil)
+	c, err := a.dial(ctx, name, false, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
-	err = a.settle(sig.ctx, c, dest, o, matches, nack, out)
-	if e := sig.err(); e != nil {
-		c.Close()
-		return e
-	}
-	if err != nil && !errors.Is(err, errStop) {
-		var coded *exitError
-		if !errors.As(err, &coded) || coded.code != exitFailed && coded.code != exitTempFail {
-			c.Close()
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	if derr := c.Disconnect(context.Background()); derr != nil {
-		return fmt.Errorf("%s: disconnect: %w", name, derr)
-	}
+	err = a.settle(ctx, c, dest, o, matches, nack, out)
 	if errors.Is(err, errStop) {
-		return nil
+		err = nil
 	}
-	return err
+	if err != nil && !isInterrupt(err) {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return a.finish(c, name, err)
 }
 
 func (a *app) settle(ctx context.Context, c *client.Client, dest string, o settleOptions, matches []headerMatch, nack bool, out *messageWriter) error {

@@ -88,11 +88,10 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	c, sig, err := a.connectInterruptible(ctx, "shell", true, nil)
+	c, err := a.dial(ctx, "shell", true, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
 	server, session := c.Server()
 	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), server, session, c.Version())
 	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
@@ -141,22 +140,15 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 			fmt.Fprintf(rl.Stderr(), "error: unknown command %q ('help' lists them)\n", words[0])
 			continue
 		}
-		if err := r.step(sig.ctx, s); err != nil {
+		if err := r.step(ctx, s); err != nil {
 			fmt.Fprintf(rl.Stderr(), "error: %s: %v\n", words[0], err)
 		}
 		if err := c.Err(); err != nil {
-			return fmt.Errorf("shell: %w", err)
+			return a.finish(c, "shell", fmt.Errorf("shell: %w", err))
 		}
 	}
 	r.print()
-	if e := sig.err(); e != nil {
-		c.Close()
-		return e
-	}
-	if err := c.Disconnect(context.Background()); err != nil {
-		return fmt.Errorf("shell: disconnect: %w", err)
-	}
-	return nil
+	return a.finish(c, "shell", nil)
 }
 
 // shellHelp explains all commands, or those named.

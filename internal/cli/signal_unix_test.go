@@ -242,3 +242,87 @@ func TestInterruptedTransaction(t *testing.T) {
 		t.Errorf("stderr %q, want it to say %q", errOut.String(), want)
 	}
 }
+
+// TestSignalWhileWaitingOnInput signals send while it waits for the next
+// line of a pipe that stays open ('tail -f log | stompest send --lines'):
+// the first signal stops the read at once, what was sent is confirmed and
+// reported, an open transaction is aborted before exit, and the exit code
+// is the signal's.
+func TestSignalWhileWaitingOnInput(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+		tx   bool
+	}{
+		{syscall.SIGINT, exitSIGINT, false},
+		{syscall.SIGTERM, exitSIGTERM, false},
+		{syscall.SIGHUP, exitSIGHUP, false},
+		{syscall.SIGTERM, exitSIGTERM, true},
+	} {
+		sends := make(chan struct{}, 10)
+		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
+			if f.Command == protocol.CmdSend {
+				sends <- struct{}{}
+			}
+		}})
+		if err := b.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		in, feed := io.Pipe()
+		errOut := newSyncBuffer()
+		s := Streams{In: in, Out: io.Discard, ErrOut: errOut}
+		args := []string{"send", "/queue/tail", "--lines"}
+		if tc.tx {
+			args = append(args, "--transaction")
+		}
+		done := make(chan int, 1)
+		go func() { done <- run(args, s, nil) }()
+		go feed.Write([]byte("one\ntwo\n"))
+		for range 2 {
+			select {
+			case <-sends:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%v: the lines never reached the broker; stderr %q", tc.sig, errOut.String())
+			}
+		}
+		syscall.Kill(os.Getpid(), tc.sig)
+		select {
+		case code := <-done:
+			if code != tc.code {
+				t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v (transaction %v): send still waits for input after the signal", tc.sig, tc.tx)
+		}
+		feed.Close()
+		name := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"}[tc.sig]
+		if tc.tx {
+			var cmds []string
+			for _, f := range b.Frames() {
+				switch f.Command {
+				case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
+					cmds = append(cmds, string(f.Command))
+				}
+			}
+			if got := strings.Join(cmds, " "); got != "BEGIN SEND SEND ABORT" {
+				t.Errorf("%v: the broker got %s, want BEGIN SEND SEND ABORT", tc.sig, got)
+			}
+			if n := b.QueueDepth("/queue/tail"); n != 0 {
+				t.Errorf("%v: %d messages delivered from an aborted transaction", tc.sig, n)
+			}
+			if want := "interrupted by " + name + ": transaction aborted"; !strings.Contains(errOut.String(), want) {
+				t.Errorf("%v: stderr %q, want %q", tc.sig, errOut.String(), want)
+			}
+		} else {
+			if n := b.QueueDepth("/queue/tail"); n != 2 {
+				t.Errorf("%v: %d messages queued, want 2", tc.sig, n)
+			}
+			if want := "interrupted by " + name + ": 2 of 2 confirmed"; !strings.Contains(errOut.String(), want) {
+				t.Errorf("%v: stderr %q, want %q", tc.sig, errOut.String(), want)
+			}
+		}
+		b.Close()
+	}
+}

@@ -190,16 +190,12 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	// Writing to a stream takes messages in batches; --exec takes them one
 	// by one.
 	a.batches = o.exec == ""
-	c, sig, err := a.connectInterruptible(ctx, "subscribe", true, connHeaders)
+	c, err := a.dial(ctx, "subscribe", true, connHeaders)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
 	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe)}
-	err = s.run(sig.ctx, dests, extra)
-	if e := sig.err(); e != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		err = e
-	}
+	err = s.run(ctx, dests, extra)
 	if a.opts.Verbose > 0 {
 		a.logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
 	}
@@ -258,19 +254,10 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 		consume = s.consumeExec
 	}
 	err := consume(ctx)
-	graceful := err == nil || errors.Is(err, errStop) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, errCountNotReached) || exitCode(err) == exitFailed
-	if !graceful {
-		s.c.Close()
-		return err
-	}
-	if derr := s.c.Disconnect(context.Background()); derr != nil && !errors.Is(derr, client.ErrConnectionLost) && err == nil {
-		return fmt.Errorf("subscribe: %w", derr)
-	}
 	if errors.Is(err, errStop) {
-		return nil
+		err = nil
 	}
-	return err
+	return s.finish(s.c, "subscribe", err)
 }
 
 // removeDurable destroys the durable subscription named by --durable on
@@ -297,7 +284,7 @@ func (s *consumer) removeDurable(ctx context.Context, dests []string, kind strin
 			s.logf("removed durable subscription %s on %s", s.o.durable, d)
 		}
 	}
-	return s.c.Disconnect(context.Background())
+	return s.finish(s.c, "subscribe", nil)
 }
 
 // subscribeHeaders are the SUBSCRIBE headers of one destination.

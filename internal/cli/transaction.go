@@ -160,19 +160,18 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 	if err != nil {
 		return err
 	}
-	c, sig, err := a.connectInterruptible(ctx, "transaction", false, nil)
+	c, err := a.dial(ctx, "transaction", false, nil)
 	if err != nil {
 		return err
 	}
-	defer sig.stop()
-	rep, err := a.transact(sig.ctx, c, ops, o)
-	if e := sig.err(); e != nil {
+	rep, err := a.transact(ctx, c, ops, o)
+	if e := a.sig.err(); e != nil {
 		err = e
 	}
 	if err != nil {
 		rep.Error = oneLine(err.Error())
 		a.printTxReport(rep, o)
-		leave(c, a.opts.DisconnectTimeout)
+		a.disconnect(c)
 		if _, ok := err.(*interrupted); ok {
 			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
@@ -184,7 +183,7 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
 	}
 	a.printTxReport(rep, o)
-	if err := c.Disconnect(context.Background()); err != nil {
+	if err := a.finish(c, "transaction", nil); err != nil {
 		return fmt.Errorf("transaction: committed, then: %w", err)
 	}
 	return nil
@@ -281,6 +280,6 @@ func (a *app) printTxReport(rep txReport, o txOptions) {
 		return
 	}
 	if rep.Committed {
-		fmt.Fprintf(a.Out, "committed %d operations (%d sent, %d acked, %d nacked)\n", rep.Operations, rep.Sent, rep.Acked, rep.Nacked)
+		a.note(fmt.Sprintf("committed %d operations (%d sent, %d acked, %d nacked)", rep.Operations, rep.Sent, rep.Acked, rep.Nacked))
 	}
 }

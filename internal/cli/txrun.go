@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"time"
 
 	"github.com/stompest/stompest/internal/client"
 )
@@ -40,13 +39,3 @@ type commitError struct{ err error }
 
 func (e *commitError) Error() string { return "commit: " + e.err.Error() }
 func (e *commitError) Unwrap() error { return e.err }
-
-// leave ends a connection on which a transaction may have been aborted:
-// DISCONNECT with a receipt, within timeout, so that the broker has taken
-// the ABORT before we exit (a plain close would leave that to its
-// disconnect handling).
-func leave(c *client.Client, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	c.Disconnect(ctx)
-}

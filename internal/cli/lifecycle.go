@@ -1,0 +1,251 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// This file is the one connection lifecycle of every command: signals
+// become the cancellation of the run's context (caught once per run, so a
+// command waiting on its input, on the network or on a handler sees them
+// alike), standard input is read so that a signal interrupts a read, a
+// command connects through connect and ends through finish, which decides
+// how the connection is closed and which error the run reports.
+
+// interruptSignals are the signals that end a command gracefully.
+var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// signals turns the first interrupt signal into a cancelled context,
+// remembering which one came; a second one ends the process at once.
+type signals struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	got    os.Signal
+	stop   func()
+}
+
+// catchSignals starts watching for interrupt signals for one run.
+func (a *app) catchSignals(parent context.Context) *signals {
+	s := &signals{}
+	s.ctx, s.cancel = context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, interruptSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				s.mu.Lock()
+				first := s.got == nil
+				if first {
+					s.got = sig
+				}
+				s.mu.Unlock()
+				if !first {
+					if a.exit != nil {
+						a.exit(exitCodeOf(sig))
+					}
+					continue
+				}
+				if a.opts.Verbose > 0 {
+					a.logf("%v: stopping after what is in flight (again to exit at once)", sig)
+				}
+				s.cancel()
+			case <-done:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			s.cancel()
+		})
+	}
+	return s
+}
+
+// err returns the interruption error when a signal came, else nil.
+func (s *signals) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.got == nil {
+		return nil
+	}
+	return &interrupted{s.got}
+}
+
+// interrupted is the error of a run ended by a signal after a clean
+// shutdown.
+type interrupted struct{ signal os.Signal }
+
+func (e *interrupted) Error() string { return "interrupted by " + signalName(e.signal) }
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
+}
+
+func exitCodeOf(sig os.Signal) int {
+	switch sig {
+	case syscall.SIGTERM:
+		return exitSIGTERM
+	case syscall.SIGHUP:
+		return exitSIGHUP
+	}
+	return exitSIGINT
+}
+
+// connect dials with the global options; what names the command in
+// errors. A signal while connecting ends it as an interruption.
+func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*client.Client, error) {
+	c, err := client.Dial(ctx, cfg)
+	if err != nil {
+		if e := a.sig.err(); e != nil {
+			return nil, e
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
+}
+
+// dial connects with the global options: reconnect asks for reconnects
+// after a loss (failover: URIs only), headers go on CONNECT.
+func (a *app) dial(ctx context.Context, what string, reconnect bool, headers protocol.Headers) (*client.Client, error) {
+	cfg, err := a.clientConfig(reconnect, headers)
+	if err != nil {
+		return nil, err
+	}
+	return a.connect(ctx, what, cfg)
+}
+
+// finish ends a connected command whose work ended with err (nil when it
+// succeeded). The connection always ends with DISCONNECT and its receipt
+// within --disconnect-timeout while it is alive, so that the broker has
+// taken every ACK, and the ABORT of an open transaction, before stompest
+// exits; a lost connection is only closed. The error reported is the
+// interruption when a signal came, else the work's error, else what
+// DISCONNECT met other than the loss of a connection whose work was done.
+func (a *app) finish(c *client.Client, what string, err error) error {
+	derr := a.disconnect(c)
+	if e := a.sig.err(); e != nil {
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	if derr != nil && !errors.Is(derr, client.ErrConnectionLost) {
+		return fmt.Errorf("%s: disconnect: %w", what, derr)
+	}
+	return nil
+}
+
+// disconnect ends c gracefully within --disconnect-timeout.
+func (a *app) disconnect(c *client.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.disconnectTimeout())
+	defer cancel()
+	return c.Disconnect(ctx)
+}
+
+func (a *app) disconnectTimeout() time.Duration {
+	if a.opts.DisconnectTimeout > 0 {
+		return a.opts.DisconnectTimeout
+	}
+	return 10 * time.Second
+}
+
+// interruptible returns r read so that a cancelled ctx interrupts a read
+// that waits for input: a read of a pipe or terminal runs in a goroutine
+// of its own, and Read returns ctx's error when ctx ends first. A regular
+// file never blocks and is read directly.
+func interruptible(ctx context.Context, r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return r
+		}
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+// ctxReader is interruptible's reader. One read at a time runs in the
+// background, into a buffer of its own: a read abandoned at a signal must
+// not write into the caller's buffer later.
+type ctxReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	done    chan readResult
+	pending bool   // a background read is running
+	rest    []byte // read but not yet returned
+	err     error  // the error after rest
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(c.rest) == 0 && c.err == nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+		if !c.pending {
+			if c.done == nil {
+				c.done = make(chan readResult, 1)
+				c.buf = make([]byte, 64<<10)
+			}
+			c.pending = true
+			go func() {
+				n, err := c.r.Read(c.buf)
+				c.done <- readResult{n, err}
+			}()
+		}
+		select {
+		case res := <-c.done:
+			c.pending = false
+			c.rest, c.err = c.buf[:res.n], res.err
+		case <-c.ctx.Done():
+			return 0, c.ctx.Err()
+		}
+	}
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	if len(c.rest) == 0 && c.err != nil {
+		err := c.err
+		if err != io.EOF {
+			c.err = nil // report an error once, as the underlying reader did
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+// isInterrupt reports whether err is the end of work by a signal.
+func isInterrupt(err error) bool {
+	var sig *interrupted
+	return errors.Is(err, context.Canceled) || errors.As(err, &sig)
+}
