@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -73,14 +74,14 @@ CI regression gates.`,
 	f.IntVar(&o.size, "size", 100, "body size in bytes")
 	f.IntVar(&o.producers, "producers", 1, "producer connections")
 	f.IntVar(&o.consumers, "consumers", 1, "consumer connections")
-	f.StringVar(&o.ack, "ack", "auto", "consumers' ack mode: auto or client-individual")
+	flags.Enum(cmd, &o.ack, "ack", "", protocol.AckAuto, []string{protocol.AckAuto, protocol.AckClientIndividual}, "consumers' ack mode: auto or client-individual")
 	f.BoolVar(&o.persistent, "persistent", false, "send persistent:true")
-	f.StringVar(&o.receipt, "receipt", "last", "producers' receipts: each, last or none")
+	flags.Enum(cmd, &o.receipt, "receipt", "", "last", receiptModes, "producers' receipts: each, last or none")
 	f.IntVar(&o.txBatch, "transaction-batch", 0, "send in transactions of `N` messages (0: none)")
 	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second in all")
 	f.DurationVar(&o.duration, "duration", 0, "send for this long instead of --messages")
 	f.BoolVar(&o.embedded, "embedded", false, "start an in-memory broker in this process and use it")
-	f.StringVarP(&o.output, "output", "o", "text", "report: text or json")
+	flags.Enum(cmd, &o.output, "output", "o", "text", []string{"text", "json"}, "report: text or json")
 	return cmd
 }
 
@@ -113,12 +114,6 @@ type benchReport struct {
 
 func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 	switch {
-	case o.ack != protocol.AckAuto && o.ack != protocol.AckClientIndividual:
-		return usageErrorf("--ack %q: want auto or client-individual", o.ack)
-	case o.receipt != "each" && o.receipt != "last" && o.receipt != "none":
-		return usageErrorf("--receipt %q: want each, last or none", o.receipt)
-	case o.output != "text" && o.output != "json":
-		return usageErrorf("-o %q: want text or json", o.output)
 	case o.producers < 1 || o.consumers < 0 || o.size < 0 || o.txBatch < 0 || o.duration < 0:
 		return usageErrorf("--producers must be 1 or more; --consumers, --size, --transaction-batch and --duration not negative")
 	case o.duration == 0 && o.messages < 1:

@@ -3,59 +3,19 @@ package cli
 import (
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 )
 
-// enumValues are the values of the flags that take one of a fixed set,
-// by command path (without "stompest ") and flag name; "" holds the global
-// flags. Shell completion offers them.
-var enumValues = map[string]map[string][]string{
-	"": {
-		"color":         {"auto", "always", "never"},
-		"stomp-version": {"1.2", "1.1,1.2", "1.0,1.1,1.2", "1.1", "1.0"},
-	},
-	"send":           {"receipt": {"each", "last", "none"}, "input": {"jsonl"}},
-	"subscribe":      {"ack": {"auto", "client", "client-individual"}, "output": {"body", "pretty", "jsonl"}, "on-error": {"stop", "nack", "forward"}},
-	"ack":            {"output": {"body", "pretty", "jsonl"}},
-	"nack":           {"output": {"body", "pretty", "jsonl"}},
-	"transaction":    {"output": {"text", "json"}},
-	"failover-probe": {"output": {"table", "json"}},
-	"config view":    {"output": {"table", "json"}},
-	"version":        {"output": {"text", "json"}},
-	"request":        {"output": {"body", "pretty", "jsonl"}},
-	"run":            {"output": {"body", "pretty", "jsonl"}},
-	"shell":          {"output": {"body", "pretty", "jsonl"}},
-	"bench":          {"output": {"text", "json"}, "ack": {"auto", "client-individual"}, "receipt": {"each", "last", "none"}},
-}
-
-// registerCompletions gives every enum flag its values and --profile the
-// names of the config file's profiles.
+// registerCompletions gives the global flags that take listed values
+// their completions; the enum flags of the commands register theirs where
+// they are declared (flags.Enum).
 func registerCompletions(root *cobra.Command) {
-	fixed := func(values []string) cobra.CompletionFunc {
-		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return values, cobra.ShellCompDirectiveNoFileComp
-		}
-	}
-	for flag, values := range enumValues[""] {
-		root.RegisterFlagCompletionFunc(flag, fixed(values))
-	}
+	root.RegisterFlagCompletionFunc("stomp-version", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"1.2", "1.1,1.2", "1.0,1.1,1.2", "1.1", "1.0"}, cobra.ShellCompDirectiveNoFileComp
+	})
 	root.RegisterFlagCompletionFunc("profile", completeProfiles)
-	var walk func(*cobra.Command)
-	walk = func(c *cobra.Command) {
-		path := strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
-		for flag, values := range enumValues[path] {
-			c.RegisterFlagCompletionFunc(flag, fixed(values))
-		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	for _, c := range root.Commands() {
-		walk(c)
-	}
 }
 
 // completeProfiles lists the profiles of the config file that the command

@@ -40,6 +40,7 @@ type config struct {
 	profile  string              // the selected profile, "" for none
 	fromFile map[string]bool     // keys set at the top level of the file
 	fromProf map[string]bool     // keys set by the selected profile
+	perCmd   map[string]any      // "<command>.<flag>" -> its value in the file
 	commands map[string][]string // command name -> its own flag names
 }
 
@@ -59,7 +60,7 @@ func defaultConfigPath() string {
 // loadConfig finds, reads and validates the config file, selects the
 // profile and binds env and the flags of cmd, the command being run.
 func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) {
-	c := &config{v: viper.New(), fromFile: map[string]bool{}, fromProf: map[string]bool{}, commands: commandFlags(root)}
+	c := &config{v: viper.New(), fromFile: map[string]bool{}, fromProf: map[string]bool{}, perCmd: map[string]any{}, commands: commandFlags(root)}
 	flags := cmd.Flags()
 	c.path, c.explicit = flagOrEnv(flags, "config", "STOMPEST_CONFIG")
 	if c.path == "" {
@@ -115,6 +116,7 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 					return nil, configErrorf("config %s: %s: unknown key %q", c.path, k, sub)
 				}
 				c.fromFile[k+"."+sub] = true
+				c.perCmd[k+"."+sub] = m[sub]
 			}
 			top[k] = m
 		}
@@ -163,6 +165,46 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 		return nil, withCode(exitSoftware, bindErr)
 	}
 	return c, nil
+}
+
+// applyCommandDefaults gives each flag of cmd that the command line did
+// not set the value of its per-command key in the config file
+// ("subscribe: {ack: client}"), as if it had been given: the flag's own
+// checks apply, and a value a flag refuses is a configuration error (78)
+// naming the file and the key.
+func (c *config) applyCommandDefaults(cmd *cobra.Command) error {
+	var err error
+	cmd.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+		key := c.key(cmd, f)
+		val, ok := c.perCmd[key]
+		if err != nil || !ok || f.Changed {
+			return
+		}
+		values := []any{val}
+		if list, isList := val.([]any); isList {
+			values = list
+		}
+		for _, v := range values {
+			if _, nested := v.(map[string]any); nested {
+				err = configErrorf("config %s: %s: want a value, not a map", c.path, key)
+				return
+			}
+			if serr := cmd.Flags().Set(f.Name, fmt.Sprint(v)); serr != nil {
+				err = configErrorf("config %s: %s %q: %v", c.path, key, fmt.Sprint(v), flagReason(serr))
+				return
+			}
+		}
+	})
+	return err
+}
+
+// flagReason is why a flag refused a value, without pflag's wording
+// around it.
+func flagReason(err error) string {
+	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+		return valueReason(m[3])
+	}
+	return err.Error()
 }
 
 // read parses the config file into a map. A missing default file is an

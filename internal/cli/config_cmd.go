@@ -13,7 +13,9 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+
 	"github.com/spf13/pflag"
+	"github.com/stompest/stompest/internal/cli/flags"
 )
 
 // secretKeys are masked by `config view`.
@@ -88,10 +90,10 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 				}
 				return tw.Flush()
 			}
-			return usageErrorf("-o %q: want table or json", output)
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	flags.Enum(cmd, &output, "output", "o", "table", []string{"table", "json"}, "output format: table or json")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
@@ -22,6 +23,12 @@ func (a *app) parseServer() (*failover.URI, error) {
 		a.warn("warning: " + w)
 	}
 	return u, nil
+}
+
+// kindOf returns the kind of the broker c is connected to.
+func kindOf(c *client.Client) dialect.Kind {
+	server, _ := c.Server()
+	return dialect.Of(server)
 }
 
 // tlsConfig builds the client TLS configuration of the --tls-* flags.

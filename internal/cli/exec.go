@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -101,8 +102,8 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	var failure error
 	var grace <-chan time.Time
 	var deadline <-chan time.Time
-	if o.timeout > 0 {
-		t := time.NewTimer(o.timeout)
+	if o.Timeout > 0 {
+		t := time.NewTimer(o.Timeout)
 		defer t.Stop()
 		deadline = t.C
 	}
@@ -119,10 +120,10 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			break
 		}
 		var msgs <-chan *client.Message
-		if !stopping && inflight < o.concurrency && (o.count == 0 || taken < int64(o.count)) {
+		if !stopping && inflight < o.concurrency && (o.Count == 0 || taken < int64(o.Count)) {
 			msgs = s.c.Messages()
 		}
-		if !stopping && o.count > 0 && taken >= int64(o.count) && inflight == 0 {
+		if !stopping && o.Count > 0 && taken >= int64(o.Count) && inflight == 0 {
 			break
 		}
 		var done <-chan struct{}
@@ -177,8 +178,8 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if o.count > 0 && taken < int64(o.count) {
-		return fmt.Errorf("%w: %d of %d messages", errCountNotReached, taken, o.count)
+	if o.Count > 0 && taken < int64(o.Count) {
+		return fmt.Errorf("%w: %d of %d messages", errCountNotReached, taken, o.Count)
 	}
 	return errStop
 }
@@ -201,12 +202,7 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 		}
 		return s.c.Flush()
 	case "forward":
-		headers := make(protocol.Headers, 0, len(r.m.Headers)+2)
-		for _, h := range r.m.Headers {
-			if !brokerHeaders[h.Name] && !forwardDropped[h.Name] && !frameHeaders[h.Name] {
-				headers = append(headers, h)
-			}
-		}
+		headers := dialect.Copy(r.m.Headers, false)
 		headers.Set("persistent", "true")
 		if !headers.Has("message-failed") {
 			headers.Add("message-failed", r.err.Error())
@@ -225,7 +221,3 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 	}
 	return withCode(exitFailed, fmt.Errorf("subscribe: message %s: %v (left unacknowledged for redelivery)", id, r.err))
 }
-
-// forwardDropped are headers the broker sets on a message, dropped from a
-// forwarded copy besides the broker-managed ones.
-var forwardDropped = map[string]bool{"timestamp": true, "expires": true, "priority": true, "transaction": true}

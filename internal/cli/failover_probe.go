@@ -11,6 +11,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/failover"
 )
 
@@ -64,7 +65,7 @@ maxReconnectAttempts every reconnect after a loss (--reconnect).`,
 	f.IntVar(&o.schedule, "schedule", 0, "print the first `N` attempts of the schedule")
 	f.Uint64Var(&o.seed, "seed", 0, "seed of the randomness (randomize, jitter): the same seed gives the same schedule")
 	f.BoolVar(&o.reconnect, "reconnect", false, "show the schedule of a reconnect after a loss (maxReconnectAttempts) instead of the first connect")
-	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	flags.Enum(cmd, &o.output, "output", "o", "table", []string{"table", "json"}, "output format: table or json")
 	return cmd
 }
 
@@ -84,9 +85,6 @@ type scheduleAttempt struct {
 }
 
 func (a *app) runFailoverProbe(uri string, o probeOptions) error {
-	if o.output != "table" && o.output != "json" {
-		return usageErrorf("-o %q: want table or json", o.output)
-	}
 	if o.schedule < 0 {
 		return usageErrorf("--schedule %d: want N >= 1", o.schedule)
 	}

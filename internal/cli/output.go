@@ -14,6 +14,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -44,7 +45,8 @@ type messageWriter struct {
 
 // newMessageWriter builds the writer of --output, --format and the body
 // separator.
-func (a *app) newMessageWriter(output, format string, sep []byte) (*messageWriter, error) {
+func (a *app) newMessageWriter(o flags.Output, sep []byte) (*messageWriter, error) {
+	output, format := o.Format, o.Template
 	cw := &countingWriter{w: a.Out}
 	mw := &messageWriter{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
 	bw := mw.bw

@@ -13,26 +13,12 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
 // maxRecord is the largest JSON Lines record accepted (PRODUCT.md §11).
 const maxRecord = 96 << 20
-
-// frameHeaders belong to the frame that carried a message, not to the
-// message: a copy never takes them, --keep-headers or not. RabbitMQ passes
-// a SEND's receipt header on to the MESSAGE it delivers; sending it again
-// would ask for a receipt stompest did not ask for.
-var frameHeaders = map[string]bool{
-	"receipt": true, "transaction": true, "content-length": true, "destination": true,
-}
-
-// brokerHeaders are managed by the broker: dropped from JSON Lines input
-// unless --keep-headers.
-var brokerHeaders = map[string]bool{
-	"message-id": true, "subscription": true, "ack": true, "redelivered": true,
-	"content-length": true, "destination": true,
-}
 
 // record is one JSON Lines message (PRODUCT.md §7). Field names are frozen.
 type record struct {
@@ -84,7 +70,7 @@ func (r *record) body() ([]byte, error) {
 func (r *record) headerList(keep bool) protocol.Headers {
 	names := make([]string, 0, len(r.Headers))
 	for name := range r.Headers {
-		if (keep || !brokerHeaders[name]) && !frameHeaders[name] {
+		if dialect.Copied(name, keep) {
 			names = append(names, name)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -29,8 +30,7 @@ type requestOptions struct {
 	replies int
 	timeout time.Duration
 	headers []string
-	output  string
-	format  string
+	out     flags.Output
 }
 
 func (a *app) newRequestCmd() *cobra.Command {
@@ -59,9 +59,8 @@ ActiveMQ and the embedded broker get a SUBSCRIBE first.`,
 	f.StringVar(&o.replyTo, "reply-to", "", "reply destination (default: a temporary queue)")
 	f.IntVar(&o.replies, "replies", 1, "replies to wait for")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "wait this long for the replies")
-	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` of the request (repeatable)")
-	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
-	f.StringVar(&o.format, "format", "", "Go template for each reply, as subscribe --format")
+	flags.Headers(cmd, &o.headers, "header `K:V` of the request (repeatable)")
+	o.out.AddMessages(cmd, "each reply")
 	return cmd
 }
 
@@ -85,7 +84,7 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	} else if body, err = io.ReadAll(a.In); err != nil {
 		return withCode(exitIOErr, fmt.Errorf("request: read stdin: %w", err))
 	}
-	out, err := a.newMessageWriter(o.output, o.format, []byte("\n"))
+	out, err := a.newMessageWriter(o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
@@ -113,8 +112,7 @@ func (a *app) request(ctx context.Context, c *client.Client, dest string, body [
 	if replyTo == "" {
 		replyTo = "/temp-queue/stompest-" + newCorrelationID()[:12]
 	}
-	server, _ := c.Server()
-	if strings.HasPrefix(server, "RabbitMQ") && strings.HasPrefix(replyTo, "/temp-queue/") {
+	if kindOf(c).CreatesTempQueueSubscription() && strings.HasPrefix(replyTo, "/temp-queue/") {
 		if err := c.Expect(replyTo); err != nil {
 			return 0, err
 		}

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -113,6 +114,34 @@ func (a *app) warn(msg string) {
 	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgYellow).Sprint("stompest:"), msg)
 }
 
+// badFlagValue matches pflag's error for a value a flag refused.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`)
+
+// flagError rewrites pflag's error for a refused value in the words of
+// the rest of stompest: `--count "x": want a whole number`.
+func flagError(err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	return fmt.Errorf("%s %q: %s", m[2], m[1], valueReason(m[3]))
+}
+
+// valueReason says why a flag refused a value without Go's parser names.
+func valueReason(reason string) string {
+	switch {
+	case strings.Contains(reason, "strconv.ParseInt"), strings.Contains(reason, "strconv.ParseUint"), strings.Contains(reason, "strconv.Atoi"):
+		return "want a whole number"
+	case strings.Contains(reason, "strconv.ParseFloat"):
+		return "want a number"
+	case strings.Contains(reason, "strconv.ParseBool"):
+		return "want true or false"
+	case strings.HasPrefix(reason, "time: "):
+		return "want a duration such as 10s or 500ms"
+	}
+	return reason
+}
+
 // note writes a command's summary line on standard error (stdout carries
 // only data) unless --quiet.
 func (a *app) note(msg string) {
@@ -168,9 +197,9 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		},
 		SuggestionsMinimumDistance: 2,
 	}
-	a.addGlobalFlags(root.PersistentFlags())
+	a.addGlobalFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return withCode(exitUsage, err)
+		return withCode(exitUsage, flagError(err))
 	})
 	root.AddCommand(
 		a.newVersionCmd(),
@@ -247,7 +276,8 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-func (a *app) addGlobalFlags(fs *pflag.FlagSet) {
+func (a *app) addGlobalFlags(root *cobra.Command) {
+	fs := root.PersistentFlags()
 	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://h:p, ssl://h:p, stomp://, stomp+ssl://, ws://h:p/path, wss://, failover:(...)?... (env STOMPEST_SERVER)")
 	fs.StringP("user", "u", "", "CONNECT login (env STOMPEST_USER)")
 	fs.String("password", "", "CONNECT passcode; visible in ps, prefer --password-file or STOMPEST_PASSWORD")
@@ -267,7 +297,7 @@ func (a *app) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.CountP("verbose", "v", "report events on stderr (repeatable)")
 	fs.Bool("trace", false, "write every frame to stderr (>>> sent, <<< received; passcode masked)")
 	fs.BoolP("quiet", "q", false, "no warnings")
-	fs.String("color", "auto", "colour on stderr and terminals: auto, always or never (NO_COLOR honoured)")
+	flags.PersistentEnum(root, new(string), "color", "", "auto", []string{"auto", "always", "never"}, "colour on stderr and terminals: auto, always or never (NO_COLOR honoured)")
 	fs.String("config", "", "config `FILE` (env STOMPEST_CONFIG; default $XDG_CONFIG_HOME/stompest/config.yaml)")
 	fs.String("profile", "", "named profile of the config file (env STOMPEST_PROFILE)")
 }
@@ -281,6 +311,9 @@ func (a *app) configure(cmd *cobra.Command) error {
 		return err
 	}
 	a.cfg = cfg
+	if err := cfg.applyCommandDefaults(cmd); err != nil {
+		return err
+	}
 	v := cfg.v
 	o := &a.opts
 	o.Quiet = v.GetBool("quiet")
@@ -288,7 +321,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 	switch o.Color {
 	case "auto", "always", "never":
 	default:
-		return usageErrorf("--color %q: want auto, always or never", o.Color)
+		return a.settingError(cmd, "color", "want auto, always or never")
 	}
 	for _, w := range warnings {
 		a.warn(w)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"mvdan.cc/sh/v3/shell"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 	"github.com/stompest/stompest/internal/session"
@@ -23,8 +24,7 @@ import (
 
 type runOptions struct {
 	keepGoing bool
-	output    string
-	format    string
+	out       flags.Output
 }
 
 const runHelp = `Commands, one per line ('#' starts a comment; words are split and $VARS
@@ -72,8 +72,7 @@ its code (an unmet expect: 1; a script error: 65 with its line); with
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.keepGoing, "keep-going", false, "run every step even after a failure")
-	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
-	f.StringVar(&o.format, "format", "", "Go template for each message, as subscribe --format")
+	o.out.AddMessages(cmd, "received messages")
 	return cmd
 }
 
@@ -123,7 +122,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 			return err
 		}
 	}
-	out, err := a.newMessageWriter(o.output, o.format, []byte("\n"))
+	out, err := a.newMessageWriter(o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -83,11 +84,11 @@ message a stable id (sequence number and content hash) that 'subscribe
 	f.BoolVarP(&o.lines, "lines", "l", false, "one message per line of stdin")
 	f.StringVarP(&o.delimiter, "delimiter", "D", "", "one message per record of stdin separated by `SEQ` (\\n \\r \\t \\0 \\\\ \\xHH understood)")
 	f.BoolVarP(&o.null, "null", "z", false, "one message per NUL-separated record of stdin")
-	f.StringVar(&o.input, "input", "", "stdin format: jsonl (JSON Lines records, one message each)")
+	flags.Enum(cmd, &o.input, "input", "", "", []string{"jsonl"}, "stdin format: jsonl (JSON Lines records, one message each)")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` (repeatable; the last for a name wins)")
 	f.StringVar(&o.contentType, "content-type", "", "content-type header")
 	f.BoolVar(&o.persistent, "persistent", true, "ask the broker to keep messages across restarts (persistent:true)")
-	f.StringVar(&o.receipt, "receipt", "last", "confirmation: each (every message), last (the last of each burst) or none")
+	flags.Enum(cmd, &o.receipt, "receipt", "", "last", receiptModes, "confirmation: each (every message), last (the last of each burst) or none")
 	f.BoolVar(&o.transaction, "transaction", false, "send everything in one transaction: COMMIT at the end, ABORT on error")
 	f.IntVar(&o.count, "count", 1, "send each message `N` times")
 	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
@@ -97,6 +98,9 @@ message a stable id (sequence number and content hash) that 'subscribe
 	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
 	return cmd
 }
+
+// receiptModes are the values of --receipt.
+var receiptModes = []string{"each", "last", "none"}
 
 // outgoing is one message to send.
 type outgoing struct {
@@ -127,9 +131,6 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	}
 	if o.persistent {
 		headers.Set("persistent", "true")
-	}
-	if o.receipt != "each" && o.receipt != "last" && o.receipt != "none" {
-		return usageErrorf("--receipt %q: want each, last or none", o.receipt)
 	}
 	if o.count < 1 {
 		return usageErrorf("--count %d: want 1 or more", o.count)
@@ -465,8 +466,6 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 	switch {
 	case splitting > 1:
 		return nil, none, usageErrorf("--lines, --delimiter, --null and --input exclude one another")
-	case o.input != "" && o.input != "jsonl":
-		return nil, none, usageErrorf("--input %q: want jsonl", o.input)
 	case len(args) == 2 && (len(o.files) > 0 || splitting > 0):
 		return nil, none, usageErrorf("a BODY argument excludes --file and reading stdin")
 	case len(o.files) > 0 && splitting > 0:

@@ -43,9 +43,9 @@ explain the commands; exit or Ctrl-D leaves (with DISCONNECT).
 			return a.runShell(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "pretty", "incoming messages: body, pretty or jsonl")
-	f.StringVar(&o.format, "format", "", "Go template for each message, as subscribe --format")
+	o.out.AddMessages(cmd, "incoming messages")
+	o.out.Format = "pretty"
+	cmd.Flag("output").DefValue = "pretty"
 	return cmd
 }
 
@@ -84,7 +84,7 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 	defer rl.Close()
 	// The output goes through readline, which redraws the prompt below it.
 	a.Out = rl.Stdout()
-	out, err := a.newMessageWriter(o.output, o.format, []byte("\n"))
+	out, err := a.newMessageWriter(o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}

@@ -5,30 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/dialect"
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
 // subscribeOptions are the flags of subscribe.
 type subscribeOptions struct {
-	ack       string
-	count     int
-	timeout   time.Duration
-	idle      time.Duration
+	ack string
+	flags.Stop
 	prefetch  int
 	selector  string
 	peek      bool
 	durable   string
 	clientID  string
-	output    string
-	format    string
+	out       flags.Output
 	delimiter string
 	null      bool
 	headers   []string
@@ -80,10 +78,8 @@ not yet acknowledged comes again (at-least-once).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.ack, "ack", "client-individual", "ack mode: auto, client or client-individual")
-	f.IntVarP(&o.count, "count", "n", 0, "stop after `N` messages (over all destinations)")
-	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (exit 75 if --count was not reached)")
-	f.DurationVar(&o.idle, "idle", 0, "stop when no message came for this long")
+	flags.Enum(cmd, &o.ack, "ack", "", protocol.AckClientIndividual, []string{protocol.AckAuto, protocol.AckClient, protocol.AckClientIndividual}, "ack mode: auto, client or client-individual")
+	o.Stop.Add(cmd, flags.Stop{}, "receiving")
 	f.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
 	f.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
 	f.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
@@ -91,15 +87,14 @@ not yet acknowledged comes again (at-least-once).`,
 	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
 	f.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
 	f.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
-	f.StringVarP(&o.output, "output", "o", "", "output: body, pretty or jsonl (default pretty on a terminal, else body)")
-	f.StringVar(&o.format, "format", "", "Go template over the JSON Lines record: {{.destination}} {{index .headers \"k\"}} {{.body}} {{.seq}}")
+	o.out.AddMessages(cmd, "each message")
 	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline")
 	f.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
-	f.StringArrayVarP(&o.headers, "header", "H", nil, "extra SUBSCRIBE header `K:V` (repeatable)")
+	flags.Headers(cmd, &o.headers, "extra SUBSCRIBE header `K:V` (repeatable)")
 	f.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
 	f.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
 	f.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
-	f.StringVar(&o.onError, "on-error", "stop", "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
+	flags.Enum(cmd, &o.onError, "on-error", "", "stop", []string{"stop", "nack", "forward"}, "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
 	f.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
 	return cmd
 }
@@ -119,16 +114,10 @@ type consumer struct {
 }
 
 func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
-	switch o.ack {
-	case protocol.AckAuto, protocol.AckClient, protocol.AckClientIndividual:
-	default:
-		return usageErrorf("--ack %q: want auto, client or client-individual", o.ack)
+	if err := o.Stop.Check(); err != nil {
+		return withCode(exitUsage, err)
 	}
 	switch {
-	case o.count < 0:
-		return usageErrorf("--count %d: want 0 (no limit) or more", o.count)
-	case o.timeout < 0 || o.idle < 0:
-		return usageErrorf("--timeout and --idle must not be negative")
 	case o.peek && o.ack == protocol.AckAuto:
 		return usageErrorf("--peek never acknowledges; it cannot be combined with --ack auto")
 	case o.peek && o.durable != "":
@@ -143,8 +132,6 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return usageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
 	case o.concurrency < 1:
 		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
-	case o.onError != "stop" && o.onError != "nack" && o.onError != "forward":
-		return usageErrorf("--on-error %q: want stop, nack or forward", o.onError)
 	case (o.onError == "forward") != (o.errorDest != ""):
 		return usageErrorf("--on-error forward and --error-destination go together")
 	}
@@ -170,7 +157,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	if err != nil {
 		return err
 	}
-	out, err := a.newMessageWriter(o.output, o.format, sep)
+	out, err := a.newMessageWriter(o.out, sep)
 	if err != nil {
 		return err
 	}
@@ -206,35 +193,17 @@ func isTopic(dest string) bool {
 	return strings.HasPrefix(dest, "/topic/") || strings.HasPrefix(dest, "/temp-topic/")
 }
 
-// kind of broker, from the CONNECTED server header.
-func brokerKind(server string) string {
-	s := strings.ToLower(server)
-	switch {
-	case strings.Contains(s, "rabbitmq"):
-		return "rabbitmq"
-	case strings.Contains(s, "activemq") && !strings.Contains(s, "artemis"):
-		return "activemq"
-	case strings.HasPrefix(s, "stompest/"):
-		return "stompest"
-	case strings.Contains(s, "artemis"):
-		return "artemis"
-	}
-	return ""
-}
-
 func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Headers) error {
-	server, _ := s.c.Server()
-	kind := brokerKind(server)
-	if s.o.selector != "" && kind == "rabbitmq" {
-		s.c.Close()
-		return usageErrorf("--selector: RabbitMQ ignores selectors and would deliver everything")
+	kind := kindOf(s.c)
+	if s.o.selector != "" && !kind.Selectors() {
+		return usageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
 	}
-	browse := s.o.peek && (kind == "activemq" || kind == "stompest")
+	browse := s.o.peek && kind.Browses()
 	if s.o.unsubscribe {
 		return s.removeDurable(ctx, dests, kind)
 	}
 	for _, d := range dests {
-		h := s.subscribeHeaders(d, kind, browse)
+		h := s.subscribeHeaders(kind, browse)
 		for _, x := range extra {
 			h.Set(x.Name, x.Value)
 		}
@@ -263,22 +232,15 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 // removeDurable destroys the durable subscription named by --durable on
 // each destination, in the dialect of the broker (ActiveMQ:
 // activemq.subscriptionName on UNSUBSCRIBE; RabbitMQ: durable:true).
-func (s *consumer) removeDurable(ctx context.Context, dests []string, kind string) error {
-	var destroy protocol.Headers
-	if kind != "rabbitmq" {
-		destroy.Add("activemq.subscriptionName", s.o.durable)
-	}
-	if kind != "activemq" {
-		destroy.Add("durable", "true")
-	}
+func (s *consumer) removeDurable(ctx context.Context, dests []string, kind dialect.Kind) error {
+	destroy := kind.DurableRemoval(s.o.durable)
 	for _, d := range dests {
-		id, err := s.c.Subscribe(ctx, d, s.subscribeHeaders(d, kind, false))
+		id, err := s.c.Subscribe(ctx, d, s.subscribeHeaders(kind, false))
 		if err == nil {
 			err = s.c.Unsubscribe(id, destroy)
 		}
 		if err != nil {
-			s.c.Close()
-			return fmt.Errorf("subscribe --unsubscribe %s: %w", d, err)
+			return s.finish(s.c, "subscribe", fmt.Errorf("subscribe --unsubscribe %s: %w", d, err))
 		}
 		if s.opts.Verbose > 0 {
 			s.logf("removed durable subscription %s on %s", s.o.durable, d)
@@ -288,27 +250,22 @@ func (s *consumer) removeDurable(ctx context.Context, dests []string, kind strin
 }
 
 // subscribeHeaders are the SUBSCRIBE headers of one destination.
-func (s *consumer) subscribeHeaders(dest, kind string, browse bool) protocol.Headers {
+func (s *consumer) subscribeHeaders(kind dialect.Kind, browse bool) protocol.Headers {
 	o := s.o
 	var h protocol.Headers
 	h.Add(protocol.HdrAck, o.ack)
 	prefetch := o.prefetch
 	if prefetch < 0 {
 		prefetch = 1000
-		if o.count > 0 {
-			prefetch = min(o.count, 1000)
+		if o.Count > 0 {
+			prefetch = min(o.Count, 1000)
 		}
 		if o.exec != "" {
 			prefetch = min(prefetch, o.concurrency)
 		}
 	}
 	if o.ack != protocol.AckAuto && prefetch > 0 {
-		if kind != "rabbitmq" {
-			h.Add("activemq.prefetchSize", strconv.Itoa(prefetch))
-		}
-		if kind != "activemq" {
-			h.Add("prefetch-count", strconv.Itoa(prefetch))
-		}
+		kind.Prefetch(&h, prefetch)
 	}
 	if o.selector != "" {
 		h.Add(protocol.HdrSelector, o.selector)
@@ -317,14 +274,7 @@ func (s *consumer) subscribeHeaders(dest, kind string, browse bool) protocol.Hea
 		h.Add("browser", "true")
 	}
 	if o.durable != "" {
-		h.Add(protocol.HdrID, o.durable)
-		if kind != "rabbitmq" {
-			h.Add("activemq.subscriptionName", o.durable)
-		}
-		if kind != "activemq" {
-			h.Add("durable", "true")
-			h.Add("auto-delete", "false")
-		}
+		kind.Durable(&h, o.durable)
 	}
 	return h
 }
@@ -338,21 +288,21 @@ var (
 func (s *consumer) consume(ctx context.Context) error {
 	o := s.o
 	var deadline <-chan time.Time
-	if o.timeout > 0 {
-		t := time.NewTimer(o.timeout)
+	if o.Timeout > 0 {
+		t := time.NewTimer(o.Timeout)
 		defer t.Stop()
 		deadline = t.C
 	}
 	var idle *time.Timer
 	var idleC <-chan time.Time
-	if o.idle > 0 {
-		idle = time.NewTimer(o.idle)
+	if o.Idle > 0 {
+		idle = time.NewTimer(o.Idle)
 		defer idle.Stop()
 		idleC = idle.C
 	}
 	notReached := func() error {
-		if o.count > 0 && s.received < int64(o.count) {
-			return fmt.Errorf("%w: %d of %d messages", errCountNotReached, s.received, o.count)
+		if o.Count > 0 && s.received < int64(o.Count) {
+			return fmt.Errorf("%w: %d of %d messages", errCountNotReached, s.received, o.Count)
 		}
 		return errStop
 	}
@@ -379,7 +329,7 @@ func (s *consumer) consume(ctx context.Context) error {
 			return err
 		}
 		if idle != nil {
-			idle.Reset(o.idle)
+			idle.Reset(o.Idle)
 		}
 	}
 }
@@ -399,7 +349,7 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 			}
 			continue
 		}
-		if o.count > 0 && s.received >= int64(o.count) {
+		if o.Count > 0 && s.received >= int64(o.Count) {
 			done = true
 			break
 		}
@@ -415,7 +365,7 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 		}
 		written = append(written, m)
 		ends = append(ends, s.out.position())
-		if o.count > 0 && s.received >= int64(o.count) {
+		if o.Count > 0 && s.received >= int64(o.Count) {
 			done = true
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -60,7 +61,7 @@ ERROR frame or signal aborts the transaction, and the report says so.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "text", "report: text or json")
+	flags.Enum(cmd, &o.output, "output", "o", "text", []string{"text", "json"}, "report: text or json")
 	f.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers of the records")
 	f.DurationVar(&o.wait, "wait", 5*time.Second, "how long an ack or nack waits for its messages")
 	return cmd
@@ -153,9 +154,6 @@ type txReport struct {
 }
 
 func (a *app) runTransaction(ctx context.Context, path string, o txOptions) error {
-	if o.output != "text" && o.output != "json" {
-		return usageErrorf("-o %q: want text or json", o.output)
-	}
 	ops, err := a.readTxOps(path, o.keepHeaders)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stompest/stompest/internal/cli/flags"
 )
 
 // Build is what the release build sets at link time (-ldflags "-X
@@ -72,9 +74,9 @@ func (a *app) newVersionCmd() *cobra.Command {
 				enc := json.NewEncoder(a.Out)
 				return enc.Encode(b)
 			}
-			return usageErrorf("-o %q: want text or json", output)
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	flags.Enum(cmd, &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return cmd
 }

@@ -1,0 +1,166 @@
+// Package dialect holds what stompest does differently per broker: the
+// broker kind read from CONNECTED's server header, and per kind the
+// prefetch, durable-subscription, browsing, selector and temporary-queue
+// rules, and the rule for which headers a copy of a message keeps. A new
+// broker quirk goes here, as a method of Kind, and docs/BROKERS.md names
+// the test that pins it.
+package dialect
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// Kind is a kind of broker.
+type Kind int
+
+// The kinds of broker stompest knows. Unknown gets every dialect at once
+// where that is harmless (both prefetch headers, both durable dialects).
+const (
+	Unknown Kind = iota
+	Stompest
+	ActiveMQ
+	RabbitMQ
+	Artemis
+)
+
+// Of returns the kind of the broker whose CONNECTED frame carried the
+// server header server.
+func Of(server string) Kind {
+	s := strings.ToLower(server)
+	switch {
+	case strings.Contains(s, "rabbitmq"):
+		return RabbitMQ
+	case strings.Contains(s, "artemis"):
+		return Artemis
+	case strings.Contains(s, "activemq"):
+		return ActiveMQ
+	case strings.HasPrefix(s, "stompest/"):
+		return Stompest
+	}
+	return Unknown
+}
+
+// String returns the kind's name as users know it.
+func (k Kind) String() string {
+	switch k {
+	case Stompest:
+		return "stompest"
+	case ActiveMQ:
+		return "ActiveMQ"
+	case RabbitMQ:
+		return "RabbitMQ"
+	case Artemis:
+		return "Artemis"
+	}
+	return "unknown"
+}
+
+// Prefetch adds to h the headers that limit the unacknowledged messages
+// the broker sends ahead to n: ActiveMQ's activemq.prefetchSize and
+// RabbitMQ's prefetch-count (both for a broker of unknown kind; the
+// embedded broker honours both).
+func (k Kind) Prefetch(h *protocol.Headers, n int) {
+	v := strconv.Itoa(n)
+	if k != RabbitMQ {
+		h.Add("activemq.prefetchSize", v)
+	}
+	if k != ActiveMQ {
+		h.Add("prefetch-count", v)
+	}
+}
+
+// Durable adds to h the SUBSCRIBE headers of the durable topic
+// subscription name: ActiveMQ's activemq.subscriptionName (with CONNECT's
+// client-id), RabbitMQ's durable:true and auto-delete:false.
+func (k Kind) Durable(h *protocol.Headers, name string) {
+	h.Add(protocol.HdrID, name)
+	if k != RabbitMQ {
+		h.Add("activemq.subscriptionName", name)
+	}
+	if k != ActiveMQ {
+		h.Add("durable", "true")
+		h.Add("auto-delete", "false")
+	}
+}
+
+// DurableRemoval returns the UNSUBSCRIBE headers that destroy the durable
+// subscription name with its messages.
+func (k Kind) DurableRemoval(name string) protocol.Headers {
+	var h protocol.Headers
+	if k != RabbitMQ {
+		h.Add("activemq.subscriptionName", name)
+	}
+	if k != ActiveMQ {
+		h.Add("durable", "true")
+	}
+	return h
+}
+
+// Browses reports whether the broker browses a queue (browser:true ...
+// browser:end) without consuming and without marking messages redelivered.
+func (k Kind) Browses() bool { return k == ActiveMQ || k == Stompest }
+
+// Selectors reports whether the broker implements SUBSCRIBE selectors.
+// RabbitMQ ignores them and would deliver everything.
+func (k Kind) Selectors() bool { return k != RabbitMQ }
+
+// StableMessageIDs reports whether a message keeps its message-id across
+// deliveries and sessions. RabbitMQ's are per delivery.
+func (k Kind) StableMessageIDs() bool { return k != RabbitMQ }
+
+// MessageIDSelector returns a selector that picks the messages with the
+// given ids on the broker, where the broker can ("" elsewhere: stompest
+// then matches them itself).
+func (k Kind) MessageIDSelector(ids []string) string {
+	if k != ActiveMQ || len(ids) == 0 {
+		return ""
+	}
+	terms := make([]string, len(ids))
+	for i, id := range ids {
+		terms[i] = "JMSMessageID = '" + strings.ReplaceAll(id, "'", "''") + "'"
+	}
+	return strings.Join(terms, " OR ")
+}
+
+// CreatesTempQueueSubscription reports whether the broker subscribes a
+// connection to a /temp-queue/ named in a SEND's reply-to by itself
+// (RabbitMQ), instead of waiting for a SUBSCRIBE.
+func (k Kind) CreatesTempQueueSubscription() bool { return k == RabbitMQ }
+
+// frameHeaders belong to the frame that carried a message, not to the
+// message: a copy never takes them. RabbitMQ passes a SEND's receipt header
+// on to the MESSAGE it delivers; sending it again would ask for a receipt
+// nobody asked for.
+var frameHeaders = map[string]bool{
+	protocol.HdrReceipt: true, protocol.HdrTransaction: true,
+	protocol.HdrContentLength: true, protocol.HdrDestination: true,
+}
+
+// brokerHeaders are set by the broker on delivery: a copy sent anew
+// leaves them to the broker that takes it, unless they are kept on
+// purpose (--keep-headers).
+var brokerHeaders = map[string]bool{
+	protocol.HdrMessageID: true, protocol.HdrSubscription: true, protocol.HdrAck: true,
+	"redelivered": true, "timestamp": true, "expires": true,
+}
+
+// Copied reports whether a copy of a message sent anew (move, --on-error
+// forward, send --input jsonl, transaction records) keeps the header name:
+// never the frame's own headers; the broker-stamped ones only when keep.
+func Copied(name string, keep bool) bool {
+	return !frameHeaders[name] && (keep || !brokerHeaders[name])
+}
+
+// Copy returns the headers of hs that a copy keeps, in order.
+func Copy(hs protocol.Headers, keep bool) protocol.Headers {
+	out := make(protocol.Headers, 0, len(hs)+2)
+	for _, h := range hs {
+		if Copied(h.Name, keep) {
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// picker takes the messages that a selection names from one queue, for
+// the commands that settle or move chosen messages (ack, nack, move): the
+// first --count N, every one with --all, the ones with given ids
+// (--message-id) or headers (--match), or what a broker-side --selector
+// picks. It stops when everything asked for was found, after --idle
+// without a message or at --timeout.
+type picker struct {
+	sel     flags.Selection
+	stop    flags.Stop
+	matches []flags.HeaderMatch
+	wanted  []string // ids asked for and not found yet
+	done    int      // messages acted on
+}
+
+// newPicker checks the selection and stop flags of the command name.
+func newPicker(name string, sel flags.Selection, stop flags.Stop) (*picker, error) {
+	matches, err := sel.Matches()
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	switch {
+	case stop.Count < 0:
+		return nil, usageErrorf("--count %d: want 1 or more", stop.Count)
+	case stop.Count == 0 && !sel.All && !sel.Picks():
+		return nil, usageErrorf("%s: say which messages: --count N, --all, --message-id, --match or --selector", name)
+	case sel.All && stop.Count > 0:
+		return nil, usageErrorf("--all and --count exclude one another")
+	case stop.Idle <= 0:
+		return nil, usageErrorf("--idle must be positive")
+	case stop.Timeout < 0:
+		return nil, usageErrorf("--timeout must not be negative")
+	}
+	return &picker{sel: sel, stop: stop, matches: matches, wanted: slices.Clone(sel.MessageIDs)}, nil
+}
+
+// subscribe subscribes to dest in client-individual mode, in the broker's
+// dialect: the selector (with the ids where the broker selects by id), a
+// prefetch of --count when it takes the first N, else 1000.
+func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) error {
+	kind := kindOf(c)
+	selector := p.sel.Selector
+	switch {
+	case selector != "" && !kind.Selectors():
+		return usageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
+	case len(p.sel.MessageIDs) > 0 && !kind.StableMessageIDs():
+		return usageErrorf("--message-id: %v's message ids are per delivery; use --match on a header of yours", kind)
+	}
+	if ids := kind.MessageIDSelector(p.sel.MessageIDs); ids != "" {
+		if selector != "" {
+			selector = "(" + selector + ") AND (" + ids + ")"
+		} else {
+			selector = ids
+		}
+	}
+	var h protocol.Headers
+	h.Add(protocol.HdrAck, protocol.AckClientIndividual)
+	prefetch := 1000
+	if p.stop.Count > 0 && len(p.sel.MessageIDs) == 0 && len(p.matches) == 0 {
+		prefetch = min(p.stop.Count, 1000)
+	}
+	kind.Prefetch(&h, prefetch)
+	if selector != "" {
+		h.Add(protocol.HdrSelector, selector)
+	}
+	_, err := c.Subscribe(ctx, dest, h)
+	return err
+}
+
+// run hands each selected message to act, then writes it to out (when not
+// nil), until the selection is complete or a stop condition. It returns
+// nil when done, an exit-1 error for ids not found, an exit-75 error when
+// --count was not reached.
+func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, act func(*client.Message) error) error {
+	var deadline <-chan time.Time
+	if p.stop.Timeout > 0 {
+		t := time.NewTimer(p.stop.Timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	idle := time.NewTimer(p.stop.Idle)
+	defer idle.Stop()
+	for !p.complete() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return p.finish()
+		case <-idle.C:
+			return p.finish()
+		case m, ok := <-c.Messages():
+			if !ok {
+				if err := c.Err(); err != nil {
+					return err
+				}
+				return p.finish()
+			}
+			idle.Reset(p.stop.Idle)
+			if !p.selected(m) {
+				continue
+			}
+			if len(p.sel.MessageIDs) > 0 {
+				i := slices.Index(p.wanted, m.Header(protocol.HdrMessageID))
+				if i < 0 {
+					continue // a second delivery of one already taken
+				}
+				p.wanted = slices.Delete(p.wanted, i, i+1)
+			}
+			if err := act(m); err != nil {
+				return err
+			}
+			p.done++
+			if out != nil {
+				err := out.write(int64(p.done), m.Frame)
+				if err == nil {
+					err = out.bw.Flush()
+				}
+				if err != nil && !isClosedPipe(err) {
+					return withCode(exitIOErr, fmt.Errorf("write stdout: %w", err))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// complete reports whether everything asked for was found.
+func (p *picker) complete() bool {
+	return (p.stop.Count > 0 && p.done >= p.stop.Count) || (len(p.sel.MessageIDs) > 0 && len(p.wanted) == 0)
+}
+
+// finish is the outcome of a search that stopped before it was complete.
+func (p *picker) finish() error {
+	if len(p.wanted) > 0 {
+		return withCode(exitFailed, fmt.Errorf("message-id not found: %s", strings.Join(p.wanted, ", ")))
+	}
+	if p.stop.Count > 0 && p.done < p.stop.Count {
+		return withCode(exitTempFail, fmt.Errorf("--count not reached: %d of %d", p.done, p.stop.Count))
+	}
+	return nil
+}
+
+// selected reports whether m is one of the messages asked for.
+func (p *picker) selected(m *client.Message) bool {
+	if len(p.sel.MessageIDs) > 0 && !slices.Contains(p.sel.MessageIDs, m.Header(protocol.HdrMessageID)) {
+		return false
+	}
+	for _, hm := range p.matches {
+		if v, ok := m.Lookup(hm.Name); !ok || v != hm.Value {
+			return false
+		}
+	}
+	return true
+}
