@@ -135,11 +135,13 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 				known = append(known, name)
 			}
 			sort.Strings(known)
-			where := "no config file"
-			if c.path != "" {
-				where = c.path
+			switch {
+			case c.path == "":
+				return nil, configErrorf("unknown profile %q: there is no config file, so no profiles are defined (see 'stompest config init')", c.profile)
+			case len(known) == 0:
+				return nil, configErrorf("unknown profile %q: %s defines no profiles", c.profile, c.path)
 			}
-			return nil, configErrorf("unknown profile %q (%s has: %s)", c.profile, where, strings.Join(known, ", "))
+			return nil, configErrorf("unknown profile %q (%s has: %s)", c.profile, c.path, strings.Join(known, ", "))
 		}
 		for k := range settings {
 			c.fromProf[k] = true

@@ -191,7 +191,9 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 		return s.ack([]*client.Message{r.m})
 	}
 	id := r.m.Header(protocol.HdrMessageID)
-	s.warn(fmt.Sprintf("message %s: %v", id, r.err))
+	if s.o.onError != "stop" { // stop reports it once, as the run's error
+		s.warn(fmt.Sprintf("message %s: %v", id, r.err))
+	}
 	switch s.o.onError {
 	case "nack":
 		if s.c.Version() == protocol.V10 {

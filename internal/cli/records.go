@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/stompest/stompest/internal/cli/dialect"
@@ -82,13 +84,51 @@ func (r *record) headerList(keep bool) protocol.Headers {
 	return hs
 }
 
+// jsonError says what is wrong with a JSON Lines record in the words of
+// the record format, not of Go's decoder.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		want := map[reflect.Kind]string{
+			reflect.String: "a string", reflect.Int: "a whole number", reflect.Int64: "a whole number",
+			reflect.Map: "an object of strings",
+		}[typeErr.Type.Kind()]
+		if want == "" {
+			want = typeErr.Type.String()
+		}
+		field, _, _ := strings.Cut(typeErr.Field, ".")
+		if field == "" {
+			return fmt.Errorf("want a JSON object, not %s", article(typeErr.Value))
+		}
+		if field == "headers" && typeErr.Type.Kind() == reflect.String {
+			return fmt.Errorf("headers: each value must be a string, not %s", article(typeErr.Value))
+		}
+		return fmt.Errorf("%s: want %s, not %s", field, want, article(typeErr.Value))
+	case errors.As(err, &syntaxErr):
+		return fmt.Errorf("invalid JSON at column %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("invalid JSON: the record ends too early")
+	}
+	return fmt.Errorf("invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// article puts "a" or "an" before a JSON type name.
+func article(name string) string {
+	if name != "" && strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // decodeRecord parses one JSON line strictly: unknown fields are refused.
 func decodeRecord(line []byte) (record, error) {
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return r, fmt.Errorf("invalid JSON: %v", err)
+		return r, jsonError(err)
 	}
 	if dec.More() {
 		return r, errors.New("invalid JSON: more than one value on the line")

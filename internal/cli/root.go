@@ -220,6 +220,22 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newShellCmd(),
 		newExitCodesTopic(),
 	)
+	help := &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "help shows the help of a command or topic: 'stompest help send', 'stompest help exit-codes'.",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return usageErrorf("help: unknown command or topic %q", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
+	}
+	markNoConfig(help)
+	root.SetHelpCommand(help)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

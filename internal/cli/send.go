@@ -37,6 +37,7 @@ type sendOptions struct {
 	dryRun      bool
 	keepHeaders bool
 	idHeader    string
+	allowEmpty  bool
 }
 
 func (a *app) newSendCmd() *cobra.Command {
@@ -95,6 +96,7 @@ message a stable id (sequence number and content hash) that 'subscribe
 	f.BoolVar(&o.text, "text", false, "send no content-length (bodies with NUL are refused)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the frames that would be sent, without connecting")
 	f.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "with a body from stdin: send an empty message when stdin is empty")
 	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
 	return cmd
 }
@@ -489,23 +491,34 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 	case len(args) == 2:
 		return one(&outgoing{dest: dest, headers: headers, body: []byte(args[1]), record: 1}), none, nil
 	case len(o.files) > 0:
-		files := make([]*os.File, 0, len(o.files))
+		files := make([]*os.File, 0, len(o.files)) // the bodies, in order
+		sizes := make([]int64, 0, len(o.files))
+		var closers []func()
 		cleanup := func() {
-			for _, f := range files {
-				f.Close()
+			for _, c := range closers {
+				c()
 			}
 		}
-		sizes := make([]int64, 0, len(o.files))
 		for _, name := range o.files {
 			f, err := os.Open(name)
 			if err == nil {
+				closers = append(closers, func() { f.Close() })
 				var st os.FileInfo
-				if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
-					err = fmt.Errorf("not a regular file")
-				} else if err == nil {
-					sizes = append(sizes, st.Size())
+				switch st, err = f.Stat(); {
+				case err != nil:
+				case st.IsDir():
+					err = fmt.Errorf("is a directory")
+				case st.Mode().IsRegular():
+					files, sizes = append(files, f), append(sizes, st.Size())
+				default:
+					// A pipe, such as -f <(cmd): read as a stream, spooled
+					// like stdin to learn its length.
+					spool, size, done, serr := spoolStdin(interruptible(a.sig.ctx, f))
+					if err = serr; err == nil {
+						closers = append(closers, done)
+						files, sizes = append(files, spool), append(sizes, size)
+					}
 				}
-				files = append(files, f)
 			}
 			if err != nil {
 				cleanup()
@@ -550,9 +563,16 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			return &m, nil
 		}, none, nil
 	}
+	if a.InTTY {
+		return nil, none, usageErrorf("send: no body: give BODY, --file, or pipe one into stdin")
+	}
 	f, size, cleanup, err := spoolStdin(a.In)
 	if err != nil {
 		return nil, none, withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+	}
+	if size == 0 && !o.allowEmpty {
+		cleanup()
+		return nil, none, withCode(exitDataErr, errors.New("send: stdin was empty: nothing sent (--allow-empty sends an empty message)"))
 	}
 	return one(&outgoing{dest: dest, headers: headers, stream: f, size: size, record: 1}), cleanup, nil
 }

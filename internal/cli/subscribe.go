@@ -28,6 +28,8 @@ type subscribeOptions struct {
 	clientID  string
 	out       flags.Output
 	delimiter string
+	// delimiterSet: --delimiter was given; an empty one means none
+	delimiterSet bool
 	null      bool
 	headers   []string
 	dedupe    string
@@ -56,7 +58,12 @@ In the client ack modes (client-individual by default) a message is
 acknowledged only after it was written and flushed, and --count N never
 consumes more than N messages: the broker's prefetch is limited to N and
 extra deliveries are handed back. --peek never acknowledges: on ActiveMQ and
-the embedded broker it browses the queue (nothing is marked redelivered).
+the embedded broker it browses the queue (nothing is marked redelivered) and
+ends at the end of the queue; elsewhere it ends after --idle (default 1s)
+without a message. --peek --count N shows up to N messages (exit 0).
+
+Bodies are written each followed by a newline (-D SEQ or -z for another
+separator). To save one body byte-exact: --count 1 -D '' > file.
 
 subscribe stops after --count messages, after --timeout, after --idle
 without a message, when stdout is closed ('| head', exit 0), or on
@@ -74,6 +81,7 @@ not yet acknowledged comes again (at-least-once).`,
 			if !cmd.Flags().Changed("prefetch") {
 				o.prefetch = -1
 			}
+			o.delimiterSet = cmd.Flags().Changed("delimiter")
 			return a.runSubscribe(cmd.Context(), args, o)
 		},
 	}
@@ -83,12 +91,12 @@ not yet acknowledged comes again (at-least-once).`,
 	f.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
 	f.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
 	f.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
-	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge")
+	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge; ends at the end of the queue (browser:end, else --idle, default 1s), --count N shows up to N")
 	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
 	f.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
 	f.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
 	o.out.AddMessages(cmd, "each message")
-	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline")
+	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline (-D '' writes nothing: one body saved byte-exact)")
 	f.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
 	flags.Headers(cmd, &o.headers, "extra SUBSCRIBE header `K:V` (repeatable)")
 	f.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
@@ -122,7 +130,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return usageErrorf("--peek never acknowledges; it cannot be combined with --ack auto")
 	case o.peek && o.durable != "":
 		return usageErrorf("--peek and --durable exclude one another")
-	case o.delimiter != "" && o.null:
+	case o.delimiterSet && o.null:
 		return usageErrorf("--delimiter and --null exclude one another")
 	case o.exec == "" && (o.onError != "stop" || o.errorDest != "" || o.concurrency != 1 || o.execTimeout != 0):
 		return usageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
@@ -147,7 +155,9 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	if o.null {
 		sep = []byte{0}
 	}
-	if o.delimiter != "" {
+	if o.delimiterSet && o.delimiter == "" {
+		sep = nil
+	} else if o.delimiterSet {
 		var err error
 		if sep, err = parseDelimiter(o.delimiter); err != nil {
 			return usageErrorf("--delimiter %q: %v", o.delimiter, err)
@@ -199,6 +209,10 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 		return usageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
 	}
 	browse := s.o.peek && kind.Browses()
+	if s.o.peek && !browse && s.o.Idle == 0 {
+		// Without browsing, the end of the queue shows only as silence.
+		s.o.Idle = time.Second
+	}
 	if s.o.unsubscribe {
 		return s.removeDurable(ctx, dests, kind)
 	}
@@ -301,7 +315,8 @@ func (s *consumer) consume(ctx context.Context) error {
 		idleC = idle.C
 	}
 	notReached := func() error {
-		if o.Count > 0 && s.received < int64(o.Count) {
+		// --peek --count N shows up to N: the end of the queue is the end.
+		if o.Count > 0 && s.received < int64(o.Count) && !o.peek {
 			return fmt.Errorf("%w: %d of %d messages", errCountNotReached, s.received, o.Count)
 		}
 		return errStop
@@ -325,8 +340,11 @@ func (s *consumer) consume(ctx context.Context) error {
 			batch = ms
 		}
 		done, err := s.handle(batch)
-		if err != nil || done {
+		if err != nil {
 			return err
+		}
+		if done {
+			return notReached()
 		}
 		if idle != nil {
 			idle.Reset(o.Idle)
