@@ -27,22 +27,6 @@ type runOptions struct {
 	out       flags.Output
 }
 
-const runHelp = `Commands, one per line ('#' starts a comment; words are split and $VARS
-expanded as a shell would):
-
-  subscribe DEST [--ack MODE] [--id ID] [-H K:V]...   ack mode auto (default), client, client-individual
-  unsubscribe ID
-  send DEST BODY [-H K:V]...      waits for the broker's receipt (in a transaction: for nothing)
-  ack ID|last                     ID: a received message's message-id; last: the latest received
-  nack ID|last
-  begin [TX]                      later send, ack and nack belong to TX until commit or abort
-  commit [TX]
-  abort [TX]
-  expect DEST count=N [timeout=D] wait until N messages arrived on subscriptions to DEST since
-                                  the previous expect for DEST (timeout 5s by default)
-  sleep D
-  print                           print the messages received and not printed yet`
-
 func (a *app) newRunCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
@@ -52,7 +36,7 @@ func (a *app) newRunCmd() *cobra.Command {
 name a message received earlier, which the one-shot commands cannot do. The
 script is FILE, or stdin when FILE is - or missing.
 
-` + runHelp + `
+` + stepsHelp() + `
 
 Received messages are printed, in the subscribe output formats, at each
 print and at the end. run stops at the first step that fails and exits with
@@ -168,11 +152,10 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 
 // checkStep refuses an unknown command before anything runs.
 func checkStep(s runStep) error {
-	switch s.words[0] {
-	case "subscribe", "unsubscribe", "send", "ack", "nack", "begin", "commit", "abort", "expect", "sleep", "print":
-		return nil
+	if findStep(s.words[0]) == nil {
+		return withCode(exitDataErr, fmt.Errorf("run: line %d: unknown command %q", s.line, s.words[0]))
 	}
-	return withCode(exitDataErr, fmt.Errorf("run: line %d: unknown command %q", s.line, s.words[0]))
+	return nil
 }
 
 // scriptRun is the state of one run: what arrived, on which destination.
@@ -269,136 +252,136 @@ func stepFlags(words []string, allowed ...string) (args []string, opts map[strin
 	return args, opts, headers, nil
 }
 
+// step runs one step through the step table.
 func (r *scriptRun) step(ctx context.Context, s runStep) error {
-	cmd, rest := s.words[0], s.words[1:]
-	nargs := func(min, max int) error {
-		if len(rest) < min || len(rest) > max {
-			return withCode(exitDataErr, fmt.Errorf("wrong number of arguments (see stompest run --help)"))
-		}
-		return nil
+	def := findStep(s.words[0])
+	if def == nil {
+		return withCode(exitDataErr, fmt.Errorf("unknown command"))
 	}
-	switch cmd {
-	case "subscribe":
-		args, opts, headers, err := stepFlags(rest, "--ack", "--id")
-		if err == nil && len(args) != 1 {
-			err = errors.New("one destination")
-		}
-		if err != nil {
-			return withCode(exitDataErr, fmt.Errorf("want subscribe DEST [--ack MODE] [--id ID] [-H K:V]: %v", err))
-		}
-		if ack := opts["--ack"]; ack != "" {
-			headers.Set(protocol.HdrAck, ack)
-		}
-		if id := opts["--id"]; id != "" {
-			headers.Set(protocol.HdrID, id)
-		}
-		_, err = r.c.Subscribe(ctx, args[0], headers)
-		return err
-	case "unsubscribe":
-		if err := nargs(1, 1); err != nil {
-			return err
-		}
-		return r.c.Unsubscribe(rest[0], nil)
-	case "send":
-		args, _, headers, err := stepFlags(rest)
-		if err == nil && len(args) != 2 {
-			err = fmt.Errorf("%d words where DEST and BODY were expected (quote a body with spaces)", len(args))
-		}
-		if err != nil {
-			return withCode(exitDataErr, fmt.Errorf("want send DEST BODY [-H K:V]: %v", err))
-		}
-		rc, err := r.c.Send(args[0], []byte(args[1]), client.SendOptions{Headers: headers, Transaction: r.tx, Receipt: r.tx == ""})
-		if err == nil {
-			err = r.c.Flush()
-		}
-		if err == nil && rc != nil {
-			err = r.c.WaitReceipt(ctx, rc)
-		}
-		return err
-	case "ack", "nack":
-		if err := nargs(1, 1); err != nil {
-			return err
-		}
-		m, err := r.find(rest[0])
-		if err != nil {
-			return err
-		}
-		if cmd == "ack" {
-			err = r.c.Ack(m, r.tx)
-		} else {
-			err = r.c.Nack(m, r.tx)
-		}
-		if errors.Is(err, session.ErrUnknownSubscription) {
-			// Refused here: ActiveMQ would answer it with an ERROR.
-			return withCode(exitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
-		}
-		if err == nil {
-			r.mu.Lock()
-			if r.settled == nil {
-				r.settled = map[*client.Message]bool{}
-			}
-			r.settled[m] = true
-			r.mu.Unlock()
-		}
-		if err == nil {
-			err = r.c.Flush()
-		}
-		return err
-	case "begin":
-		if err := nargs(0, 1); err != nil {
-			return err
-		}
-		if r.tx != "" {
-			return withCode(exitDataErr, fmt.Errorf("transaction %s is still open", r.tx))
-		}
-		tx, err := r.c.Begin(strings.Join(rest, ""))
-		r.tx = tx
-		if err == nil {
-			err = r.c.Flush()
-		}
-		return err
-	case "commit", "abort":
-		if err := nargs(0, 1); err != nil {
-			return err
-		}
-		tx := r.tx
-		if len(rest) == 1 {
-			tx = rest[0]
-		}
-		if tx == "" {
-			return withCode(exitDataErr, errors.New("no open transaction"))
-		}
-		var err error
-		if cmd == "commit" {
-			err = r.c.Commit(ctx, tx)
-		} else if err = r.c.Abort(tx); err == nil {
-			err = r.c.Flush()
-		}
-		if tx == r.tx {
-			r.tx = ""
-		}
-		return err
-	case "expect":
-		return r.expect(ctx, rest)
-	case "sleep":
-		if err := nargs(1, 1); err != nil {
-			return err
-		}
-		d, err := time.ParseDuration(rest[0])
-		if err != nil {
-			return withCode(exitDataErr, err)
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		return nil
-	case "print":
-		return r.print()
+	if len(s.words)-1 < def.minArgs || (def.maxArgs >= 0 && len(s.words)-1 > def.maxArgs) {
+		return withCode(exitDataErr, fmt.Errorf("want %s", def.usage))
 	}
-	return withCode(exitDataErr, fmt.Errorf("unknown command"))
+	return def.run(r, ctx, s.words[1:])
+}
+
+func (r *scriptRun) subscribe(ctx context.Context, words []string) error {
+	args, opts, headers, err := stepFlags(words, "--ack", "--id")
+	if err == nil && len(args) != 1 {
+		err = errors.New("one destination")
+	}
+	if err != nil {
+		return withCode(exitDataErr, fmt.Errorf("want %s: %v", subscribeUsage, err))
+	}
+	if ack := opts["--ack"]; ack != "" {
+		headers.Set(protocol.HdrAck, ack)
+	}
+	if id := opts["--id"]; id != "" {
+		headers.Set(protocol.HdrID, id)
+	}
+	_, err = r.c.Subscribe(ctx, args[0], headers)
+	return err
+}
+
+func (r *scriptRun) unsubscribe(_ context.Context, args []string) error {
+	return r.c.Unsubscribe(args[0], nil)
+}
+
+func (r *scriptRun) send(ctx context.Context, words []string) error {
+	args, _, headers, err := stepFlags(words)
+	if err == nil && len(args) != 2 {
+		err = fmt.Errorf("%d words where DEST and BODY were expected (quote a body with spaces)", len(args))
+	}
+	if err != nil {
+		return withCode(exitDataErr, fmt.Errorf("want %s: %v", sendUsage, err))
+	}
+	rc, err := r.c.Send(args[0], []byte(args[1]), client.SendOptions{Headers: headers, Transaction: r.tx, Receipt: r.tx == ""})
+	if err == nil {
+		err = r.c.Flush()
+	}
+	if err == nil && rc != nil {
+		err = r.c.WaitReceipt(ctx, rc)
+	}
+	return err
+}
+
+func (r *scriptRun) ack(_ context.Context, args []string) error  { return r.settle(args[0], false) }
+func (r *scriptRun) nack(_ context.Context, args []string) error { return r.settle(args[0], true) }
+
+// settle acks or nacks the received message id ("last": the latest).
+func (r *scriptRun) settle(id string, nack bool) error {
+	m, err := r.find(id)
+	if err != nil {
+		return err
+	}
+	if nack {
+		err = r.c.Nack(m, r.tx)
+	} else {
+		err = r.c.Ack(m, r.tx)
+	}
+	if errors.Is(err, session.ErrUnknownSubscription) {
+		// Refused here: ActiveMQ would answer it with an ERROR.
+		return withCode(exitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
+	}
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if r.settled == nil {
+		r.settled = map[*client.Message]bool{}
+	}
+	r.settled[m] = true
+	r.mu.Unlock()
+	return r.c.Flush()
+}
+
+func (r *scriptRun) begin(_ context.Context, args []string) error {
+	if r.tx != "" {
+		return withCode(exitDataErr, fmt.Errorf("transaction %s is still open", r.tx))
+	}
+	tx, err := r.c.Begin(strings.Join(args, ""))
+	r.tx = tx
+	if err == nil {
+		err = r.c.Flush()
+	}
+	return err
+}
+
+func (r *scriptRun) commit(ctx context.Context, args []string) error { return r.end(ctx, args, true) }
+func (r *scriptRun) abort(ctx context.Context, args []string) error  { return r.end(ctx, args, false) }
+
+// end commits or aborts the named transaction, else the open one.
+func (r *scriptRun) end(ctx context.Context, args []string, commit bool) error {
+	tx := r.tx
+	if len(args) == 1 {
+		tx = args[0]
+	}
+	if tx == "" {
+		return withCode(exitDataErr, errors.New("no open transaction"))
+	}
+	var err error
+	if commit {
+		err = r.c.Commit(ctx, tx)
+	} else if err = r.c.Abort(tx); err == nil {
+		err = r.c.Flush()
+	}
+	if tx == r.tx {
+		r.tx = ""
+	}
+	return err
+}
+
+func (r *scriptRun) sleep(ctx context.Context, args []string) error {
+	d, err := time.ParseDuration(args[0])
+	if err != nil {
+		return withCode(exitDataErr, fmt.Errorf("sleep %q: want a duration such as 500ms", args[0]))
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 // find returns the received message with message-id id, or the latest
@@ -423,9 +406,6 @@ func (r *scriptRun) find(id string) (*client.Message, error) {
 // expect waits until count messages arrived on subscriptions to dest since
 // the previous expect for dest.
 func (r *scriptRun) expect(ctx context.Context, words []string) error {
-	if len(words) < 2 {
-		return withCode(exitDataErr, errors.New("want expect DEST count=N [timeout=D]"))
-	}
 	dest := words[0]
 	count, timeout := -1, 5*time.Second
 	for _, w := range words[1:] {

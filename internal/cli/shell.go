@@ -19,9 +19,15 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// shellCommands are the commands of `stompest shell`: those of `run` and
-// its own.
-var shellCommands = []string{"subscribe", "unsubscribe", "send", "ack", "nack", "begin", "commit", "abort", "expect", "sleep", "print", "help", "exit"}
+// shellCommands are the commands of `stompest shell`: the steps and its
+// own.
+func shellCommands() []string {
+	names := make([]string, 0, len(steps)+2)
+	for _, s := range steps {
+		names = append(names, s.name)
+	}
+	return append(names, "help", "exit")
+}
 
 func (a *app) newShellCmd() *cobra.Command {
 	var o runOptions
@@ -35,7 +41,7 @@ settled. Messages are printed above the prompt as they arrive. A failing
 step prints its error and the shell goes on; 'help' and 'help COMMAND'
 explain the commands; exit or Ctrl-D leaves (with DISCONNECT).
 
-` + runHelp,
+` + stepsHelp(),
 		Example: `  stompest shell
   stompest -s failover:(tcp://mq1:61613,tcp://mq2:61613) shell -o jsonl`,
 		Args: cobra.NoArgs,
@@ -46,6 +52,7 @@ explain the commands; exit or Ctrl-D leaves (with DISCONNECT).
 	o.out.AddMessages(cmd, "incoming messages")
 	o.out.Format = "pretty"
 	cmd.Flag("output").DefValue = "pretty"
+	cmd.Flag("output").Usage = "how to print incoming messages: body, pretty or jsonl"
 	return cmd
 }
 
@@ -154,20 +161,18 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 // shellHelp explains all commands, or those named.
 func shellHelp(names []string) string {
 	if len(names) == 0 {
-		return runHelp + "\n  help [COMMAND]\n  exit                            (or Ctrl-D)"
+		return stepsHelp() + "\n" + stepLine("help [COMMAND]", "") + "\n" + stepLine("exit", "(or Ctrl-D)")
 	}
-	var b strings.Builder
-	for _, line := range strings.Split(runHelp, "\n") {
-		for _, n := range names {
-			if strings.HasPrefix(strings.TrimSpace(line), n+" ") || strings.TrimSpace(line) == n {
-				b.WriteString(line + "\n")
-			}
+	var lines []string
+	for _, n := range names {
+		if def := findStep(n); def != nil {
+			lines = append(lines, def.line())
 		}
 	}
-	if b.Len() == 0 {
+	if len(lines) == 0 {
 		return fmt.Sprintf("no command %s; 'help' lists them", strings.Join(names, ", "))
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return strings.Join(lines, "\n")
 }
 
 // shellCompleter completes commands, destinations seen, and the ids of
@@ -201,11 +206,11 @@ func (sc *shellCompleter) Do(line []rune, pos int) ([][]rune, int) {
 	var candidates []string
 	switch {
 	case len(words) == 0:
-		candidates = shellCommands
+		candidates = shellCommands()
 	case words[0] == "ack" || words[0] == "nack":
 		candidates = append([]string{"last"}, sc.r.pending()...)
 	case words[0] == "help":
-		candidates = shellCommands
+		candidates = shellCommands()
 	default:
 		sc.mu.Lock()
 		for d := range sc.dests {

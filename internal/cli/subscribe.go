@@ -30,9 +30,9 @@ type subscribeOptions struct {
 	delimiter string
 	// delimiterSet: --delimiter was given; an empty one means none
 	delimiterSet bool
-	null      bool
-	headers   []string
-	dedupe    string
+	null         bool
+	headers      []string
+	dedupe       string
 
 	unsubscribe bool
 
