@@ -19,6 +19,7 @@ import (
 	"github.com/stompest/stompest/internal/broker"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -51,7 +52,7 @@ role, messages per second and MB/s, and the end-to-end latency of each
 message (p50, p90, p99, p99.9, max) from a send timestamp it carries in the
 ` + benchStamp + ` header.
 
-Consumers subscribe first; producers then share --messages between them
+Consumers subscribe first; producers then share --count between them
 (or send until --duration is over). On a queue the consumers share the
 messages; on a /topic/ each consumer receives all of them. --embedded
 starts an in-memory broker in this process and ignores --server.
@@ -59,18 +60,23 @@ starts an in-memory broker in this process and ignores --server.
 A progress bar is shown on a terminal only; -o json prints one object for
 CI regression gates.`,
 		Example: `  stompest bench /queue/bench --embedded
-  stompest bench /queue/bench --messages 1000000 --size 100 --producers 2 --consumers 2
+  stompest bench /queue/bench --count 1000000 --size 100 --producers 2 --consumers 2
   stompest bench /queue/bench --ack client-individual --receipt each --persistent
   stompest bench /topic/prices --consumers 4 --rate 10000/s --duration 30s
   stompest bench /queue/ci --embedded -o json | jq '.consumers.msgs_per_sec > 500000'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("messages") {
+				a.warn("warning: --messages is deprecated: use --count, as every other command does")
+			}
 			defaultRuntime(false)
 			return a.runBench(cmd.Context(), args[0], o)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.messages, "messages", 100000, "messages to send in all (with --duration: no limit)")
+	f.IntVarP(&o.messages, "count", "n", 100000, "messages to send in all (with --duration: no limit)")
+	f.IntVar(&o.messages, "messages", 100000, "the old name of --count")
+	f.MarkHidden("messages")
 	f.IntVar(&o.size, "size", 100, "body size in bytes")
 	f.IntVar(&o.producers, "producers", 1, "producer connections")
 	f.IntVar(&o.consumers, "consumers", 1, "consumer connections")
@@ -79,7 +85,7 @@ CI regression gates.`,
 	flags.Enum(cmd, &o.receipt, "receipt", "", "last", receiptModes, "producers' receipts: each, last or none")
 	f.IntVar(&o.txBatch, "transaction-batch", 0, "send in transactions of `N` messages (0: none)")
 	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second in all")
-	f.DurationVar(&o.duration, "duration", 0, "send for this long instead of --messages")
+	f.DurationVar(&o.duration, "duration", 0, "send for this long instead of --count")
 	f.BoolVar(&o.embedded, "embedded", false, "start an in-memory broker in this process and use it")
 	flags.Enum(cmd, &o.output, "output", "o", "text", []string{"text", "json"}, "report: text or json")
 	return cmd
@@ -126,15 +132,18 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 	if limiter != nil {
 		limiter.SetBurst(max(1, int(limiter.Limit()/100)))
 	}
+	var embedded *failover.URI // --embedded: the broker's own address
 	if o.embedded {
 		b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
 		if err := b.Start(); err != nil {
 			return withCode(exitUnavailable, fmt.Errorf("bench: embedded broker: %w", err))
 		}
 		defer b.Close()
-		a.opts.Server = "tcp://" + b.Addr()
+		if embedded, err = failover.Parse("tcp://" + b.Addr()); err != nil {
+			return withCode(exitSoftware, err)
+		}
 	}
-	r := &benchRun{app: a, o: o, dest: dest, limiter: limiter, body: make([]byte, o.size)}
+	r := &benchRun{app: a, o: o, server: embedded, dest: dest, limiter: limiter, body: make([]byte, o.size)}
 	for i := range r.body {
 		r.body[i] = 'x'
 	}
@@ -159,6 +168,7 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 type benchRun struct {
 	*app
 	o       benchOptions
+	server  *failover.URI // the broker under test when not --server's
 	dest    string
 	limiter *rate.Limiter
 	body    []byte
@@ -173,6 +183,18 @@ type benchRun struct {
 	latencies []int64 // nanoseconds
 }
 
+// dial connects to the broker under test.
+func (r *benchRun) dial(ctx context.Context) (*client.Client, error) {
+	cfg, err := r.clientConfig(false, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.server != nil {
+		cfg.URI = r.server
+	}
+	return r.connect(ctx, "bench", cfg)
+}
+
 func (r *benchRun) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -184,7 +206,7 @@ func (r *benchRun) run(ctx context.Context) error {
 	}()
 	// Consumers subscribe before anything is sent.
 	for range r.o.consumers {
-		c, err := r.dial(ctx, "bench", false, nil)
+		c, err := r.dial(ctx)
 		if err != nil {
 			return err
 		}
@@ -284,7 +306,7 @@ func (r *benchRun) progress() *progressbar.ProgressBar {
 // produce sends n messages (with --duration: until it is over) on its own
 // connection.
 func (r *benchRun) produce(ctx context.Context, n int, bar *progressbar.ProgressBar) error {
-	c, err := r.dial(ctx, "bench", false, nil)
+	c, err := r.dial(ctx)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,6 @@ func (a *app) clientConfig(reconnect bool, headers protocol.Headers) (client.Con
 		ConnectTimeout: o.ConnectTimeout, ReceiptTimeout: o.ReceiptTimeout,
 		TLS: tlsCfg, Limits: protocol.Limits{MaxBodySize: o.MaxFrameSize},
 		Reconnect: reconnect && u.Failover,
-		Batches:   a.batches,
 	}
 	if o.Trace {
 		cfg.Trace = a.ErrOut

@@ -54,6 +54,10 @@ maxReconnectAttempts every reconnect after a loss (--reconnect).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.seeded = cmd.Flags().Changed("seed")
+			if cmd.Flags().Changed("schedule") && o.schedule < 1 {
+				// Never the live probe: a schedule was asked for.
+				return usageErrorf("--schedule %d: want N >= 1", o.schedule)
+			}
 			uri := a.opts.Server
 			if len(args) == 1 {
 				uri = args[0]

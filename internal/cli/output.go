@@ -46,8 +46,13 @@ type messageWriter struct {
 // newMessageWriter builds the writer of --output, --format and the body
 // separator.
 func (a *app) newMessageWriter(o flags.Output, sep []byte) (*messageWriter, error) {
+	return a.messageWriterTo(a.Out, o, sep)
+}
+
+// messageWriterTo is newMessageWriter writing to w instead of stdout.
+func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*messageWriter, error) {
 	output, format := o.Format, o.Template
-	cw := &countingWriter{w: a.Out}
+	cw := &countingWriter{w: w}
 	mw := &messageWriter{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
 	bw := mw.bw
 	if format != "" {

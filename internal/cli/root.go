@@ -21,11 +21,10 @@ import (
 // global options resolved from flags, env, profile, file and defaults.
 type app struct {
 	Streams
-	exit    func(int) // ends the process at once (a second signal); nil in tests
-	sig     *signals  // the run's interrupt signals
-	cfg     *config
-	opts    globalOptions
-	batches bool // clients hand messages over in batches (client.Config.Batches)
+	exit func(int) // ends the process at once (a second signal); nil in tests
+	sig  *signals  // the run's interrupt signals
+	cfg  *config
+	opts globalOptions
 }
 
 // globalOptions are the connection and output settings of PRODUCT.md §3.

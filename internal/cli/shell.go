@@ -90,8 +90,7 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 	}
 	defer rl.Close()
 	// The output goes through readline, which redraws the prompt below it.
-	a.Out = rl.Stdout()
-	out, err := a.newMessageWriter(o.out, []byte("\n"))
+	out, err := a.messageWriterTo(rl.Stdout(), o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}

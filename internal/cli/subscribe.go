@@ -184,10 +184,14 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		}
 		connHeaders.Add("client-id", id)
 	}
+	cfg, err := a.clientConfig(true, connHeaders)
+	if err != nil {
+		return err
+	}
 	// Writing to a stream takes messages in batches; --exec takes them one
 	// by one.
-	a.batches = o.exec == ""
-	c, err := a.dial(ctx, "subscribe", true, connHeaders)
+	cfg.Batches = o.exec == ""
+	c, err := a.connect(ctx, "subscribe", cfg)
 	if err != nil {
 		return err
 	}
