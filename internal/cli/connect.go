@@ -89,5 +89,5 @@ func (a *app) clientConfig(reconnect bool, headers protocol.Headers) (client.Con
 
 // logf writes an event line on stderr (with -v).
 func (a *app) logf(format string, args ...any) {
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor().Sprint("stompest:"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor().Sprint("stompest:"), printable(fmt.Sprintf(format, args...)))
 }

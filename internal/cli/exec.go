@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,10 +17,22 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// handlerEnv is the environment of a handler: ours plus the message's
-// destination, id, subscription and every header as STOMP_HEADER_<NAME>.
+// secretEnv are stompest's own credential variables: a handler never
+// sees them (a reply handler running env would send the passcode back to
+// whoever asked).
+var secretEnv = []string{"STOMPEST_PASSWORD", "STOMPEST_BROKER_PASSWORD"}
+
+// handlerEnv is the environment of a handler: ours without stompest's
+// credentials, plus the message's destination, id, subscription and every
+// header as STOMP_HEADER_<NAME>.
 func handlerEnv(m *client.Message) []string {
-	env := os.Environ()
+	env := make([]string, 0, len(os.Environ())+len(m.Headers)+3)
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(secretEnv, name) {
+			env = append(env, kv)
+		}
+	}
 	env = append(env,
 		"STOMP_DESTINATION="+m.Header(protocol.HdrDestination),
 		"STOMP_MESSAGE_ID="+m.Header(protocol.HdrMessageID),
@@ -47,6 +61,26 @@ func envName(s string) string {
 	return string(b)
 }
 
+// bodyFile returns a file holding body, read from its start and already
+// unlinked: a handler reads its body from it, so the body is whole before
+// the handler starts, and a handler outliving stompest (kill -9) never
+// reads a truncated body as if it were whole, as it could from a pipe.
+func bodyFile(body []byte) (*os.File, error) {
+	f, err := os.CreateTemp("", "stompest-body-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	if _, err = f.Write(body); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // handled is the outcome of one handler run.
 type handled struct {
 	m      *client.Message
@@ -57,26 +91,41 @@ type handled struct {
 // runHandler runs the handler command for m: body on stdin, its stdout
 // kept to be written whole, its stderr passed through.
 func (s *consumer) runHandler(ctx context.Context, m *client.Message) handled {
-	if s.o.execTimeout > 0 {
+	out, err := runHandlerCmd(ctx, s.o.exec, m, s.o.execTimeout, s.ErrOut)
+	return handled{m: m, stdout: out, err: err}
+}
+
+// runHandlerCmd runs line with /bin/sh -c (cmd /C on Windows) for m, as
+// subscribe --exec and reply --exec do: the body on stdin, the message in
+// the environment (handlerEnv), killed with its process group after
+// timeout (0: none) or when ctx ends. It returns the handler's stdout and
+// why it failed, in words for the user.
+func runHandlerCmd(ctx context.Context, line string, m *client.Message, timeout time.Duration, stderr io.Writer) ([]byte, error) {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.o.execTimeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := shellCommand(ctx, s.o.exec)
-	cmd.Stdin = bytes.NewReader(m.Body)
+	cmd := shellCommand(ctx, line)
+	body, err := bodyFile(m.Body)
+	if err != nil {
+		return nil, fmt.Errorf("handler: %v", err)
+	}
+	defer body.Close()
+	cmd.Stdin = body
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = s.ErrOut
+	cmd.Stderr = stderr
 	cmd.Env = handlerEnv(m)
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err = cmd.Run()
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	switch {
 	case err == nil:
 	case errors.Is(err, context.DeadlineExceeded):
-		err = fmt.Errorf("handler timed out after %v", s.o.execTimeout)
+		err = fmt.Errorf("handler timed out after %v", timeout)
 	case errors.Is(err, context.Canceled):
 		err = errors.New("handler stopped at shutdown")
 	default:
@@ -87,7 +136,7 @@ func (s *consumer) runHandler(ctx context.Context, m *client.Message) handled {
 			err = fmt.Errorf("handler: %v", err)
 		}
 	}
-	return handled{m: m, stdout: out.Bytes(), err: err}
+	return out.Bytes(), err
 }
 
 // consumeExec hands each message to a handler process, up to --concurrency
@@ -106,6 +155,16 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 		t := time.NewTimer(o.Timeout)
 		defer t.Stop()
 		deadline = t.C
+	}
+	// --idle: no message came for that long while no handler ran (a
+	// running handler holds the broker's prefetch, so silence then means
+	// nothing).
+	var idle *time.Timer
+	var idleC <-chan time.Time
+	if o.Idle > 0 {
+		idle = time.NewTimer(o.Idle)
+		defer idle.Stop()
+		idleC = idle.C
 	}
 	taken := int64(0)
 	stop := func() {
@@ -151,8 +210,17 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			s.received++
 			inflight++
 			go func() { results <- s.runHandler(hctx, m) }()
+		case <-idleC:
+			if inflight == 0 && !stopping {
+				stop()
+			} else {
+				idle.Reset(o.Idle)
+			}
 		case r := <-results:
 			inflight--
+			if idle != nil {
+				idle.Reset(o.Idle)
+			}
 			if len(r.stdout) > 0 {
 				if _, err := s.Out.Write(r.stdout); err != nil && !isClosedPipe(err) {
 					return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))

@@ -10,10 +10,11 @@ import (
 
 // shellCommand runs line with /bin/sh -c in a process group of its own, so
 // that a terminal's Ctrl-C reaches only stompest, and so that a timeout
-// kills the whole group.
+// kills the whole group; on Linux the shell dies with stompest.
 func shellCommand(ctx context.Context, line string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}

@@ -97,7 +97,9 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 		head := a.outColor(color.Bold, color.FgCyan)
 		name := a.outColor(color.FgYellow)
 		mw.write = func(seq int64, f *protocol.Frame) error {
-			fmt.Fprintf(bw, "%s\n", head.Sprintf("#%d %s", seq, f.Header(protocol.HdrDestination)))
+			// A view for people: control characters are shown escaped,
+			// never sent to the terminal (body and jsonl stay exact).
+			fmt.Fprintf(bw, "%s\n", head.Sprintf("#%d %s", seq, printable(f.Header(protocol.HdrDestination))))
 			names := make([]string, 0, len(f.Headers))
 			seen := map[string]bool{}
 			for _, h := range f.Headers {
@@ -108,14 +110,14 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 			}
 			sort.Strings(names)
 			for _, n := range names {
-				fmt.Fprintf(bw, "  %s %s\n", name.Sprint(n+":"), f.Header(n))
+				fmt.Fprintf(bw, "  %s %s\n", name.Sprint(printable(n)+":"), printable(f.Header(n)))
 			}
 			body := f.Body
 			switch {
 			case len(body) == 0:
 				bw.WriteString("  (empty body)\n")
 			case utf8.Valid(body) && !strings.ContainsRune(string(body), 0):
-				bw.Write(body)
+				bw.WriteString(escapeControls(string(body), true))
 				if body[len(body)-1] != '\n' {
 					bw.WriteByte('\n')
 				}

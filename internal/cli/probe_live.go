@@ -116,6 +116,8 @@ func (a *app) printProbe(r probeReport) error {
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
+			cell = printable(cell) // the server and errors come from brokers
+			row[i] = cell
 			widths[i] = max(widths[i], len(cell))
 		}
 	}

@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -292,24 +289,8 @@ func (a *app) answer(ctx context.Context, c *client.Client, m *client.Message, o
 	}
 	body := m.Body
 	if o.exec != "" {
-		hctx := ctx
-		if o.timeout > 0 {
-			var cancel context.CancelFunc
-			hctx, cancel = context.WithTimeout(ctx, o.timeout)
-			defer cancel()
-		}
-		cmd := shellCommand(hctx, o.exec)
-		cmd.Env = handlerEnv(m)
-		cmd.Stdin = bytes.NewReader(m.Body)
-		cmd.Stderr = a.ErrOut
-		out, err := cmd.Output()
+		out, err := runHandlerCmd(ctx, o.exec, m, o.timeout, a.ErrOut)
 		if err != nil {
-			var ee *exec.ExitError
-			if hctx.Err() == context.DeadlineExceeded {
-				err = fmt.Errorf("killed after --exec-timeout %v", o.timeout)
-			} else if errors.As(err, &ee) {
-				err = fmt.Errorf("handler %v", ee.ProcessState)
-			}
 			return withCode(exitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
 		}
 		body = out

@@ -95,7 +95,7 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 	if errors.As(err, &sig) {
 		return
 	}
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgRed).Sprint("stompest:"), oneLine(err.Error()))
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgRed).Sprint("stompest:"), printable(oneLine(err.Error())))
 	if code == exitUsage && cmd != nil {
 		use := cmd.UseLine()
 		if !cmd.HasParent() {
@@ -110,7 +110,7 @@ func (a *app) warn(msg string) {
 	if a.opts.Quiet {
 		return
 	}
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgYellow).Sprint("stompest:"), msg)
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgYellow).Sprint("stompest:"), printable(msg))
 }
 
 // badFlagValue matches pflag's error for a value a flag refused.
@@ -147,7 +147,45 @@ func (a *app) note(msg string) {
 	if a.opts.Quiet {
 		return
 	}
-	fmt.Fprintln(a.ErrOut, msg)
+	fmt.Fprintln(a.ErrOut, printable(msg))
+}
+
+// printable escapes the control characters of s (ESC, BEL, CR, DEL, the
+// C1 controls, ...) as \xHH, so that text a broker supplied (an ERROR's
+// message, CONNECTED's server) cannot drive the terminal it is printed
+// on. Tabs, and newlines where keepNewlines, stay.
+func printable(s string) string { return escapeControls(s, false) }
+
+func escapeControls(s string, keepNewlines bool) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r, keepNewlines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r, keepNewlines) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune, keepNewlines bool) bool {
+	switch {
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	}
+	return false
 }
 
 // oneLine folds a message onto one line.

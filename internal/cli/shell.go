@@ -99,7 +99,7 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 		return err
 	}
 	server, session := c.Server()
-	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), server, session, c.Version())
+	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), printable(server), printable(session), c.Version())
 	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	r.live = func(m *client.Message) {
 		sc.saw(m)

@@ -138,6 +138,8 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return usageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
 	case o.unsubscribe && o.durable == "":
 		return usageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
+	case o.exec != "" && o.ack == protocol.AckClient && o.concurrency > 1:
+		return usageErrorf("--ack client with --concurrency %d: an ACK in client mode also acknowledges every earlier message, still in other handlers; use --ack client-individual (the default)", o.concurrency)
 	case o.concurrency < 1:
 		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
 	case (o.onError == "forward") != (o.errorDest != ""):
