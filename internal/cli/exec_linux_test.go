@@ -18,10 +18,7 @@ import (
 func TestHandlerDiesWithStompest(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin", "stompest")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/stompest").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildStompest(t, filepath.Join(dir, "bin"))
 	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
 	if err := b.Start(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +23,17 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, scriptParams(filepath.Join("..", "..", "testdata", "scripts")))
+}
+
+// buildStompest builds the binary into dir, for tests that run it as a
+// process of its own (in a terminal, or to kill it), and returns its path.
+func buildStompest(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "stompest")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/stompest").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // scriptParams are the settings and commands of the scripts in dir.
