@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,9 @@ type signals struct {
 	mu     sync.Mutex
 	got    os.Signal
 	stop   func()
+	// verbose: say so when a signal comes (-v); set once the options are
+	// known, read by the watching goroutine
+	verbose atomic.Bool
 }
 
 // catchSignals starts watching for interrupt signals for one run.
@@ -58,7 +62,7 @@ func (a *app) catchSignals(parent context.Context) *signals {
 					}
 					continue
 				}
-				if a.opts.Verbose > 0 {
+				if s.verbose.Load() {
 					a.logf("%v: stopping after what is in flight (again to exit at once)", sig)
 				}
 				s.cancel()

@@ -383,6 +383,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 	o.User = v.GetString("user")
 	o.VHost = v.GetString("vhost")
 	o.Verbose = v.GetInt("verbose")
+	a.sig.verbose.Store(o.Verbose > 0)
 	o.Trace = v.GetBool("trace")
 	o.TLSCA, o.TLSCert, o.TLSKey = v.GetString("tls-ca"), v.GetString("tls-cert"), v.GetString("tls-key")
 	o.TLSServerName = v.GetString("tls-server-name")

@@ -67,8 +67,11 @@ separator). To save one body byte-exact: --count 1 -D '' > file.
 
 subscribe stops after --count messages, after --timeout, after --idle
 without a message, when stdout is closed ('| head', exit 0), or on
-SIGINT/SIGTERM (graceful: in-flight output finishes, what was written is
-acknowledged, DISCONNECT; exit 130/143). With a failover: URI it reconnects
+SIGINT/SIGTERM/SIGHUP (graceful: in-flight output finishes, what was
+written is acknowledged, DISCONNECT; exit 130/143/129). Writing into a pipe
+(on Linux), a message is acknowledged only once the reader has read it out
+of the pipe: a reader that exits early loses at most what it read and
+dropped, and the rest goes back to the queue. With a failover: URI it reconnects
 after a loss and subscribes again; a message delivered before the loss and
 not yet acknowledged comes again (at-least-once).`,
 		Example: `  stompest subscribe /queue/done --count 1 --timeout 30s
@@ -119,6 +122,15 @@ type consumer struct {
 	browsing  int // subscriptions still browsing (--peek with browser:true)
 	dedupe    *dedupe
 	repeats   int
+	pipe      *pipeGauge // stdout is a pipe: acknowledge what the reader took
+	held      []heldAck  // written into the pipe, not read out yet
+}
+
+// heldAck is a message written into a pipe whose bytes end at end (an
+// offset in everything written), acknowledged once the reader read past it.
+type heldAck struct {
+	m   *client.Message
+	end int64
 }
 
 func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
@@ -198,6 +210,9 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return err
 	}
 	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe)}
+	if o.exec == "" && !o.peek && o.ack != protocol.AckAuto {
+		s.pipe = newPipeGauge(a.Out)
+	}
 	err = s.run(ctx, dests, extra)
 	if a.opts.Verbose > 0 {
 		a.logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
@@ -243,6 +258,9 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 		consume = s.consumeExec
 	}
 	err := consume(ctx)
+	if derr := s.drain(); derr != nil && err == nil {
+		err = derr
+	}
 	if errors.Is(err, errStop) {
 		err = nil
 	}
@@ -327,9 +345,23 @@ func (s *consumer) consume(ctx context.Context) error {
 		}
 		return errStop
 	}
+	var tick *time.Ticker
+	if s.pipe != nil {
+		tick = time.NewTicker(pipePoll)
+		defer tick.Stop()
+	}
 	for {
 		var batch []*client.Message
+		var tickC <-chan time.Time
+		if len(s.held) > 0 {
+			tickC = tick.C
+		}
 		select {
+		case <-tickC:
+			if err := s.release(); err != nil {
+				return err
+			}
+			continue
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline:
@@ -396,10 +428,73 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 	if err := s.out.bw.Flush(); err != nil {
 		return true, s.writeFailed(err, written, ends)
 	}
-	if err := s.ack(written); err != nil {
+	if err := s.acknowledge(written, ends); err != nil {
 		return true, err
 	}
 	return done, nil
+}
+
+// pipePoll is how often the reader's progress through a pipe is checked
+// while messages wait for it.
+const pipePoll = 5 * time.Millisecond
+
+// acknowledge acknowledges messages written whole (ends: where each one's
+// bytes end): at once, or, on a pipe, once the reader read them out.
+func (s *consumer) acknowledge(ms []*client.Message, ends []int64) error {
+	if s.pipe == nil {
+		return s.ack(ms)
+	}
+	for i, m := range ms {
+		s.held = append(s.held, heldAck{m, ends[i]})
+	}
+	return s.release()
+}
+
+// release acknowledges the held messages that the reader has read.
+func (s *consumer) release() error {
+	if len(s.held) == 0 {
+		return nil
+	}
+	readTo := s.out.written()
+	if unread, err := s.pipe.unread(); err == nil {
+		readTo -= unread
+	}
+	n := 0
+	for n < len(s.held) && s.held[n].end <= readTo {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	ms := make([]*client.Message, n)
+	for i := range ms {
+		ms[i] = s.held[i].m
+	}
+	s.held = s.held[:copy(s.held, s.held[n:])]
+	return s.ack(ms)
+}
+
+// drain waits, within --disconnect-timeout, until the reader of the pipe
+// has read every message written, acknowledging them as it does; what a
+// reader that went away left in the pipe is not acknowledged, and the
+// broker delivers it again.
+func (s *consumer) drain() error {
+	if len(s.held) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(s.disconnectTimeout())
+	for {
+		if err := s.release(); err != nil || len(s.held) == 0 {
+			return err
+		}
+		if s.pipe.readerGone() || time.Now().After(deadline) {
+			if s.opts.Verbose > 0 {
+				s.logf("%d messages left unread in the pipe: not acknowledged", len(s.held))
+			}
+			return nil
+		}
+		time.Sleep(pipePoll)
+	}
 }
 
 // writeFailed acknowledges the messages whose bytes all left before a
@@ -410,7 +505,7 @@ func (s *consumer) writeFailed(err error, written []*client.Message, ends []int6
 	for n < len(written) && ends[n] <= s.out.written() {
 		n++
 	}
-	if aerr := s.ack(written[:n]); aerr != nil {
+	if aerr := s.acknowledge(written[:n], ends[:n]); aerr != nil {
 		return aerr
 	}
 	if isClosedPipe(err) {
