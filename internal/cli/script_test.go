@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,11 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
+
+// update rewrites the files that scripts compare output with (cmp stdout
+// want.json) from what the commands print: go test ./internal/cli -run
+// TestScripts -update. Read the diff before committing it.
+var update = flag.Bool("update", false, "rewrite the golden files of the scripts from the output")
 
 func TestMain(m *testing.M) {
 	// The scripts run the command as it ships: main, with its runtime
@@ -41,6 +47,7 @@ func scriptParams(dir string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
+		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Values["brokers"] = brokers{}
 			// Hermetic: no config file or setting of the developer's leaks in.
