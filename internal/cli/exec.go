@@ -150,22 +150,11 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	stopping := false
 	var failure error
 	var grace <-chan time.Time
-	var deadline <-chan time.Time
-	if o.Timeout > 0 {
-		t := time.NewTimer(o.Timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
 	// --idle: no message came for that long while no handler ran (a
 	// running handler holds the broker's prefetch, so silence then means
 	// nothing).
-	var idle *time.Timer
-	var idleC <-chan time.Time
-	if o.Idle > 0 {
-		idle = time.NewTimer(o.Idle)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	clock := newStopClock(o.Stop)
+	defer clock.Stop()
 	taken := int64(0)
 	stop := func() {
 		if !stopping {
@@ -210,17 +199,15 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			s.received++
 			inflight++
 			go func() { results <- s.runHandler(hctx, m) }()
-		case <-idleC:
+		case <-clock.Idle():
 			if inflight == 0 && !stopping {
 				stop()
 			} else {
-				idle.Reset(o.Idle)
+				clock.Touch()
 			}
 		case r := <-results:
 			inflight--
-			if idle != nil {
-				idle.Reset(o.Idle)
-			}
+			clock.Touch()
 			if len(r.stdout) > 0 {
 				if _, err := s.Out.Write(r.stdout); err != nil && !isClosedPipe(err) {
 					return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
@@ -234,7 +221,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			}
 		case <-done:
 			stop()
-		case <-deadline:
+		case <-clock.Deadline():
 			stop()
 		case <-grace:
 			hcancel() // handlers that did not finish are killed, and not acked

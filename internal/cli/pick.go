@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
@@ -85,21 +84,15 @@ func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) e
 // nil when done, an exit-1 error for ids not found, an exit-75 error when
 // --count was not reached.
 func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, act func(*client.Message) error) error {
-	var deadline <-chan time.Time
-	if p.stop.Timeout > 0 {
-		t := time.NewTimer(p.stop.Timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	idle := time.NewTimer(p.stop.Idle)
-	defer idle.Stop()
+	clock := newStopClock(p.stop)
+	defer clock.Stop()
 	for !p.complete() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-deadline:
+		case <-clock.Deadline():
 			return p.finish()
-		case <-idle.C:
+		case <-clock.Idle():
 			return p.finish()
 		case m, ok := <-c.Messages():
 			if !ok {
@@ -108,7 +101,7 @@ func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, 
 				}
 				return p.finish()
 			}
-			idle.Reset(p.stop.Idle)
+			clock.Touch()
 			if !p.selected(m) {
 				continue
 			}

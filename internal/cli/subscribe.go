@@ -325,19 +325,8 @@ var (
 // consume writes and acknowledges messages until a stop condition.
 func (s *consumer) consume(ctx context.Context) error {
 	o := s.o
-	var deadline <-chan time.Time
-	if o.Timeout > 0 {
-		t := time.NewTimer(o.Timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	var idle *time.Timer
-	var idleC <-chan time.Time
-	if o.Idle > 0 {
-		idle = time.NewTimer(o.Idle)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	clock := newStopClock(o.Stop)
+	defer clock.Stop()
 	notReached := func() error {
 		// --peek --count N shows up to N: the end of the queue is the end.
 		if o.Count > 0 && s.received < int64(o.Count) && !o.peek {
@@ -364,9 +353,9 @@ func (s *consumer) consume(ctx context.Context) error {
 			continue
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-deadline:
+		case <-clock.Deadline():
 			return notReached()
-		case <-idleC:
+		case <-clock.Idle():
 			return notReached()
 		case ms, ok := <-s.c.Batches():
 			if !ok {
@@ -384,9 +373,7 @@ func (s *consumer) consume(ctx context.Context) error {
 		if done {
 			return notReached()
 		}
-		if idle != nil {
-			idle.Reset(o.Idle)
-		}
+		clock.Touch()
 	}
 }
 

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/stompest/stompest/internal/cli/flags"
+)
+
+// stopClock holds the timers of the stop conditions --timeout (from the
+// start) and --idle (from the last sign of life), for every command that
+// waits for messages: subscribe, its --exec form, ack, nack and move.
+type stopClock struct {
+	deadline *time.Timer
+	idle     *time.Timer
+	idleFor  time.Duration
+}
+
+// newStopClock starts the clock of stop; Stop releases it.
+func newStopClock(stop flags.Stop) *stopClock {
+	c := &stopClock{idleFor: stop.Idle}
+	if stop.Timeout > 0 {
+		c.deadline = time.NewTimer(stop.Timeout)
+	}
+	if stop.Idle > 0 {
+		c.idle = time.NewTimer(stop.Idle)
+	}
+	return c
+}
+
+// Deadline fires when --timeout has passed; nil without --timeout.
+func (c *stopClock) Deadline() <-chan time.Time {
+	if c.deadline == nil {
+		return nil
+	}
+	return c.deadline.C
+}
+
+// Idle fires when --idle passed since the start or the last Touch; nil
+// without --idle.
+func (c *stopClock) Idle() <-chan time.Time {
+	if c.idle == nil {
+		return nil
+	}
+	return c.idle.C
+}
+
+// Touch restarts the idle time: something came.
+func (c *stopClock) Touch() {
+	if c.idle != nil {
+		c.idle.Reset(c.idleFor)
+	}
+}
+
+// Stop releases the timers.
+func (c *stopClock) Stop() {
+	if c.deadline != nil {
+		c.deadline.Stop()
+	}
+	if c.idle != nil {
+		c.idle.Stop()
+	}
+}
