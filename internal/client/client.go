@@ -66,23 +66,27 @@ type Message struct {
 type Client struct {
 	cfg Config
 
-	wmu      sync.Mutex     // guards writing and sendBuf; taken before mu
-	sendBuf  protocol.Frame // the SEND being written
-	mu       sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
-	sess     *session.Session
-	conn     net.Conn
-	w        *protocol.Writer
-	reader   *protocol.Reader // used by the reader goroutine only
-	gen      uint64
-	err      error // terminal error; set once
-	waiters  map[string]chan error
-	broker   string
-	closing  bool
-	up       chan struct{} // closed once a lost connection is back, or the client ended
-	lastSent atomic.Int64  // unix nanos of the last flush that wrote bytes
-	lastRead atomic.Int64  // unix nanos of the last byte read
-	busy     atomic.Bool   // the reader is blocked handing a message over
-	hbSilent atomic.Int64  // ns: the heart-beat monitor closed the connection after this much silence
+	wmu     sync.Mutex     // guards writing and sendBuf; taken before mu
+	sendBuf protocol.Frame // the SEND being written
+	mu      sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
+	sess    *session.Session
+	conn    net.Conn
+	w       *protocol.Writer
+	reader  *protocol.Reader // used by the reader goroutine only
+	gen     uint64
+	err     error // terminal error; set once
+	waiters map[string]chan error
+	broker  string
+	closing bool
+	up      chan struct{} // closed once a lost connection is back, or the client ended
+	unasked int           // SENDs written since the last one with a receipt
+	// lastReceipt: unix nanos of the last RECEIPT read; a receipt wait
+	// runs from the later of its start and this.
+	lastReceipt atomic.Int64
+	lastSent    atomic.Int64 // unix nanos of the last flush that wrote bytes
+	lastRead    atomic.Int64 // unix nanos of the last byte read
+	busy        atomic.Bool  // the reader is blocked handing a message over
+	hbSilent    atomic.Int64 // ns: the heart-beat monitor closed the connection after this much silence
 	// afterFrame: the last thing read was a frame, not a heart-beat (see
 	// protocol.SilenceLimit).
 	afterFrame atomic.Bool

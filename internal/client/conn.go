@@ -279,6 +279,7 @@ func (c *Client) handOver() {
 }
 
 func (c *Client) receipt(f *protocol.Frame) {
+	c.lastReceipt.Store(time.Now().UnixNano())
 	c.mu.Lock()
 	conf, err := c.sess.Receipt(f)
 	ch := c.waiters[conf.ID]
@@ -568,23 +569,36 @@ func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
 	return r, nil
 }
 
-// WaitReceipt waits for r, at most the receipt timeout. Flush first.
+// WaitReceipt waits for r. It gives up when no RECEIPT at all came for the
+// receipt timeout: the time is measured from the later of the start of the
+// wait and the last RECEIPT that arrived, so a broker that confirms slowly
+// but steadily (every receipt in order, each within the timeout) is waited
+// for however long it takes. Flush first.
 func (c *Client) WaitReceipt(ctx context.Context, r *Receipt) error {
 	if done, err := r.Poll(); done {
 		return err
 	}
-	t := time.NewTimer(c.cfg.ReceiptTimeout)
+	timeout := c.cfg.ReceiptTimeout
+	start := time.Now().UnixNano()
+	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case r.err = <-r.ch:
-		r.done = true
-		return r.err
-	case <-t.C:
-		c.forget(r)
-		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, r.ID, c.cfg.ReceiptTimeout)
-	case <-ctx.Done():
-		c.forget(r)
-		return ctx.Err()
+	for {
+		select {
+		case r.err = <-r.ch:
+			r.done = true
+			return r.err
+		case <-t.C:
+			since := max(start, c.lastReceipt.Load())
+			if left := time.Duration(since + int64(timeout) - time.Now().UnixNano()); left > 0 {
+				t.Reset(left)
+				continue
+			}
+			c.forget(r)
+			return fmt.Errorf("%w: receipt %s: no receipt came for %v", ErrReceiptTimeout, r.ID, timeout)
+		case <-ctx.Done():
+			c.forget(r)
+			return ctx.Err()
+		}
 	}
 }
 
@@ -614,8 +628,8 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	c.mu.Lock()
 	err := c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
 	var r *Receipt
-	if err == nil && o.Receipt {
-		r, err = c.withReceiptLocked(f)
+	if err == nil {
+		r, err = c.sendReceiptLocked(f, o)
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -628,15 +642,42 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	return r, err
 }
 
+// progressEvery is how many SENDs without a receipt may go in a row: the
+// next one asks for a receipt that nobody waits for, so that the receipts
+// coming back show how far the broker got, and a receipt wait restarts at
+// each of them (see WaitReceipt). A SEND inside a transaction never gets
+// one (some brokers confirm those only at COMMIT).
+const progressEvery = 256
+
+// sendReceiptLocked gives the SEND f the receipt o asks for, or a progress
+// receipt (progressEvery), and returns the receipt to wait for. Call it
+// with c.mu held.
+func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, error) {
+	if o.Receipt {
+		c.unasked = 0
+		return c.withReceiptLocked(f)
+	}
+	if o.Transaction != "" {
+		return nil, nil
+	}
+	c.unasked++
+	if c.unasked >= progressEvery && !f.Headers.Has(protocol.HdrReceipt) {
+		if _, err := c.sess.AddReceipt(f, ""); err == nil {
+			c.unasked = 0
+		}
+	}
+	return nil, nil
+}
+
 // sendFrame builds a SEND through the session, with its receipt.
 func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
-	if err != nil || !o.Receipt {
-		return f, nil, err
+	if err != nil {
+		return nil, nil, err
 	}
-	r, err := c.withReceiptLocked(f)
+	r, err := c.sendReceiptLocked(f, o)
 	return f, r, err
 }
 
