@@ -50,6 +50,7 @@ type Config struct {
 	Buffer           int                                                               // messages buffered between the reader and the consumer; 0: 64
 	Batches          bool                                                              // hand messages over in batches through Batches(), not Messages()
 	Text             bool                                                              // send no content-length (bodies with NUL are refused)
+	OnLink           func(LinkEvent)                                                   // every change of the link (see LinkEvent); nil: none
 }
 
 // Message is a MESSAGE frame delivered to a subscription.
@@ -79,7 +80,12 @@ type Client struct {
 	broker  string
 	closing bool
 	up      chan struct{} // closed once a lost connection is back, or the client ended
-	unasked int           // SENDs written since the last one with a receipt
+	link    LinkState
+	linkCh  chan struct{} // closed and replaced at every change of link
+	// confirming holds, per subscription id, the receipt a Subscribe call
+	// waits for; a replay after a loss asks for a new one.
+	confirming map[string]*Receipt
+	unasked    int // SENDs written since the last one with a receipt
 	// lastReceipt: unix nanos of the last RECEIPT read; a receipt wait
 	// runs from the later of its start and this.
 	lastReceipt atomic.Int64
@@ -135,13 +141,15 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.Versions = protocol.Versions
 	}
 	c := &Client{
-		cfg:      cfg,
-		sess:     session.New(),
-		waiters:  map[string]chan error{},
-		messages: make(chan *Message, cfg.Buffer),
-		awaiting: make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		leaving:  make(chan struct{}),
+		cfg:        cfg,
+		sess:       session.New(),
+		waiters:    map[string]chan error{},
+		confirming: map[string]*Receipt{},
+		linkCh:     make(chan struct{}),
+		messages:   make(chan *Message, cfg.Buffer),
+		awaiting:   make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		leaving:    make(chan struct{}),
 	}
 	if cfg.Batches {
 		c.batches = make(chan []*Message, max(1, cfg.Buffer/maxBatch))
@@ -182,6 +190,7 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 		err := c.handshake(ctx, at.Broker)
 		if err == nil {
 			c.logf("connected to %s: STOMP %s, server %q, session %q", broker, c.sess.Version(), c.sess.Server(), c.sess.ID())
+			c.setLink(LinkUp, nil)
 			return nil
 		}
 		var refused *RefusedError
@@ -313,7 +322,18 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	v := c.sess.Version()
 	r.SetVersion(v)
 	w.SetVersion(v)
+	// A subscription whose Subscribe still waits for its receipt gets one
+	// on its replay; the waits are registered once the frames are out.
+	var asked []*Receipt
+	var subIDs []string
 	for _, sub := range replay {
+		id := sub.Header(protocol.HdrID)
+		if _, ok := c.confirming[id]; ok {
+			if rid, err := c.sess.AddReceipt(sub, ""); err == nil {
+				asked = append(asked, &Receipt{ID: rid, ch: make(chan error, 1), gen: c.gen + 1})
+				subIDs = append(subIDs, id)
+			}
+		}
 		c.traceFrame(">>> ", sub)
 		if err := w.WriteFrame(sub); err != nil {
 			conn.Close()
@@ -323,6 +343,10 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	if err := w.Flush(); err != nil {
 		conn.Close()
 		return err
+	}
+	for i, r := range asked {
+		c.waiters[r.ID] = r.ch
+		c.confirming[subIDs[i]] = r
 	}
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)

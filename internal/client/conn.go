@@ -13,9 +13,17 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// ErrStaleMessage: the message arrived on a connection that has since been
-// lost; the broker redelivers it, so it cannot be settled any more.
+// ErrStaleMessage is what Ack and Nack return, without sending anything,
+// for a message that arrived on a connection that has since been lost (also
+// while the client is still reconnecting): the broker gives such a message
+// back and delivers it again, so it cannot be settled any more and nothing
+// needs to be done. It is not a failure: a consumer skips the message (a
+// dedupe filter drops the redelivery when it was already handled).
 var ErrStaleMessage = errors.New("message belongs to a lost connection")
+
+// errReconnecting is what the operations that write return while a lost
+// connection is being re-established: a loss, retryable as any other.
+var errReconnecting = fmt.Errorf("%w (reconnecting)", ErrConnectionLost)
 
 // liveConn notes the arrival of every byte, so that a large frame arriving
 // slowly is not mistaken for a silent broker.
@@ -327,6 +335,7 @@ func (c *Client) lost(err error) bool {
 	c.up = make(chan struct{})
 	c.failWaiters(err)
 	c.mu.Unlock()
+	c.setLink(LinkReconnecting, err)
 	c.release(true)
 	c.hbSilent.Store(0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -365,7 +374,9 @@ func (c *Client) finish(err error) {
 		close(c.up)
 		c.up = nil
 	}
+	end := c.err
 	c.mu.Unlock()
+	c.setLink(LinkClosed, end)
 	c.release(true)
 	c.stopOnce.Do(func() { close(c.stop) })
 	close(c.messages)
@@ -405,12 +416,6 @@ func (c *Client) failWaiters(err error) {
 		ch <- err
 		delete(c.waiters, id)
 	}
-}
-
-func (c *Client) expectInterval() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess.ExpectInterval()
 }
 
 // heartBeatLoop sends an EOL when we have been silent for most of the
@@ -481,6 +486,19 @@ func (c *Client) writer() (*protocol.Writer, error) {
 	return c.w, nil
 }
 
+// liveLocked returns nil when frames can be built and sent now: the client
+// has not ended and is not between connections (errReconnecting, which
+// matches ErrConnectionLost). Call it with c.mu held.
+func (c *Client) liveLocked() error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.conn == nil {
+		return errReconnecting
+	}
+	return nil
+}
+
 // write buffers frames on the connection; they leave at the next Flush.
 func (c *Client) write(frames ...*protocol.Frame) error {
 	c.wmu.Lock()
@@ -537,6 +555,7 @@ func (c *Client) flushLocked() error {
 type Receipt struct {
 	ID   string
 	ch   chan error
+	gen  uint64 // the connection it was asked on
 	done bool
 	err  error
 }
@@ -560,7 +579,7 @@ func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receipt{ID: id, ch: make(chan error, 1)}
+	r := &Receipt{ID: id, ch: make(chan error, 1), gen: c.gen}
 	c.waiters[id] = r.ch
 	select {
 	case c.awaiting <- struct{}{}:
@@ -626,7 +645,10 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	defer c.wmu.Unlock()
 	f := &c.sendBuf
 	c.mu.Lock()
-	err := c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
+	err := c.liveLocked()
+	if err == nil {
+		err = c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
+	}
 	var r *Receipt
 	if err == nil {
 		r, err = c.sendReceiptLocked(f, o)
@@ -673,6 +695,9 @@ func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, 
 func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.liveLocked(); err != nil {
+		return nil, nil, err
+	}
 	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
 	if err != nil {
 		return nil, nil, err
@@ -745,40 +770,96 @@ func (c *Client) writeFailed(err error) error {
 func (c *Client) Expect(dest string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.liveLocked(); err != nil {
+		return err
+	}
 	return c.sess.Expect(dest)
 }
 
 // Subscribe subscribes to dest with the given headers (id, ack, selector,
 // ...) and waits for the broker's receipt, so that the subscription is
 // in place when it returns. It returns the subscription id.
+//
+// With Config.Reconnect a loss before the receipt came is not an error:
+// the subscription is replayed on the new connection, with a receipt this
+// time, and Subscribe waits for that one (each wait bounded by the receipt
+// timeout, the reconnect by the failover policy).
 func (c *Client) Subscribe(ctx context.Context, dest string, headers protocol.Headers) (string, error) {
-	c.mu.Lock()
-	f, id, err := c.sess.Subscribe(dest, headers, "")
-	var rid *Receipt
+	var (
+		f  *protocol.Frame
+		id string
+		r  *Receipt
+	)
+	for {
+		c.mu.Lock()
+		err := c.liveLocked()
+		if err == nil {
+			f, id, err = c.sess.Subscribe(dest, headers, "")
+		}
+		if err == nil {
+			r, err = c.withReceiptLocked(f)
+		}
+		if err == nil {
+			c.confirming[id] = r
+		}
+		c.mu.Unlock()
+		if errors.Is(err, errReconnecting) && c.cfg.Reconnect {
+			// Subscribe on the connection being re-established.
+			if err := c.WaitConnected(ctx); err != nil {
+				return "", fmt.Errorf("subscribe %s: %w", dest, err)
+			}
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	defer func() {
+		c.mu.Lock()
+		delete(c.confirming, id)
+		c.mu.Unlock()
+	}()
+	err := c.write(f)
 	if err == nil {
-		rid, err = c.withReceiptLocked(f)
+		err = c.Flush()
 	}
-	c.mu.Unlock()
-	if err != nil {
-		return "", err
+	for {
+		if err == nil {
+			err = c.WaitReceipt(ctx, r)
+			if err == nil {
+				return id, nil
+			}
+		}
+		if !c.cfg.Reconnect || !lostLink(err) {
+			return "", fmt.Errorf("subscribe %s: %w", dest, err)
+		}
+		c.logf("subscribe %s: %v; waiting for the replay", dest, err)
+		if err := c.waitNewConn(ctx, r.gen); err != nil {
+			return "", fmt.Errorf("subscribe %s: %w", dest, err)
+		}
+		c.mu.Lock()
+		r = c.confirming[id]
+		c.mu.Unlock()
+		err = nil
 	}
-	if err := c.write(f); err != nil {
-		return "", err
-	}
-	if err := c.Flush(); err != nil {
-		return "", err
-	}
-	if err := c.WaitReceipt(ctx, rid); err != nil {
-		return "", fmt.Errorf("subscribe %s: %w", dest, err)
-	}
-	return id, nil
+}
+
+// lostLink reports whether err is the loss of the connection, which a
+// client with Config.Reconnect recovers from.
+func lostLink(err error) bool {
+	return errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrHeartBeatLost)
 }
 
 // Unsubscribe buffers an UNSUBSCRIBE of subscription id, with extra
 // headers (such as those that destroy a durable subscription).
 func (c *Client) Unsubscribe(id string, headers protocol.Headers) error {
 	c.mu.Lock()
-	f, err := c.sess.Unsubscribe(id)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Unsubscribe(id)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -791,15 +872,19 @@ func (c *Client) Unsubscribe(id string, headers protocol.Headers) error {
 	return c.write(f)
 }
 
-// Ack buffers the ACK of m, inside transaction tx when tx is set.
+// Ack buffers the ACK of m, inside transaction tx when tx is set. For a
+// message that arrived on a connection since lost (also while the client
+// is reconnecting) it sends nothing and returns ErrStaleMessage, which is
+// not a failure: the broker delivers the message again.
 func (c *Client) Ack(m *Message, tx string) error { return c.settle(m, tx, false) }
 
-// Nack buffers the NACK of m (not in STOMP 1.0).
+// Nack buffers the NACK of m (not in STOMP 1.0). For a message of a lost
+// connection it returns ErrStaleMessage, as Ack does.
 func (c *Client) Nack(m *Message, tx string) error { return c.settle(m, tx, true) }
 
 func (c *Client) settle(m *Message, tx string, nack bool) error {
 	c.mu.Lock()
-	if m.gen != c.gen {
+	if m.gen != c.gen || c.conn == nil {
 		c.mu.Unlock()
 		return ErrStaleMessage
 	}
@@ -820,7 +905,14 @@ func (c *Client) settle(m *Message, tx string, nack bool) error {
 // Begin starts a transaction and returns its id (generated when tx is "").
 func (c *Client) Begin(tx string) (string, error) {
 	c.mu.Lock()
-	f, id, err := c.sess.Begin(tx)
+	err := c.liveLocked()
+	var (
+		f  *protocol.Frame
+		id string
+	)
+	if err == nil {
+		f, id, err = c.sess.Begin(tx)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return "", err
@@ -832,7 +924,11 @@ func (c *Client) Begin(tx string) (string, error) {
 // inside a transaction the receipt goes on COMMIT.
 func (c *Client) Commit(ctx context.Context, tx string) error {
 	c.mu.Lock()
-	f, err := c.sess.Commit(tx)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Commit(tx)
+	}
 	var rid *Receipt
 	if err == nil {
 		rid, err = c.withReceiptLocked(f)
@@ -853,7 +949,11 @@ func (c *Client) Commit(ctx context.Context, tx string) error {
 // Abort aborts transaction tx and sends it.
 func (c *Client) Abort(tx string) error {
 	c.mu.Lock()
-	f, err := c.sess.Abort(tx)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Abort(tx)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return err
