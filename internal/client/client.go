@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +34,7 @@ const (
 // Config is how a Client connects.
 type Config struct {
 	URI              *failover.URI                                                     // brokers and failover options
-	Login, Passcode  string                                                            // CONNECT login and passcode
+	Login, Passcode  string                                                            // CONNECT login and passcode; each, when "", taken from the broker URI's user:password@ (failover.Broker)
 	Host             string                                                            // CONNECT host header (virtual host)
 	Versions         []protocol.Version                                                // offered versions; nil: 1.0, 1.1, 1.2
 	HeartBeat        protocol.HeartBeatSpec                                            // what we offer; zero: no heart-beating
@@ -169,12 +171,29 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 // connect walks a schedule until a broker answers CONNECTED.
+//
+// An answer that retrying cannot change ends the attempts on that broker:
+// a malformed CONNECTED, a version that was not offered, a certificate
+// that failed verification. The other brokers of a failover URI are still
+// tried; once none is left, connect fails at once (see hopeless).
 func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutReason string) error {
 	var attempts []Attempt
+	brokers := map[string]bool{}
+	for _, b := range c.cfg.URI.Brokers {
+		brokers[b.String()] = true
+	}
+	dead := map[string]bool{}
 	for {
+		if len(dead) == len(brokers) {
+			return hopeless(attempts)
+		}
 		at, ok := sched.Next()
 		if !ok {
 			return &UnreachableError{Attempts: attempts, Reason: strconv.Itoa(len(attempts)) + " attempts"}
+		}
+		broker := at.Broker.String()
+		if dead[broker] {
+			continue
 		}
 		if at.Delay > 0 {
 			t := time.NewTimer(at.Delay)
@@ -185,7 +204,6 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 				return c.stopped(ctx, attempts, timeoutReason)
 			}
 		}
-		broker := at.Broker.String()
 		c.logf("connecting to %s (attempt %d)", broker, at.Number)
 		err := c.handshake(ctx, at.Broker)
 		if err == nil {
@@ -196,6 +214,12 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 		var refused *RefusedError
 		if errors.As(err, &refused) {
 			return err
+		}
+		if permanent(err) {
+			dead[broker] = true
+			attempts = append(attempts, Attempt{broker, err})
+			c.logf("%s: %v (not tried again)", broker, err)
+			continue
 		}
 		deadline, ok := ctx.Deadline()
 		cut := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
@@ -215,6 +239,52 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 			return c.stopped(ctx, attempts, timeoutReason)
 		}
 	}
+}
+
+// permanent reports whether a failed attempt cannot get better by trying
+// the same broker again: the peer's certificate failed verification, or
+// its answer to CONNECT broke the protocol.
+func permanent(err error) bool {
+	return isCertError(err) || isProtocolError(err)
+}
+
+// isProtocolError reports whether err is a broken answer to CONNECT: a
+// malformed frame, a frame other than CONNECTED, a version that was not
+// offered or a malformed heart-beat header.
+func isProtocolError(err error) bool {
+	var frameErr *protocol.FrameError
+	return errors.As(err, &frameErr) || errors.Is(err, protocol.ErrVersionMismatch) ||
+		errors.Is(err, protocol.ErrUnexpectedCommand) || errors.Is(err, protocol.ErrInvalidHeartBeat)
+}
+
+// hopeless is the error of a connect after every broker failed in a way
+// that retrying cannot change. When every one of them broke the protocol,
+// it wraps their errors, so that it matches protocol.ErrVersionMismatch
+// and the like; otherwise (a certificate failed verification) it is an
+// *UnreachableError.
+func hopeless(attempts []Attempt) error {
+	// The last attempt on each broker says why it was given up.
+	var last []Attempt
+	for _, a := range slices.Backward(attempts) {
+		if !slices.ContainsFunc(last, func(l Attempt) bool { return l.Broker == a.Broker }) {
+			last = append(last, a)
+		}
+	}
+	slices.Reverse(last)
+	if !slices.ContainsFunc(last, func(a Attempt) bool { return !isProtocolError(a.Err) }) {
+		format := make([]string, len(last))
+		args := make([]any, 0, 2*len(last))
+		for i, a := range last {
+			format[i] = "%s: %w"
+			args = append(args, a.Broker, a.Err)
+		}
+		return fmt.Errorf(strings.Join(format, "; "), args...)
+	}
+	reason := "no broker left to try"
+	if len(last) == 1 && isCertError(last[0].Err) {
+		reason = "certificate verification failed"
+	}
+	return &UnreachableError{Attempts: attempts, Reason: reason}
 }
 
 func triedBefore(attempts []Attempt, broker string) bool {
@@ -263,8 +333,15 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	if c.sess.State() != session.Disconnected {
 		c.sess.Lost()
 	}
+	login, passcode := c.cfg.Login, c.cfg.Passcode
+	if login == "" {
+		login = b.User
+	}
+	if passcode == "" {
+		passcode = b.Password
+	}
 	connect, err := c.sess.Connect(protocol.ConnectOptions{
-		Versions: c.cfg.Versions, Host: c.cfg.Host, Login: c.cfg.Login, Passcode: c.cfg.Passcode,
+		Versions: c.cfg.Versions, Host: c.cfg.Host, Login: login, Passcode: passcode,
 		HeartBeat: hb, Headers: c.cfg.Headers,
 	})
 	c.mu.Unlock()
@@ -277,7 +354,8 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	r := protocol.NewReader(liveConn{conn, c})
 	r.SetLimits(c.cfg.Limits)
 	c.traceFrame(">>> ", connect)
-	if err := w.WriteFrame(connect); err == nil {
+	err = w.WriteFrame(connect)
+	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
