@@ -327,6 +327,14 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	var hb *protocol.HeartBeatSpec
 	if hasAbove10(c.cfg.Versions) {
 		spec := c.cfg.HeartBeat
+		if ws, ok := conn.(*wsconn.Conn); ok && cowboy(ws.Server()) {
+			// RabbitMQ's Web-STOMP: its monitor of our heart-beats dies
+			// when flow control holds a busy connection back, and takes
+			// the connection with it (docs/BROKERS.md). Without our
+			// heart-beats it starts no monitor; its own still tell us
+			// that it lives.
+			spec.Send = 0
+		}
 		hb = &spec
 	}
 	c.mu.Lock()
@@ -437,6 +445,12 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 		c.up = nil
 	}
 	return nil
+}
+
+// cowboy reports whether a WebSocket server is Cowboy, the web server of
+// RabbitMQ's Web-STOMP, by the Server header of its handshake answer.
+func cowboy(server string) bool {
+	return strings.HasPrefix(strings.ToLower(server), "cowboy")
 }
 
 func hasAbove10(vs []protocol.Version) bool {
