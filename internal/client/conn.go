@@ -649,66 +649,86 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	if err == nil {
 		err = c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
 	}
-	var r *Receipt
+	var (
+		r        *Receipt
+		progress []*protocol.Frame
+	)
 	if err == nil {
-		r, err = c.sendReceiptLocked(f, o)
+		r, progress, err = c.sendReceiptLocked(f, o)
 	}
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	err = c.writeLocked(f)
+	if err == nil && progress != nil {
+		err = c.writeLocked(progress...)
+	}
 	f.Reset()
 	f.Body = nil
 	clear(f.Headers[:cap(f.Headers)]) // keep nothing of the caller's
 	return r, err
 }
 
-// progressEvery is how many SENDs without a receipt may go in a row: the
-// next one asks for a receipt that nobody waits for, so that the receipts
-// coming back show how far the broker got, and a receipt wait restarts at
-// each of them (see WaitReceipt). A SEND inside a transaction never gets
-// one (some brokers confirm those only at COMMIT).
+// progressEvery is how many SENDs without a receipt may go in a row: after
+// that many, the client adds an empty transaction, BEGIN and ABORT, with a
+// receipt on the ABORT that nobody waits for. Its RECEIPT shows how far
+// the broker got, and a receipt wait restarts at each one (see
+// WaitReceipt). A receipt on a SEND itself would do, but some brokers
+// (RabbitMQ) pass it on to the MESSAGE they deliver. SENDs inside a
+// transaction count for nothing: their receipts go on COMMIT.
 const progressEvery = 256
 
-// sendReceiptLocked gives the SEND f the receipt o asks for, or a progress
-// receipt (progressEvery), and returns the receipt to wait for. Call it
-// with c.mu held.
-func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, error) {
+// sendReceiptLocked gives the SEND f the receipt o asks for and returns it,
+// or returns the frames that show progress (progressEvery) to write after
+// f. Call it with c.mu held.
+func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, []*protocol.Frame, error) {
 	if o.Receipt {
 		c.unasked = 0
-		return c.withReceiptLocked(f)
+		r, err := c.withReceiptLocked(f)
+		return r, nil, err
 	}
-	if o.Transaction != "" {
-		return nil, nil
+	if o.Transaction != "" || f.Headers.Has(protocol.HdrReceipt) {
+		return nil, nil, nil
 	}
 	c.unasked++
-	if c.unasked >= progressEvery && !f.Headers.Has(protocol.HdrReceipt) {
-		if _, err := c.sess.AddReceipt(f, ""); err == nil {
-			c.unasked = 0
-		}
+	if c.unasked < progressEvery {
+		return nil, nil, nil
 	}
-	return nil, nil
+	c.unasked = 0
+	begin, tx, err := c.sess.Begin("")
+	if err != nil {
+		return nil, nil, nil
+	}
+	abort, err := c.sess.Abort(tx)
+	if err != nil {
+		return nil, nil, nil
+	}
+	if _, err := c.sess.AddReceipt(abort, ""); err != nil {
+		return nil, nil, nil
+	}
+	return nil, []*protocol.Frame{begin, abort}, nil
 }
 
-// sendFrame builds a SEND through the session, with its receipt.
-func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, error) {
+// sendFrame builds a SEND through the session, with its receipt, and the
+// frames that show progress to write after it.
+func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, []*protocol.Frame, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.liveLocked(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	r, err := c.sendReceiptLocked(f, o)
-	return f, r, err
+	r, progress, err := c.sendReceiptLocked(f, o)
+	return f, r, progress, err
 }
 
 // SendStream is Send with a body of size bytes streamed from body.
 func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (*Receipt, error) {
-	f, r, err := c.sendFrame(dest, nil, o)
+	f, r, progress, err := c.sendFrame(dest, nil, o)
 	if err != nil {
 		return nil, err
 	}
@@ -725,6 +745,9 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 			return r, c.writeFailed(err)
 		}
 		return r, err
+	}
+	if progress != nil {
+		return r, c.writeLocked(progress...)
 	}
 	return r, nil
 }

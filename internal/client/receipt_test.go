@@ -12,7 +12,7 @@ import (
 // from the last receipt that came, not from its start: a broker that
 // takes longer than the receipt timeout to work through a burst, but
 // confirms as it goes, is not reported as failed (#18, item 14). The
-// client asks for a receipt every progressEvery SENDs for that.
+// client shows its progress every progressEvery SENDs for that.
 func TestReceiptWaitRunsFromProgress(t *testing.T) {
 	t.Parallel()
 	const (
