@@ -142,13 +142,28 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if len(cfg.Versions) == 0 {
 		cfg.Versions = protocol.Versions
 	}
+	c := newClient(cfg)
+	hostname, _ := os.Hostname()
+	sched := cfg.URI.Startup(cfg.Rand, failover.LocalHosts(hostname))
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := c.connect(ctx, sched, "timeout after "+cfg.ConnectTimeout.String()); err != nil {
+		return nil, err
+	}
+	c.start()
+	return c, nil
+}
+
+// newClient returns a client of cfg, defaults set, before its first
+// connection.
+func newClient(cfg Config) *Client {
 	c := &Client{
 		cfg:        cfg,
 		sess:       session.New(),
 		waiters:    map[string]chan error{},
 		confirming: map[string]*Receipt{},
 		linkCh:     make(chan struct{}),
-		messages:   make(chan *Message, cfg.Buffer),
+		messages:   make(chan *Message, max(1, cfg.Buffer)),
 		awaiting:   make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		leaving:    make(chan struct{}),
@@ -159,15 +174,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Trace != nil {
 		c.trace = bufio.NewWriter(cfg.Trace)
 	}
-	hostname, _ := os.Hostname()
-	sched := cfg.URI.Startup(cfg.Rand, failover.LocalHosts(hostname))
-	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
-	defer cancel()
-	if err := c.connect(ctx, sched, "timeout after "+cfg.ConnectTimeout.String()); err != nil {
-		return nil, err
-	}
-	c.start()
-	return c, nil
+	return c
 }
 
 // connect walks a schedule until a broker answers CONNECTED.

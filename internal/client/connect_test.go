@@ -6,7 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -172,5 +174,33 @@ func TestMaxHeaderSize(t *testing.T) {
 	var fe *protocol.FrameError
 	if !errors.As(err, &fe) || !errors.Is(err, protocol.ErrLineTooLong) || fe.Limit != 64 || !strings.Contains(err.Error(), "limit 64 bytes") {
 		t.Fatalf("got %v, want a header line too long, limit 64 bytes", err)
+	}
+}
+
+// TestProbe checks that a probe connects once, reports what CONNECTED
+// said and disconnects cleanly.
+func TestProbe(t *testing.T) {
+	t.Parallel()
+	bye := make(chan *protocol.Frame, 1)
+	p, uri := startPeer(t, func(_ int, c *conn) {
+		c.connected(t, "session", "s-1", "heart-beat", "0,5000")
+		f := c.read(t)
+		c.receipt(t, f)
+		bye <- f
+	})
+	b, err := failover.ParseBroker(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Probe(context.Background(), Config{}, b)
+	if res.Err != nil || res.Version != protocol.V12 || res.Server != "peer/1" || res.Session != "s-1" ||
+		res.HeartBeat != (protocol.HeartBeatSpec{Receive: 5 * time.Second}) {
+		t.Fatalf("Probe = %+v", res)
+	}
+	if f := <-bye; f == nil || f.Command != protocol.CmdDisconnect {
+		t.Errorf("the probe ended with %v, want DISCONNECT", f)
+	}
+	if n := p.conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
 	}
 }
