@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +34,7 @@ const (
 // Config is how a Client connects.
 type Config struct {
 	URI              *failover.URI                                                     // brokers and failover options
-	Login, Passcode  string                                                            // CONNECT login and passcode
+	Login, Passcode  string                                                            // CONNECT login and passcode; each, when "", taken from the broker URI's user:password@ (failover.Broker)
 	Host             string                                                            // CONNECT host header (virtual host)
 	Versions         []protocol.Version                                                // offered versions; nil: 1.0, 1.1, 1.2
 	HeartBeat        protocol.HeartBeatSpec                                            // what we offer; zero: no heart-beating
@@ -50,6 +52,7 @@ type Config struct {
 	Buffer           int                                                               // messages buffered between the reader and the consumer; 0: 64
 	Batches          bool                                                              // hand messages over in batches through Batches(), not Messages()
 	Text             bool                                                              // send no content-length (bodies with NUL are refused)
+	OnLink           func(LinkEvent)                                                   // every change of the link (see LinkEvent); nil: none
 }
 
 // Message is a MESSAGE frame delivered to a subscription.
@@ -66,23 +69,32 @@ type Message struct {
 type Client struct {
 	cfg Config
 
-	wmu      sync.Mutex     // guards writing and sendBuf; taken before mu
-	sendBuf  protocol.Frame // the SEND being written
-	mu       sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
-	sess     *session.Session
-	conn     net.Conn
-	w        *protocol.Writer
-	reader   *protocol.Reader // used by the reader goroutine only
-	gen      uint64
-	err      error // terminal error; set once
-	waiters  map[string]chan error
-	broker   string
-	closing  bool
-	up       chan struct{} // closed once a lost connection is back, or the client ended
-	lastSent atomic.Int64  // unix nanos of the last flush that wrote bytes
-	lastRead atomic.Int64  // unix nanos of the last byte read
-	busy     atomic.Bool   // the reader is blocked handing a message over
-	hbSilent atomic.Int64  // ns: the heart-beat monitor closed the connection after this much silence
+	wmu     sync.Mutex     // guards writing and sendBuf; taken before mu
+	sendBuf protocol.Frame // the SEND being written
+	mu      sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
+	sess    *session.Session
+	conn    net.Conn
+	w       *protocol.Writer
+	reader  *protocol.Reader // used by the reader goroutine only
+	gen     uint64
+	err     error // terminal error; set once
+	waiters map[string]chan error
+	broker  string
+	closing bool
+	up      chan struct{} // closed once a lost connection is back, or the client ended
+	link    LinkState
+	linkCh  chan struct{} // closed and replaced at every change of link
+	// confirming holds, per subscription id, the receipt a Subscribe call
+	// waits for; a replay after a loss asks for a new one.
+	confirming map[string]*Receipt
+	unasked    int // SENDs written since the last one with a receipt
+	// lastReceipt: unix nanos of the last RECEIPT read; a receipt wait
+	// runs from the later of its start and this.
+	lastReceipt atomic.Int64
+	lastSent    atomic.Int64 // unix nanos of the last flush that wrote bytes
+	lastRead    atomic.Int64 // unix nanos of the last byte read
+	busy        atomic.Bool  // the reader is blocked handing a message over
+	hbSilent    atomic.Int64 // ns: the heart-beat monitor closed the connection after this much silence
 	// afterFrame: the last thing read was a frame, not a heart-beat (see
 	// protocol.SilenceLimit).
 	afterFrame atomic.Bool
@@ -130,21 +142,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if len(cfg.Versions) == 0 {
 		cfg.Versions = protocol.Versions
 	}
-	c := &Client{
-		cfg:      cfg,
-		sess:     session.New(),
-		waiters:  map[string]chan error{},
-		messages: make(chan *Message, cfg.Buffer),
-		awaiting: make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		leaving:  make(chan struct{}),
-	}
-	if cfg.Batches {
-		c.batches = make(chan []*Message, max(1, cfg.Buffer/maxBatch))
-	}
-	if cfg.Trace != nil {
-		c.trace = bufio.NewWriter(cfg.Trace)
-	}
+	c := newClient(cfg)
 	hostname, _ := os.Hostname()
 	sched := cfg.URI.Startup(cfg.Rand, failover.LocalHosts(hostname))
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -156,13 +154,53 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// newClient returns a client of cfg, defaults set, before its first
+// connection.
+func newClient(cfg Config) *Client {
+	c := &Client{
+		cfg:        cfg,
+		sess:       session.New(),
+		waiters:    map[string]chan error{},
+		confirming: map[string]*Receipt{},
+		linkCh:     make(chan struct{}),
+		messages:   make(chan *Message, max(1, cfg.Buffer)),
+		awaiting:   make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		leaving:    make(chan struct{}),
+	}
+	if cfg.Batches {
+		c.batches = make(chan []*Message, max(1, cfg.Buffer/maxBatch))
+	}
+	if cfg.Trace != nil {
+		c.trace = bufio.NewWriter(cfg.Trace)
+	}
+	return c
+}
+
 // connect walks a schedule until a broker answers CONNECTED.
+//
+// An answer that retrying cannot change ends the attempts on that broker:
+// a malformed CONNECTED, a version that was not offered, a certificate
+// that failed verification. The other brokers of a failover URI are still
+// tried; once none is left, connect fails at once (see hopeless).
 func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutReason string) error {
 	var attempts []Attempt
+	brokers := map[string]bool{}
+	for _, b := range c.cfg.URI.Brokers {
+		brokers[b.String()] = true
+	}
+	dead := map[string]bool{}
 	for {
+		if len(dead) == len(brokers) {
+			return hopeless(attempts)
+		}
 		at, ok := sched.Next()
 		if !ok {
 			return &UnreachableError{Attempts: attempts, Reason: strconv.Itoa(len(attempts)) + " attempts"}
+		}
+		broker := at.Broker.String()
+		if dead[broker] {
+			continue
 		}
 		if at.Delay > 0 {
 			t := time.NewTimer(at.Delay)
@@ -173,16 +211,22 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 				return c.stopped(ctx, attempts, timeoutReason)
 			}
 		}
-		broker := at.Broker.String()
 		c.logf("connecting to %s (attempt %d)", broker, at.Number)
 		err := c.handshake(ctx, at.Broker)
 		if err == nil {
 			c.logf("connected to %s: STOMP %s, server %q, session %q", broker, c.sess.Version(), c.sess.Server(), c.sess.ID())
+			c.setLink(LinkUp, nil)
 			return nil
 		}
 		var refused *RefusedError
 		if errors.As(err, &refused) {
 			return err
+		}
+		if permanent(err) {
+			dead[broker] = true
+			attempts = append(attempts, Attempt{broker, err})
+			c.logf("%s: %v (not tried again)", broker, err)
+			continue
 		}
 		deadline, ok := ctx.Deadline()
 		cut := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
@@ -202,6 +246,52 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 			return c.stopped(ctx, attempts, timeoutReason)
 		}
 	}
+}
+
+// permanent reports whether a failed attempt cannot get better by trying
+// the same broker again: the peer's certificate failed verification, or
+// its answer to CONNECT broke the protocol.
+func permanent(err error) bool {
+	return isCertError(err) || isProtocolError(err)
+}
+
+// isProtocolError reports whether err is a broken answer to CONNECT: a
+// malformed frame, a frame other than CONNECTED, a version that was not
+// offered or a malformed heart-beat header.
+func isProtocolError(err error) bool {
+	var frameErr *protocol.FrameError
+	return errors.As(err, &frameErr) || errors.Is(err, protocol.ErrVersionMismatch) ||
+		errors.Is(err, protocol.ErrUnexpectedCommand) || errors.Is(err, protocol.ErrInvalidHeartBeat)
+}
+
+// hopeless is the error of a connect after every broker failed in a way
+// that retrying cannot change. When every one of them broke the protocol,
+// it wraps their errors, so that it matches protocol.ErrVersionMismatch
+// and the like; otherwise (a certificate failed verification) it is an
+// *UnreachableError.
+func hopeless(attempts []Attempt) error {
+	// The last attempt on each broker says why it was given up.
+	var last []Attempt
+	for _, a := range slices.Backward(attempts) {
+		if !slices.ContainsFunc(last, func(l Attempt) bool { return l.Broker == a.Broker }) {
+			last = append(last, a)
+		}
+	}
+	slices.Reverse(last)
+	if !slices.ContainsFunc(last, func(a Attempt) bool { return !isProtocolError(a.Err) }) {
+		format := make([]string, len(last))
+		args := make([]any, 0, 2*len(last))
+		for i, a := range last {
+			format[i] = "%s: %w"
+			args = append(args, a.Broker, a.Err)
+		}
+		return fmt.Errorf(strings.Join(format, "; "), args...)
+	}
+	reason := "no broker left to try"
+	if len(last) == 1 && isCertError(last[0].Err) {
+		reason = "certificate verification failed"
+	}
+	return &UnreachableError{Attempts: attempts, Reason: reason}
 }
 
 func triedBefore(attempts []Attempt, broker string) bool {
@@ -244,14 +334,29 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	var hb *protocol.HeartBeatSpec
 	if hasAbove10(c.cfg.Versions) {
 		spec := c.cfg.HeartBeat
+		if ws, ok := conn.(*wsconn.Conn); ok && cowboy(ws.Server()) {
+			// RabbitMQ's Web-STOMP: its monitor of our heart-beats dies
+			// when flow control holds a busy connection back, and takes
+			// the connection with it (docs/BROKERS.md). Without our
+			// heart-beats it starts no monitor; its own still tell us
+			// that it lives.
+			spec.Send = 0
+		}
 		hb = &spec
 	}
 	c.mu.Lock()
 	if c.sess.State() != session.Disconnected {
 		c.sess.Lost()
 	}
+	login, passcode := c.cfg.Login, c.cfg.Passcode
+	if login == "" {
+		login = b.User
+	}
+	if passcode == "" {
+		passcode = b.Password
+	}
 	connect, err := c.sess.Connect(protocol.ConnectOptions{
-		Versions: c.cfg.Versions, Host: c.cfg.Host, Login: c.cfg.Login, Passcode: c.cfg.Passcode,
+		Versions: c.cfg.Versions, Host: c.cfg.Host, Login: login, Passcode: passcode,
 		HeartBeat: hb, Headers: c.cfg.Headers,
 	})
 	c.mu.Unlock()
@@ -264,7 +369,8 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	r := protocol.NewReader(liveConn{conn, c})
 	r.SetLimits(c.cfg.Limits)
 	c.traceFrame(">>> ", connect)
-	if err := w.WriteFrame(connect); err == nil {
+	err = w.WriteFrame(connect)
+	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
@@ -309,7 +415,18 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	v := c.sess.Version()
 	r.SetVersion(v)
 	w.SetVersion(v)
+	// A subscription whose Subscribe still waits for its receipt gets one
+	// on its replay; the waits are registered once the frames are out.
+	var asked []*Receipt
+	var subIDs []string
 	for _, sub := range replay {
+		id := sub.Header(protocol.HdrID)
+		if _, ok := c.confirming[id]; ok {
+			if rid, err := c.sess.AddReceipt(sub, ""); err == nil {
+				asked = append(asked, &Receipt{ID: rid, ch: make(chan error, 1), gen: c.gen + 1})
+				subIDs = append(subIDs, id)
+			}
+		}
 		c.traceFrame(">>> ", sub)
 		if err := w.WriteFrame(sub); err != nil {
 			conn.Close()
@@ -319,6 +436,10 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	if err := w.Flush(); err != nil {
 		conn.Close()
 		return err
+	}
+	for i, r := range asked {
+		c.waiters[r.ID] = r.ch
+		c.confirming[subIDs[i]] = r
 	}
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)
@@ -331,6 +452,12 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 		c.up = nil
 	}
 	return nil
+}
+
+// cowboy reports whether a WebSocket server is Cowboy, the web server of
+// RabbitMQ's Web-STOMP, by the Server header of its handshake answer.
+func cowboy(server string) bool {
+	return strings.HasPrefix(strings.ToLower(server), "cowboy")
 }
 
 func hasAbove10(vs []protocol.Version) bool {

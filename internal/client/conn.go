@@ -13,9 +13,17 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// ErrStaleMessage: the message arrived on a connection that has since been
-// lost; the broker redelivers it, so it cannot be settled any more.
+// ErrStaleMessage is what Ack and Nack return, without sending anything,
+// for a message that arrived on a connection that has since been lost (also
+// while the client is still reconnecting): the broker gives such a message
+// back and delivers it again, so it cannot be settled any more and nothing
+// needs to be done. It is not a failure: a consumer skips the message (a
+// dedupe filter drops the redelivery when it was already handled).
 var ErrStaleMessage = errors.New("message belongs to a lost connection")
+
+// errReconnecting is what the operations that write return while a lost
+// connection is being re-established: a loss, retryable as any other.
+var errReconnecting = fmt.Errorf("%w (reconnecting)", ErrConnectionLost)
 
 // liveConn notes the arrival of every byte, so that a large frame arriving
 // slowly is not mistaken for a silent broker.
@@ -279,6 +287,7 @@ func (c *Client) handOver() {
 }
 
 func (c *Client) receipt(f *protocol.Frame) {
+	c.lastReceipt.Store(time.Now().UnixNano())
 	c.mu.Lock()
 	conf, err := c.sess.Receipt(f)
 	ch := c.waiters[conf.ID]
@@ -326,6 +335,7 @@ func (c *Client) lost(err error) bool {
 	c.up = make(chan struct{})
 	c.failWaiters(err)
 	c.mu.Unlock()
+	c.setLink(LinkReconnecting, err)
 	c.release(true)
 	c.hbSilent.Store(0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -364,7 +374,9 @@ func (c *Client) finish(err error) {
 		close(c.up)
 		c.up = nil
 	}
+	end := c.err
 	c.mu.Unlock()
+	c.setLink(LinkClosed, end)
 	c.release(true)
 	c.stopOnce.Do(func() { close(c.stop) })
 	close(c.messages)
@@ -404,12 +416,6 @@ func (c *Client) failWaiters(err error) {
 		ch <- err
 		delete(c.waiters, id)
 	}
-}
-
-func (c *Client) expectInterval() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess.ExpectInterval()
 }
 
 // heartBeatLoop sends an EOL when we have been silent for most of the
@@ -480,6 +486,19 @@ func (c *Client) writer() (*protocol.Writer, error) {
 	return c.w, nil
 }
 
+// liveLocked returns nil when frames can be built and sent now: the client
+// has not ended and is not between connections (errReconnecting, which
+// matches ErrConnectionLost). Call it with c.mu held.
+func (c *Client) liveLocked() error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.conn == nil {
+		return errReconnecting
+	}
+	return nil
+}
+
 // write buffers frames on the connection; they leave at the next Flush.
 func (c *Client) write(frames ...*protocol.Frame) error {
 	c.wmu.Lock()
@@ -536,6 +555,7 @@ func (c *Client) flushLocked() error {
 type Receipt struct {
 	ID   string
 	ch   chan error
+	gen  uint64 // the connection it was asked on
 	done bool
 	err  error
 }
@@ -559,7 +579,7 @@ func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receipt{ID: id, ch: make(chan error, 1)}
+	r := &Receipt{ID: id, ch: make(chan error, 1), gen: c.gen}
 	c.waiters[id] = r.ch
 	select {
 	case c.awaiting <- struct{}{}:
@@ -568,23 +588,36 @@ func (c *Client) withReceiptLocked(f *protocol.Frame) (*Receipt, error) {
 	return r, nil
 }
 
-// WaitReceipt waits for r, at most the receipt timeout. Flush first.
+// WaitReceipt waits for r. It gives up when no RECEIPT at all came for the
+// receipt timeout: the time is measured from the later of the start of the
+// wait and the last RECEIPT that arrived, so a broker that confirms slowly
+// but steadily (every receipt in order, each within the timeout) is waited
+// for however long it takes. Flush first.
 func (c *Client) WaitReceipt(ctx context.Context, r *Receipt) error {
 	if done, err := r.Poll(); done {
 		return err
 	}
-	t := time.NewTimer(c.cfg.ReceiptTimeout)
+	timeout := c.cfg.ReceiptTimeout
+	start := time.Now().UnixNano()
+	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case r.err = <-r.ch:
-		r.done = true
-		return r.err
-	case <-t.C:
-		c.forget(r)
-		return fmt.Errorf("%w: receipt %s after %v", ErrReceiptTimeout, r.ID, c.cfg.ReceiptTimeout)
-	case <-ctx.Done():
-		c.forget(r)
-		return ctx.Err()
+	for {
+		select {
+		case r.err = <-r.ch:
+			r.done = true
+			return r.err
+		case <-t.C:
+			since := max(start, c.lastReceipt.Load())
+			if left := time.Duration(since + int64(timeout) - time.Now().UnixNano()); left > 0 {
+				t.Reset(left)
+				continue
+			}
+			c.forget(r)
+			return fmt.Errorf("%w: receipt %s: no receipt came for %v", ErrReceiptTimeout, r.ID, timeout)
+		case <-ctx.Done():
+			c.forget(r)
+			return ctx.Err()
+		}
 	}
 }
 
@@ -612,37 +645,90 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	defer c.wmu.Unlock()
 	f := &c.sendBuf
 	c.mu.Lock()
-	err := c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
-	var r *Receipt
-	if err == nil && o.Receipt {
-		r, err = c.withReceiptLocked(f)
+	err := c.liveLocked()
+	if err == nil {
+		err = c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
+	}
+	var (
+		r        *Receipt
+		progress []*protocol.Frame
+	)
+	if err == nil {
+		r, progress, err = c.sendReceiptLocked(f, o)
 	}
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	err = c.writeLocked(f)
+	if err == nil && progress != nil {
+		err = c.writeLocked(progress...)
+	}
 	f.Reset()
 	f.Body = nil
 	clear(f.Headers[:cap(f.Headers)]) // keep nothing of the caller's
 	return r, err
 }
 
-// sendFrame builds a SEND through the session, with its receipt.
-func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, error) {
+// progressEvery is how many SENDs without a receipt may go in a row: after
+// that many, the client adds an empty transaction, BEGIN and ABORT, with a
+// receipt on the ABORT that nobody waits for. Its RECEIPT shows how far
+// the broker got, and a receipt wait restarts at each one (see
+// WaitReceipt). A receipt on a SEND itself would do, but some brokers
+// (RabbitMQ) pass it on to the MESSAGE they deliver. SENDs inside a
+// transaction count for nothing: their receipts go on COMMIT.
+const progressEvery = 256
+
+// sendReceiptLocked gives the SEND f the receipt o asks for and returns it,
+// or returns the frames that show progress (progressEvery) to write after
+// f. Call it with c.mu held.
+func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, []*protocol.Frame, error) {
+	if o.Receipt {
+		c.unasked = 0
+		r, err := c.withReceiptLocked(f)
+		return r, nil, err
+	}
+	if o.Transaction != "" || f.Headers.Has(protocol.HdrReceipt) {
+		return nil, nil, nil
+	}
+	c.unasked++
+	if c.unasked < progressEvery {
+		return nil, nil, nil
+	}
+	c.unasked = 0
+	begin, tx, err := c.sess.Begin("")
+	if err != nil {
+		return nil, nil, nil
+	}
+	abort, err := c.sess.Abort(tx)
+	if err != nil {
+		return nil, nil, nil
+	}
+	if _, err := c.sess.AddReceipt(abort, ""); err != nil {
+		return nil, nil, nil
+	}
+	return nil, []*protocol.Frame{begin, abort}, nil
+}
+
+// sendFrame builds a SEND through the session, with its receipt, and the
+// frames that show progress to write after it.
+func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, []*protocol.Frame, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
-	if err != nil || !o.Receipt {
-		return f, nil, err
+	if err := c.liveLocked(); err != nil {
+		return nil, nil, nil, err
 	}
-	r, err := c.withReceiptLocked(f)
-	return f, r, err
+	f, err := c.sess.Send(dest, body, o.Headers, "", o.Transaction)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, progress, err := c.sendReceiptLocked(f, o)
+	return f, r, progress, err
 }
 
 // SendStream is Send with a body of size bytes streamed from body.
 func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptions) (*Receipt, error) {
-	f, r, err := c.sendFrame(dest, nil, o)
+	f, r, progress, err := c.sendFrame(dest, nil, o)
 	if err != nil {
 		return nil, err
 	}
@@ -659,6 +745,9 @@ func (c *Client) SendStream(dest string, body io.Reader, size int64, o SendOptio
 			return r, c.writeFailed(err)
 		}
 		return r, err
+	}
+	if progress != nil {
+		return r, c.writeLocked(progress...)
 	}
 	return r, nil
 }
@@ -704,40 +793,96 @@ func (c *Client) writeFailed(err error) error {
 func (c *Client) Expect(dest string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.liveLocked(); err != nil {
+		return err
+	}
 	return c.sess.Expect(dest)
 }
 
 // Subscribe subscribes to dest with the given headers (id, ack, selector,
 // ...) and waits for the broker's receipt, so that the subscription is
 // in place when it returns. It returns the subscription id.
+//
+// With Config.Reconnect a loss before the receipt came is not an error:
+// the subscription is replayed on the new connection, with a receipt this
+// time, and Subscribe waits for that one (each wait bounded by the receipt
+// timeout, the reconnect by the failover policy).
 func (c *Client) Subscribe(ctx context.Context, dest string, headers protocol.Headers) (string, error) {
-	c.mu.Lock()
-	f, id, err := c.sess.Subscribe(dest, headers, "")
-	var rid *Receipt
+	var (
+		f  *protocol.Frame
+		id string
+		r  *Receipt
+	)
+	for {
+		c.mu.Lock()
+		err := c.liveLocked()
+		if err == nil {
+			f, id, err = c.sess.Subscribe(dest, headers, "")
+		}
+		if err == nil {
+			r, err = c.withReceiptLocked(f)
+		}
+		if err == nil {
+			c.confirming[id] = r
+		}
+		c.mu.Unlock()
+		if errors.Is(err, errReconnecting) && c.cfg.Reconnect {
+			// Subscribe on the connection being re-established.
+			if err := c.WaitConnected(ctx); err != nil {
+				return "", fmt.Errorf("subscribe %s: %w", dest, err)
+			}
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	defer func() {
+		c.mu.Lock()
+		delete(c.confirming, id)
+		c.mu.Unlock()
+	}()
+	err := c.write(f)
 	if err == nil {
-		rid, err = c.withReceiptLocked(f)
+		err = c.Flush()
 	}
-	c.mu.Unlock()
-	if err != nil {
-		return "", err
+	for {
+		if err == nil {
+			err = c.WaitReceipt(ctx, r)
+			if err == nil {
+				return id, nil
+			}
+		}
+		if !c.cfg.Reconnect || !lostLink(err) {
+			return "", fmt.Errorf("subscribe %s: %w", dest, err)
+		}
+		c.logf("subscribe %s: %v; waiting for the replay", dest, err)
+		if err := c.waitNewConn(ctx, r.gen); err != nil {
+			return "", fmt.Errorf("subscribe %s: %w", dest, err)
+		}
+		c.mu.Lock()
+		r = c.confirming[id]
+		c.mu.Unlock()
+		err = nil
 	}
-	if err := c.write(f); err != nil {
-		return "", err
-	}
-	if err := c.Flush(); err != nil {
-		return "", err
-	}
-	if err := c.WaitReceipt(ctx, rid); err != nil {
-		return "", fmt.Errorf("subscribe %s: %w", dest, err)
-	}
-	return id, nil
+}
+
+// lostLink reports whether err is the loss of the connection, which a
+// client with Config.Reconnect recovers from.
+func lostLink(err error) bool {
+	return errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrHeartBeatLost)
 }
 
 // Unsubscribe buffers an UNSUBSCRIBE of subscription id, with extra
 // headers (such as those that destroy a durable subscription).
 func (c *Client) Unsubscribe(id string, headers protocol.Headers) error {
 	c.mu.Lock()
-	f, err := c.sess.Unsubscribe(id)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Unsubscribe(id)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -750,15 +895,19 @@ func (c *Client) Unsubscribe(id string, headers protocol.Headers) error {
 	return c.write(f)
 }
 
-// Ack buffers the ACK of m, inside transaction tx when tx is set.
+// Ack buffers the ACK of m, inside transaction tx when tx is set. For a
+// message that arrived on a connection since lost (also while the client
+// is reconnecting) it sends nothing and returns ErrStaleMessage, which is
+// not a failure: the broker delivers the message again.
 func (c *Client) Ack(m *Message, tx string) error { return c.settle(m, tx, false) }
 
-// Nack buffers the NACK of m (not in STOMP 1.0).
+// Nack buffers the NACK of m (not in STOMP 1.0). For a message of a lost
+// connection it returns ErrStaleMessage, as Ack does.
 func (c *Client) Nack(m *Message, tx string) error { return c.settle(m, tx, true) }
 
 func (c *Client) settle(m *Message, tx string, nack bool) error {
 	c.mu.Lock()
-	if m.gen != c.gen {
+	if m.gen != c.gen || c.conn == nil {
 		c.mu.Unlock()
 		return ErrStaleMessage
 	}
@@ -779,7 +928,14 @@ func (c *Client) settle(m *Message, tx string, nack bool) error {
 // Begin starts a transaction and returns its id (generated when tx is "").
 func (c *Client) Begin(tx string) (string, error) {
 	c.mu.Lock()
-	f, id, err := c.sess.Begin(tx)
+	err := c.liveLocked()
+	var (
+		f  *protocol.Frame
+		id string
+	)
+	if err == nil {
+		f, id, err = c.sess.Begin(tx)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return "", err
@@ -791,7 +947,11 @@ func (c *Client) Begin(tx string) (string, error) {
 // inside a transaction the receipt goes on COMMIT.
 func (c *Client) Commit(ctx context.Context, tx string) error {
 	c.mu.Lock()
-	f, err := c.sess.Commit(tx)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Commit(tx)
+	}
 	var rid *Receipt
 	if err == nil {
 		rid, err = c.withReceiptLocked(f)
@@ -812,7 +972,11 @@ func (c *Client) Commit(ctx context.Context, tx string) error {
 // Abort aborts transaction tx and sends it.
 func (c *Client) Abort(tx string) error {
 	c.mu.Lock()
-	f, err := c.sess.Abort(tx)
+	err := c.liveLocked()
+	var f *protocol.Frame
+	if err == nil {
+		f, err = c.sess.Abort(tx)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return err

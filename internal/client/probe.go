@@ -6,7 +6,6 @@ import (
 
 	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
-	"github.com/stompest/stompest/internal/session"
 )
 
 // ProbeResult is what one broker answered to a probe.
@@ -35,7 +34,9 @@ func Probe(ctx context.Context, cfg Config, b failover.Broker) ProbeResult {
 	if len(cfg.Versions) == 0 {
 		cfg.Versions = protocol.Versions
 	}
-	c := &Client{cfg: cfg, sess: session.New(), waiters: map[string]chan error{}}
+	// A probe traces nothing, hands nothing over and reports no link.
+	cfg.Trace, cfg.Batches, cfg.Buffer, cfg.OnLink = nil, false, 1, nil
+	c := newClient(cfg)
 	start := time.Now()
 	conn, err := c.dial(ctx, b)
 	res.Dial = time.Since(start)
@@ -53,10 +54,6 @@ func Probe(ctx context.Context, cfg Config, b failover.Broker) ProbeResult {
 	res.Server = c.sess.Server()
 	res.Session = c.sess.ID()
 	res.HeartBeat = c.sess.ServerHeartBeat()
-	c.messages = make(chan *Message, 1)
-	c.awaiting = make(chan struct{}, 1)
-	c.done = make(chan struct{})
-	c.leaving = make(chan struct{})
 	c.start()
 	c.Disconnect(ctx)
 	return res

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -25,28 +26,108 @@ const (
 // address in its canonical form (IPv6 without brackets, with its zone if
 // any), and a port in 1-65535. A WebSocket broker also has the path of its
 // endpoint ("/" when the URI has none); the others have none.
+//
+// A broker URI may carry credentials, as in tcp://user:secret@h:61613
+// (percent-encoded: a ',', '@', ':', '/' or '%' in them must be written
+// %2C, %40, %3A, %2F, %25): User and Password, decoded, "" when absent.
+// They are the CONNECT login and passcode unless the caller has its own.
+// String never shows them; Redacted shows the user and masks the password.
 type Broker struct {
-	Scheme Scheme
-	Host   string
-	Port   int
-	Path   string
+	Scheme   Scheme
+	Host     string
+	Port     int
+	Path     string
+	User     string
+	Password string
 }
+
+// Mask is what Redacted, URI.String and Redact write in place of a
+// password.
+const Mask = "***"
 
 // ParseBroker parses a single broker URI such as tcp://h:61613 or
 // ssl://[::1]:61614, or a WebSocket endpoint such as ws://h:15674/ws
 // (the port defaults to 80 for ws and 443 for wss). It fails with a *URIError wrapping ErrInvalidBroker.
+//
+// Credentials before the host (tcp://user:secret@h:61613) are taken as
+// User and Password; errors never show the password.
 func ParseBroker(s string) (Broker, error) {
 	b, detail := parseBroker(s)
 	if detail != "" {
-		return Broker{}, &URIError{Err: ErrInvalidBroker, Part: s, Detail: detail}
+		return Broker{}, &URIError{Err: ErrInvalidBroker, Part: Redact(s), Detail: detail}
 	}
 	return b, nil
 }
 
 // String returns the normalized URI of the broker: scheme://host:port, with
-// an IPv6 address in brackets, and the path of a WebSocket endpoint.
+// an IPv6 address in brackets, and the path of a WebSocket endpoint. It
+// names the broker and never holds its credentials.
 func (b Broker) String() string {
 	return string(b.Scheme) + "://" + b.Addr() + b.Path
+}
+
+// Redacted returns the normalized URI of the broker with its user, when it
+// has one, and its password masked: scheme://user:***@host:port. It is
+// what may be shown of a broker URI with credentials.
+func (b Broker) Redacted() string {
+	if b.User == "" && b.Password == "" {
+		return b.String()
+	}
+	userinfo := escapeUserinfo(b.User)
+	if b.Password != "" {
+		userinfo += ":" + Mask
+	}
+	return string(b.Scheme) + "://" + userinfo + "@" + b.Addr() + b.Path
+}
+
+// escapeUserinfo percent-encodes every byte of s but the unreserved ones
+// (RFC 3986), so that the result holds none of the separators of a
+// failover URI.
+func escapeUserinfo(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// Redact masks the passwords of the broker URIs in s, which need not
+// parse: every user:password@ after a scheme:// becomes user:***@. Use it
+// on URIs as the user wrote them before showing them.
+func Redact(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+3])
+		s = s[i+3:]
+		end := strings.IndexAny(s, ",()? \t")
+		if end < 0 {
+			end = len(s)
+		}
+		at := strings.LastIndexByte(s[:end], '@')
+		if at < 0 {
+			continue
+		}
+		colon := strings.IndexByte(s[:at], ':')
+		if colon < 0 {
+			continue
+		}
+		b.WriteString(s[:colon+1])
+		b.WriteString(Mask)
+		s = s[at:]
+	}
 }
 
 // Addr returns host:port, with an IPv6 address in brackets, as net.Dial
@@ -99,6 +180,22 @@ func parseBroker(s string) (Broker, string) {
 			detail = fmt.Sprintf("scheme %s must be lowercase", quotePart(scheme))
 		}
 		return Broker{}, detail
+	}
+
+	auth := rest
+	if b.WebSocket() {
+		auth, _, _ = strings.Cut(rest, "/")
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		user, password, _ := strings.Cut(auth[:at], ":")
+		var err error
+		if b.User, err = url.PathUnescape(user); err != nil {
+			return Broker{}, "invalid percent-encoding in the user name"
+		}
+		if b.Password, err = url.PathUnescape(password); err != nil {
+			return Broker{}, "invalid percent-encoding in the password"
+		}
+		rest = rest[at+1:]
 	}
 
 	if b.WebSocket() {

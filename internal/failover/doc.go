@@ -9,7 +9,8 @@
 //	uri     = [ "failover:" ] brokers [ "?" options ]   ; split at the first "?"
 //	brokers = "(" list ")" / list
 //	list    = broker *( "," broker )
-//	broker  = scheme "://" host ":" port                 ; scheme: tcp, ssl, stomp, stomp+ssl
+//	broker  = scheme "://" [ userinfo "@" ] host ":" port [ path ] ; scheme: tcp, ssl, stomp, stomp+ssl, ws, wss
+//	userinfo = user [ ":" password ]                     ; percent-encoded
 //	host    = name / IPv4 / "[" IPv6 [ "%" zone ] "]"
 //	port    = 1*DIGIT                                    ; 1-65535
 //	options = option *( "&" option )                     ; or "," when the query holds no "&"
@@ -17,7 +18,13 @@
 // When options are separated by ",", an element without "=" continues the
 // value of the option before it, so priorityURIs=tcp://a:1,tcp://b:2 keeps
 // both brokers. Later duplicates of an option win. A broker listed twice is
-// kept once, with a warning.
+// kept once, with a warning. The path is a WebSocket broker's (ws, wss).
+//
+// A broker's userinfo gives its login and passcode (Broker.User and
+// Password). Nothing this package prints shows the password: Broker.String
+// leaves the credentials out, Broker.Redacted, URI.String and every
+// URIError mask the password as "***", and Redact does the same to a URI
+// as written, parsed or not.
 //
 // # Schedule
 //

@@ -202,9 +202,11 @@ func setPriorityURIs(o *Options, v string) string {
 	return ""
 }
 
+// containsBroker reports whether list holds the broker at b's address,
+// whatever their credentials.
 func containsBroker(list []Broker, b Broker) bool {
 	for _, x := range list {
-		if x == b {
+		if x.String() == b.String() {
 			return true
 		}
 	}

@@ -1,7 +1,9 @@
 package failover
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -25,8 +27,18 @@ type URI struct {
 
 // Parse parses a broker URI: tcp://h:61613, a bare list of brokers, or a
 // failover URI such as failover:(tcp://a:61613,ssl://b:61614)?randomize=false.
-// Every failure is a *URIError that matches ErrInvalidURI.
+// Every failure is a *URIError that matches ErrInvalidURI; it never shows
+// a password the URI holds (see Broker).
 func Parse(s string) (*URI, error) {
+	u, err := parse(s)
+	var ue *URIError
+	if errors.As(err, &ue) {
+		ue.Part = Redact(ue.Part)
+	}
+	return u, err
+}
+
+func parse(s string) (*URI, error) {
 	u := &URI{Options: DefaultOptions()}
 	rest := s
 	if strings.HasPrefix(rest, Prefix) {
@@ -72,17 +84,19 @@ func Parse(s string) (*URI, error) {
 		}
 		u.Warnings = append(u.Warnings, warnings...)
 	}
-	for _, p := range u.Options.PriorityURIs {
-		if !containsBroker(u.Brokers, p) {
-			uris := make([]string, len(u.Options.PriorityURIs))
-			for i, b := range u.Options.PriorityURIs {
-				uris[i] = b.String()
-			}
-			return nil, &URIError{
-				Err:    ErrInvalidOption,
-				Part:   optPriorityURIs + "=" + strings.Join(uris, ","),
-				Detail: fmt.Sprintf("%s is not in the broker list", p),
-			}
+	for i, p := range u.Options.PriorityURIs {
+		if k := slices.IndexFunc(u.Brokers, func(b Broker) bool { return b.String() == p.String() }); k >= 0 {
+			u.Options.PriorityURIs[i] = u.Brokers[k] // with its credentials
+			continue
+		}
+		uris := make([]string, len(u.Options.PriorityURIs))
+		for i, b := range u.Options.PriorityURIs {
+			uris[i] = b.String()
+		}
+		return nil, &URIError{
+			Err:    ErrInvalidOption,
+			Part:   optPriorityURIs + "=" + strings.Join(uris, ","),
+			Detail: fmt.Sprintf("%s is not in the broker list", p),
 		}
 	}
 	return u, nil
@@ -90,9 +104,10 @@ func Parse(s string) (*URI, error) {
 
 // String returns the URI normalized: a failover URI as
 // failover:(b1,b2)?options, a plain one as b1,b2?options, with normalized
-// brokers and only the options that differ from their defaults. Ignored
-// options are left out. Parsing the result gives the same brokers and
-// options.
+// brokers (Broker.Redacted: passwords masked) and only the options that
+// differ from their defaults. Ignored options are left out. Parsing the
+// result gives the same brokers and options, except that a password reads
+// as Mask.
 func (u *URI) String() string {
 	var b strings.Builder
 	if u.Failover {
@@ -103,7 +118,7 @@ func (u *URI) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(br.String())
+		b.WriteString(br.Redacted())
 	}
 	if u.Failover {
 		b.WriteByte(')')

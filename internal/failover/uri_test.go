@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ var parseTests = []struct {
 		name:     "activemq style",
 		in:       "failover:(tcp://a:61613,ssl://b:61614)?randomize=false&maxReconnectAttempts=3",
 		failover: true,
-		brokers:  []Broker{tcp("a", 61613), {SchemeSSL, "b", 61614, ""}},
+		brokers:  []Broker{tcp("a", 61613), {Scheme: SchemeSSL, Host: "b", Port: 61614, Path: ""}},
 		opts: withOpts(func(o *Options) {
 			o.Randomize = false
 			o.MaxReconnectAttempts = 3
@@ -65,7 +66,7 @@ var parseTests = []struct {
 		name:     "single broker in parentheses",
 		in:       "failover:(stomp://a:1)",
 		failover: true,
-		brokers:  []Broker{{SchemeStomp, "a", 1, ""}},
+		brokers:  []Broker{{Scheme: SchemeStomp, Host: "a", Port: 1, Path: ""}},
 		opts:     withOpts(nil),
 		str:      "failover:(stomp://a:1)",
 	},
@@ -79,7 +80,7 @@ var parseTests = []struct {
 	{
 		name:    "ipv6 normalized",
 		in:      "stomp+ssl://[0:0:0:0:0:0:0:1]:61614",
-		brokers: []Broker{{SchemeStompSSL, "::1", 61614, ""}},
+		brokers: []Broker{{Scheme: SchemeStompSSL, Host: "::1", Port: 61614, Path: ""}},
 		opts:    withOpts(nil),
 		str:     "stomp+ssl://[::1]:61614",
 	},
@@ -100,7 +101,7 @@ var parseTests = []struct {
 	{
 		name:    "host name lowercased",
 		in:      "stomp://Broker-1.Example.COM:61613",
-		brokers: []Broker{{SchemeStomp, "broker-1.example.com", 61613, ""}},
+		brokers: []Broker{{Scheme: SchemeStomp, Host: "broker-1.example.com", Port: 61613, Path: ""}},
 		opts:    withOpts(nil),
 		str:     "stomp://broker-1.example.com:61613",
 	},
@@ -221,7 +222,7 @@ var parseTests = []struct {
 			"&backOffMultiplier=3.5&maxReconnectAttempts=7&startupMaxReconnectAttempts=0&reconnectDelayJitter=20" +
 			"&randomize=false&priorityBackup=true&priorityURIs=ssl://b:2",
 		failover: true,
-		brokers:  []Broker{tcp("a", 1), {SchemeSSL, "b", 2, ""}},
+		brokers:  []Broker{tcp("a", 1), {Scheme: SchemeSSL, Host: "b", Port: 2, Path: ""}},
 		opts: Options{
 			InitialReconnectDelay:       100,
 			MaxReconnectDelay:           5000,
@@ -232,7 +233,7 @@ var parseTests = []struct {
 			ReconnectDelayJitter:        20,
 			Randomize:                   false,
 			PriorityBackup:              true,
-			PriorityURIs:                []Broker{{SchemeSSL, "b", 2, ""}},
+			PriorityURIs:                []Broker{{Scheme: SchemeSSL, Host: "b", Port: 2, Path: ""}},
 		},
 		str: "failover:(tcp://a:1,ssl://b:2)?initialReconnectDelay=100&maxReconnectDelay=5000&useExponentialBackOff=false" +
 			"&backOffMultiplier=3.5&maxReconnectAttempts=7&startupMaxReconnectAttempts=0&reconnectDelayJitter=20" +
@@ -353,6 +354,19 @@ func assertRoundTrip(t *testing.T, u *URI) {
 	}
 	a, b := *u, *v
 	a.Warnings, b.Warnings = nil, nil
+	// String masks passwords.
+	a.Brokers = slices.Clone(a.Brokers)
+	for i := range a.Brokers {
+		if a.Brokers[i].Password != "" {
+			a.Brokers[i].Password = Mask
+		}
+	}
+	a.Options.PriorityURIs = slices.Clone(a.Options.PriorityURIs)
+	for i := range a.Options.PriorityURIs {
+		if a.Options.PriorityURIs[i].Password != "" {
+			a.Options.PriorityURIs[i].Password = Mask
+		}
+	}
 	if !reflect.DeepEqual(a, b) {
 		t.Fatalf("re-parse of %q = %+v, want %+v", s, b, a)
 	}
@@ -407,7 +421,9 @@ var parseErrorTests = []struct {
 	{"missing host", "tcp://:1", ErrInvalidBroker, `invalid broker "tcp://:1": missing host`},
 	{"space in list", "failover:(tcp://a:1, tcp://b:2)", ErrInvalidBroker, `invalid broker " tcp://b:2": unsupported scheme " tcp" (want tcp, ssl, stomp, stomp+ssl, ws or wss)`},
 	{"space in host", "tcp://a b:1", ErrInvalidBroker, `invalid broker "tcp://a b:1": invalid host "a b"`},
-	{"user info", "tcp://user@a:1", ErrInvalidBroker, `invalid broker "tcp://user@a:1": invalid host "user@a"`},
+	{"user info, no host", "tcp://user:secret@:1", ErrInvalidBroker, `invalid broker "tcp://user:***@:1": missing host`},
+	{"bad escape in the password", "failover:(tcp://a:1,tcp://u:s%zz@b:2)", ErrInvalidBroker, `invalid broker "tcp://u:***@b:2": invalid percent-encoding in the password`},
+	{"password in a bad list", "failover:(tcp://u:secret@a:1", ErrInvalidURI, `invalid failover URI "(tcp://u:***@a:1": unbalanced parentheses around the broker list`},
 	{"empty label", "tcp://a..b:1", ErrInvalidBroker, `invalid broker "tcp://a..b:1": invalid host a..b`},
 	{"bad ipv4", "tcp://123.456.789.0:1", ErrInvalidBroker, `invalid broker "tcp://123.456.789.0:1": invalid IPv4 address 123.456.789.0`},
 	{"numeric host", "tcp://1234:1", ErrInvalidBroker, `invalid broker "tcp://1234:1": invalid IPv4 address 1234`},
@@ -506,18 +522,18 @@ func TestParseBroker(t *testing.T) {
 		tls       bool
 	}{
 		{"tcp://h:61613", tcp("h", 61613), "tcp://h:61613", "h:61613", false},
-		{"ssl://h:61614", Broker{SchemeSSL, "h", 61614, ""}, "ssl://h:61614", "h:61614", true},
-		{"stomp://h:1", Broker{SchemeStomp, "h", 1, ""}, "stomp://h:1", "h:1", false},
-		{"stomp+ssl://h:1", Broker{SchemeStompSSL, "h", 1, ""}, "stomp+ssl://h:1", "h:1", true},
+		{"ssl://h:61614", Broker{Scheme: SchemeSSL, Host: "h", Port: 61614, Path: ""}, "ssl://h:61614", "h:61614", true},
+		{"stomp://h:1", Broker{Scheme: SchemeStomp, Host: "h", Port: 1, Path: ""}, "stomp://h:1", "h:1", false},
+		{"stomp+ssl://h:1", Broker{Scheme: SchemeStompSSL, Host: "h", Port: 1, Path: ""}, "stomp+ssl://h:1", "h:1", true},
 		{"tcp://[::1]:61613", tcp("::1", 61613), "tcp://[::1]:61613", "[::1]:61613", false},
 		{"tcp://[fe80::1%eth0]:1", tcp("fe80::1%eth0", 1), "tcp://[fe80::1%eth0]:1", "[fe80::1%eth0]:1", false},
 		{"tcp://192.168.0.1:1", tcp("192.168.0.1", 1), "tcp://192.168.0.1:1", "192.168.0.1:1", false},
-		{"ws://h:15674/ws", Broker{SchemeWS, "h", 15674, "/ws"}, "ws://h:15674/ws", "h:15674", false},
-		{"ws://h:1", Broker{SchemeWS, "h", 1, "/"}, "ws://h:1/", "h:1", false},
-		{"ws://H/stomp/v1", Broker{SchemeWS, "h", 80, "/stomp/v1"}, "ws://h:80/stomp/v1", "h:80", false},
-		{"wss://h/", Broker{SchemeWSS, "h", 443, "/"}, "wss://h:443/", "h:443", true},
-		{"wss://[::1]/ws", Broker{SchemeWSS, "::1", 443, "/ws"}, "wss://[::1]:443/ws", "[::1]:443", true},
-		{"ws://[::1]:8080", Broker{SchemeWS, "::1", 8080, "/"}, "ws://[::1]:8080/", "[::1]:8080", false},
+		{"ws://h:15674/ws", Broker{Scheme: SchemeWS, Host: "h", Port: 15674, Path: "/ws"}, "ws://h:15674/ws", "h:15674", false},
+		{"ws://h:1", Broker{Scheme: SchemeWS, Host: "h", Port: 1, Path: "/"}, "ws://h:1/", "h:1", false},
+		{"ws://H/stomp/v1", Broker{Scheme: SchemeWS, Host: "h", Port: 80, Path: "/stomp/v1"}, "ws://h:80/stomp/v1", "h:80", false},
+		{"wss://h/", Broker{Scheme: SchemeWSS, Host: "h", Port: 443, Path: "/"}, "wss://h:443/", "h:443", true},
+		{"wss://[::1]/ws", Broker{Scheme: SchemeWSS, Host: "::1", Port: 443, Path: "/ws"}, "wss://[::1]:443/ws", "[::1]:443", true},
+		{"ws://[::1]:8080", Broker{Scheme: SchemeWS, Host: "::1", Port: 8080, Path: "/"}, "ws://[::1]:8080/", "[::1]:8080", false},
 	}
 	for _, tt := range tests {
 		b, err := ParseBroker(tt.in)
@@ -531,6 +547,58 @@ func TestParseBroker(t *testing.T) {
 	}
 	if _, err := ParseBroker("failover:tcp://a:1"); !errors.Is(err, ErrInvalidBroker) {
 		t.Errorf("ParseBroker of a failover URI: %v, want ErrInvalidBroker", err)
+	}
+}
+
+// TestUserinfo checks that credentials in broker URIs are taken, decoded,
+// and never shown: String leaves them out, Redacted, URI.String, Redact
+// and parse errors mask the password.
+func TestUserinfo(t *testing.T) {
+	t.Parallel()
+	u, err := Parse("failover:(tcp://alice:s%2Cecret@a:1,ws://bob:p@ss:w%40rd@b:2/ws,tcp://c:3)?priorityURIs=tcp://a:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Broker{
+		{Scheme: SchemeTCP, Host: "a", Port: 1, User: "alice", Password: "s,ecret"},
+		{Scheme: SchemeWS, Host: "b", Port: 2, Path: "/ws", User: "bob", Password: "p@ss:w@rd"},
+		tcp("c", 3),
+	}
+	if !reflect.DeepEqual(u.Brokers, want) {
+		t.Fatalf("Brokers = %#v, want %#v", u.Brokers, want)
+	}
+	if p := u.Options.PriorityURIs; len(p) != 1 || p[0] != want[0] {
+		t.Errorf("PriorityURIs = %#v, want the listed broker with its credentials", p)
+	}
+	if got := want[0].String(); got != "tcp://a:1" {
+		t.Errorf("String() = %q", got)
+	}
+	if got := want[1].Redacted(); got != "ws://bob:***@b:2/ws" {
+		t.Errorf("Redacted() = %q", got)
+	}
+	if got := (Broker{Scheme: SchemeTCP, Host: "h", Port: 1, User: "a b"}).Redacted(); got != "tcp://a%20b@h:1" {
+		t.Errorf("Redacted() of a user without password = %q", got)
+	}
+	if got, want := u.String(), "failover:(tcp://alice:***@a:1,ws://bob:***@b:2/ws,tcp://c:3)?priorityURIs=tcp://a:1"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	assertRoundTrip(t, u)
+	for in, want := range map[string]string{
+		"tcp://u:secret@h:1":                       "tcp://u:***@h:1",
+		"failover:(tcp://u:s@h:1,ssl://v:t@g:2)?x": "failover:(tcp://u:***@h:1,ssl://v:***@g:2)?x",
+		"tcp://user@h:1 tcp://h:2":                 "tcp://user@h:1 tcp://h:2",
+		"ws://u:p/q@h:1/path":                      "ws://u:***@h:1/path",
+		"no uri":                                   "no uri",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, in := range []string{"tcp://u:topsecret@h", "failover:(tcp://u:topsecret@h:1)?randomise=true", "ws://u:topsecret@h:0/ws"} {
+		_, err := Parse(in)
+		if err == nil || strings.Contains(err.Error(), "topsecret") {
+			t.Errorf("Parse(%q) = %v, want an error without the password", in, err)
+		}
 	}
 }
 

@@ -36,11 +36,16 @@ var (
 // FrameError is a malformed frame found by the Reader. Offset is the byte
 // offset in the stream where the problem was found, Line the 1-based line of
 // the frame on which it lies (the command is line 1).
+//
+// When a limit of the Reader was exceeded (ErrLineTooLong, ErrTooManyHeaders,
+// ErrFrameTooLarge), Limit is that limit, as Limits holds it, and Detail
+// says it, so that the error can name the setting that raises it.
 type FrameError struct {
 	Offset int64
 	Line   int
 	Err    error  // one of the sentinels above
-	Detail string // the offending text or value, quoted
+	Detail string // the offending text or value, quoted, or the limit exceeded
+	Limit  int64  // the limit exceeded; 0 when the frame is malformed
 }
 
 func (e *FrameError) Error() string {

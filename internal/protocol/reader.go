@@ -61,7 +61,6 @@ type Reader struct {
 	r, w    int  // unread bytes are buf[r:w]
 	shared  bool // a frame handed out by Read refers to buf
 	aliased bool // the last frame read refers to buf
-	pinned  bool // consumed bytes of buf are still referenced by the frame being read
 	pending *Frame
 	off     int64 // stream offset of buf[r]
 	version Version
@@ -300,8 +299,8 @@ func (r *Reader) readFrame(f *Frame) error {
 			}
 		}
 		if int64(scan-head) > r.limits.MaxBodySize {
-			return r.fail(head+int(r.limits.MaxBodySize), line, ErrFrameTooLarge,
-				"no NUL within "+strconv.FormatInt(r.limits.MaxBodySize, 10)+" bytes")
+			return limited(r.fail(head+int(r.limits.MaxBodySize), line, ErrFrameTooLarge,
+				"no NUL within "+strconv.FormatInt(r.limits.MaxBodySize, 10)+" bytes"), r.limits.MaxBodySize)
 		}
 		if scan > head && !BodyAllowed(r.version, cmd) {
 			r.consume(scan + 1)
@@ -362,7 +361,7 @@ func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error
 			break
 		}
 		if len(b) > maxLine {
-			return 0, 0, 0, r.fail(0, 1, ErrLineTooLong, "")
+			return 0, 0, 0, r.failLimit(0, 1, ErrLineTooLong, int64(maxLine), "bytes")
 		}
 		if err := r.more(true); err != nil {
 			return 0, 0, 0, err
@@ -370,7 +369,7 @@ func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error
 		b = r.buf[r.r:r.w]
 	}
 	if j > maxLine {
-		return 0, 0, 0, r.fail(0, 1, ErrLineTooLong, "")
+		return 0, 0, 0, r.failLimit(0, 1, ErrLineTooLong, int64(maxLine), "bytes")
 	}
 	end := j
 	if crlf && end > 0 && b[end-1] == '\r' {
@@ -425,7 +424,7 @@ func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error
 			return j + 1, line, bodyLength, nil
 		case atMore:
 			if len(b)-start > maxLine {
-				return 0, 0, 0, r.fail(start, line, ErrLineTooLong, "")
+				return 0, 0, 0, r.failLimit(start, line, ErrLineTooLong, int64(maxLine), "bytes")
 			}
 			f.Headers = hs
 			if err := r.more(true); err != nil {
@@ -435,10 +434,10 @@ func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error
 			p, c0 = j, colon
 			continue
 		case atLong:
-			return 0, 0, 0, r.fail(start, line, ErrLineTooLong, "")
+			return 0, 0, 0, r.failLimit(start, line, ErrLineTooLong, int64(maxLine), "bytes")
 		case atFull:
 			if len(hs) >= r.limits.MaxHeaders {
-				return 0, 0, 0, r.fail(start, line, ErrTooManyHeaders, "")
+				return 0, 0, 0, r.failLimit(start, line, ErrTooManyHeaders, int64(r.limits.MaxHeaders), "headers")
 			}
 			hs = slices.Grow(hs, max(len(hs), 8))
 		case atNoColon:
@@ -449,8 +448,8 @@ func (r *Reader) readHead(f *Frame) (head, line int, bodyLength int64, err error
 				return 0, 0, 0, r.fail(colon+1, line, ErrInvalidContentLength, strconv.Quote(string(b[colon+1:end])))
 			}
 			if n > r.limits.MaxBodySize {
-				return 0, 0, 0, r.fail(colon+1, line, ErrFrameTooLarge,
-					strconv.FormatInt(n, 10)+" bytes announced, limit "+strconv.FormatInt(r.limits.MaxBodySize, 10))
+				return 0, 0, 0, limited(r.fail(colon+1, line, ErrFrameTooLarge,
+					strconv.FormatInt(n, 10)+" bytes announced, limit "+strconv.FormatInt(r.limits.MaxBodySize, 10)), r.limits.MaxBodySize)
 			}
 			bodyLength = n
 			hs = append(hs, Header{aliasString(b[start:colon]), aliasString(b[colon+1 : end])})
@@ -747,6 +746,23 @@ func (r *Reader) fail(rel, line int, err error, detail string) error {
 	r.consume(rel)
 	r.resync = true
 	return r.errorAt(0, line, err, detail)
+}
+
+// failLimit is fail for a limit exceeded: the error carries the limit and
+// says it, with its unit.
+func (r *Reader) failLimit(rel, line int, err error, limit int64, unit string) error {
+	r.consume(rel)
+	r.resync = true
+	return &FrameError{Offset: r.off, Line: line, Err: err, Limit: limit,
+		Detail: "limit " + strconv.FormatInt(limit, 10) + " " + unit}
+}
+
+// limited sets the Limit of a *FrameError.
+func limited(err error, limit int64) error {
+	if fe, ok := err.(*FrameError); ok {
+		fe.Limit = limit
+	}
+	return err
 }
 
 // errorAt builds a FrameError at rel bytes from the read position.

@@ -60,7 +60,13 @@ func (w *Writer) endMessage() error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	return w.msg.EndMessage()
+	if err := w.msg.EndMessage(); err != nil {
+		// The message did not leave whole: the stream is broken, as
+		// after a failed Flush.
+		w.err = err
+		return err
+	}
+	return nil
 }
 
 // SetVersion sets the version whose escaping applies to the next frames.
@@ -273,6 +279,20 @@ func AppendFrame(b []byte, f *Frame, v Version) ([]byte, error) {
 // version v, with its escapes and its LF, to b.
 func AppendHeader(b []byte, cmd Command, name, value string, v Version) ([]byte, error) {
 	return appendHeader(b, cmd, name, value, escaped(v, cmd), v != V11)
+}
+
+// HeaderLineSize returns the size in bytes of the header line name:value
+// of a cmd frame in version v, with its escapes and without its EOL: what a
+// Reader compares with Limits.MaxLineSize. A header longer than the limit
+// of whoever reads it back (a consumer reading the MESSAGE that carries it,
+// escaped as the SEND was) is refused there, so a sender can refuse it
+// before sending. Escaping is the longest in 1.2, which escapes CR too.
+func HeaderLineSize(cmd Command, name, value string, v Version) (int, error) {
+	b, err := AppendHeader(nil, cmd, name, value, v)
+	if err != nil {
+		return 0, err
+	}
+	return len(b) - 1, nil
 }
 
 // appendHeader appends a header line, escaped when esc is set (CR too when

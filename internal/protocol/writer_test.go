@@ -192,3 +192,66 @@ func FuzzWriterHeader(f *testing.F) {
 		}
 	})
 }
+
+// failingMessages is a message stream whose messages fail to leave.
+type failingMessages struct {
+	bytes.Buffer
+	err error
+}
+
+func (m *failingMessages) EndMessage() error { return m.err }
+
+// TestWriterMessageFailure checks that a message that failed to leave
+// breaks the Writer as a failed Flush does: Err reports it and every later
+// write fails with it, so that the caller sees a broken stream.
+func TestWriterMessageFailure(t *testing.T) {
+	t.Parallel()
+	reset := errors.New("connection reset by peer")
+	w := NewWriter(&failingMessages{err: reset})
+	if err := w.WriteFrame(NewFrame(CmdSend, "destination", "/queue/a")); !errors.Is(err, reset) {
+		t.Fatalf("WriteFrame = %v, want %v", err, reset)
+	}
+	if !errors.Is(w.Err(), reset) {
+		t.Errorf("Err() = %v after a failed message, want %v", w.Err(), reset)
+	}
+	if err := w.WriteHeartBeat(); !errors.Is(err, reset) {
+		t.Errorf("a later write = %v, want %v", err, reset)
+	}
+}
+
+// TestHeaderLineSize checks that HeaderLineSize is what a Reader compares
+// with Limits.MaxLineSize: a header of exactly the limit is read, one byte
+// more is refused, escapes included.
+func TestHeaderLineSize(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 40) // longer than the frame's other lines
+	for _, value := range []string{long, long + "a:b\\c\nd\re"} {
+		for _, v := range []Version{V11, V12} {
+			n, err := HeaderLineSize(CmdMessage, "x-h", value, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := NewFrame(CmdMessage, "destination", "/queue/a", "message-id", "1", "subscription", "s", "x-h", value)
+			if v == V11 && strings.Contains(value, "\r") {
+				continue // 1.1 cannot carry CR
+			}
+			wire, err := Encode(f, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, limit := range []int{n, n - 1} {
+				r := NewReader(bytes.NewReader(wire))
+				r.SetVersion(v)
+				r.SetLimits(Limits{MaxLineSize: limit})
+				_, err := r.Read()
+				if fits := limit >= n; fits != (err == nil) {
+					t.Errorf("%q in %s, size %d, limit %d: %v", value, v, n, limit, err)
+				}
+				var fe *FrameError
+				if err != nil && (!errors.As(err, &fe) || fe.Limit != int64(limit) || !errors.Is(err, ErrLineTooLong)) {
+					t.Errorf("limit %d: %v, want ErrLineTooLong with the limit", limit, err)
+				}
+			}
+		}
+	}
+}

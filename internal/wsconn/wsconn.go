@@ -56,8 +56,9 @@ func Subprotocols(vs []string) []string {
 // Conn is a WebSocket connection seen as a net.Conn. One goroutine may
 // read while another writes; Close may be called at any time.
 type Conn struct {
-	ws *websocket.Conn
-	r  io.Reader // the message being read, nil between messages
+	ws     *websocket.Conn
+	r      io.Reader // the message being read, nil between messages
+	server string    // the Server header of the handshake's answer (Dial)
 
 	hold []byte         // the outgoing message, while it is small
 	w    io.WriteCloser // the outgoing message, once it is streamed
@@ -68,6 +69,12 @@ func New(ws *websocket.Conn) *Conn { return &Conn{ws: ws} }
 
 // Subprotocol returns the subprotocol the peers agreed on, or "".
 func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
+// Server returns the Server header of the server's answer to the
+// WebSocket handshake, or "" (always "" on the server side). It names the
+// web server before any STOMP frame does: RabbitMQ's Web-STOMP answers
+// "Cowboy".
+func (c *Conn) Server() string { return c.server }
 
 // Read reads the incoming messages as one stream. A close message from the
 // peer, or a connection that ends, is io.EOF.
@@ -204,7 +211,9 @@ func Dial(ctx context.Context, url string, subprotocols []string,
 		}
 		return nil, err
 	}
-	return New(ws), nil
+	c := New(ws)
+	c.server = resp.Header.Get("Server")
+	return c, nil
 }
 
 // HandshakeError is an HTTP answer that was not the switch to WebSocket:
