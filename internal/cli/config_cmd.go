@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/failover"
 )
 
 // secretKeys are masked by `config view`.
@@ -106,6 +107,9 @@ func (a *app) effective(cmd *cobra.Command, key string) setting {
 	}
 	if secretKeys[key] && value != "" {
 		value = "***"
+	}
+	if key == "server" {
+		value = failover.Redact(value) // a password in user:pass@
 	}
 	return setting{Value: value, Source: a.cfg.source(cmd, key)}
 }

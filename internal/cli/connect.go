@@ -75,8 +75,10 @@ func (a *app) clientConfig(reconnect bool, headers protocol.Headers) (client.Con
 		URI: u, Login: o.User, Passcode: o.Password, Host: o.VHost,
 		Versions: o.Versions, HeartBeat: o.HeartBeat, Headers: headers,
 		ConnectTimeout: o.ConnectTimeout, ReceiptTimeout: o.ReceiptTimeout,
-		TLS: tlsCfg, Limits: protocol.Limits{MaxBodySize: o.MaxFrameSize},
+		TLS:       tlsCfg,
+		Limits:    protocol.Limits{MaxBodySize: o.MaxFrameSize, MaxLineSize: o.MaxHeaderSize, MaxHeaders: protocol.DefaultLimits.MaxHeaders},
 		Reconnect: reconnect && u.Failover,
+		OnAttempt: a.showAttempt,
 	}
 	if o.Trace {
 		cfg.Trace = a.ErrOut

@@ -223,6 +223,8 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			stop()
 		case <-clock.Deadline():
 			stop()
+		case e := <-s.links:
+			clock.Link(e)
 		case <-grace:
 			hcancel() // handlers that did not finish are killed, and not acked
 		}

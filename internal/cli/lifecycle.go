@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/client"
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -123,7 +125,12 @@ func exitCodeOf(sig os.Signal) int {
 // connect dials with the global options; what names the command in
 // errors. A signal while connecting ends it as an interruption.
 func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*client.Client, error) {
+	a.dialing.Store(true)
 	c, err := client.Dial(ctx, cfg)
+	a.dialing.Store(false)
+	if a.waitShown.Swap(false) {
+		fmt.Fprint(a.ErrOut, "\r\x1b[K") // the waiting line goes
+	}
 	if err != nil {
 		if e := a.sig.err(); e != nil {
 			return nil, e
@@ -131,6 +138,38 @@ func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*cli
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return c, nil
+}
+
+// showAttempt says, on a terminal, what the first connect is waiting for
+// after an attempt failed, on one line updated in place: a mistyped port
+// or a broker that is down is otherwise a silent wait of
+// --connect-timeout.
+func (a *app) showAttempt(at client.Attempt) {
+	if !a.ErrTTY || a.opts.Quiet || a.opts.Verbose > 0 || !a.dialing.Load() {
+		return
+	}
+	a.waitShown.Store(true)
+	fmt.Fprintf(a.ErrOut, "\r\x1b[Kstompest: %s: %s; retrying until --connect-timeout (%v)",
+		printable(failover.Redact(at.Broker)), printable(attemptCause(at.Err)), a.opts.ConnectTimeout)
+}
+
+// attemptCause is why an attempt failed, in a few words.
+func attemptCause(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to host"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "unknown host " + dnsErr.Name
+	}
+	return err.Error()
 }
 
 // dial connects with the global options: reconnect asks for reconnects

@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -23,8 +25,11 @@ type app struct {
 	Streams
 	exit func(int) // ends the process at once (a second signal); nil in tests
 	sig  *signals  // the run's interrupt signals
-	cfg  *config
-	opts globalOptions
+	// dialing: the first connect is under way; waitShown: a waiting line
+	// is on the terminal (showAttempt), to be cleared
+	dialing, waitShown atomic.Bool
+	cfg                *config
+	opts               globalOptions
 }
 
 // globalOptions are the connection and output settings of PRODUCT.md §3.
@@ -44,6 +49,7 @@ type globalOptions struct {
 	TLSServerName     string
 	TLSInsecure       bool
 	MaxFrameSize      int64
+	MaxHeaderSize     int
 	Verbose           int
 	Trace             bool
 	Quiet             bool
@@ -95,7 +101,11 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 	if errors.As(err, &sig) {
 		return
 	}
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgRed).Sprint("stompest:"), printable(oneLine(err.Error())))
+	msg := oneLine(err.Error())
+	if hint := limitHint(err); hint != "" {
+		msg += " (hint: " + hint + ")"
+	}
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgRed).Sprint("stompest:"), printable(msg))
 	if code == exitUsage && cmd != nil {
 		use := cmd.UseLine()
 		if !cmd.HasParent() {
@@ -111,6 +121,17 @@ func (a *app) warn(msg string) {
 		return
 	}
 	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgYellow).Sprint("stompest:"), printable(msg))
+}
+
+// limitHint names the flag that raises a limit the peer's frame crossed.
+func limitHint(err error) string {
+	switch {
+	case errors.Is(err, protocol.ErrLineTooLong):
+		return "--max-header-size raises the limit"
+	case errors.Is(err, protocol.ErrFrameTooLarge):
+		return "--max-frame-size raises the limit"
+	}
+	return ""
 }
 
 // badFlagValue matches pflag's error for a value a flag refused.
@@ -331,7 +352,7 @@ func wrapArgs(c *cobra.Command) {
 
 func (a *app) addGlobalFlags(root *cobra.Command) {
 	fs := root.PersistentFlags()
-	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://h:p, ssl://h:p, stomp://, stomp+ssl://, ws://h:p/path, wss://, failover:(...)?... (env STOMPEST_SERVER)")
+	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://[user:pass@]h:p, ssl://h:p, stomp://, stomp+ssl://, ws://h:p/path, wss://, failover:(...)?... (env STOMPEST_SERVER)")
 	fs.StringP("user", "u", "", "CONNECT login (env STOMPEST_USER)")
 	fs.String("password", "", "CONNECT passcode; visible in ps, prefer --password-file or STOMPEST_PASSWORD")
 	fs.String("password-file", "", "read the passcode from the first line of `FILE` (- for stdin)")
@@ -347,6 +368,7 @@ func (a *app) addGlobalFlags(root *cobra.Command) {
 	fs.String("tls-server-name", "", "expected server name in the broker's certificate")
 	fs.Bool("tls-insecure", false, "do not verify the broker's certificate (warns on every run)")
 	fs.String("max-frame-size", "64MiB", "largest body accepted from the broker")
+	fs.String("max-header-size", "64KiB", "longest header line accepted from the broker, and sent by send (what could not be read back)")
 	fs.CountP("verbose", "v", "report events on stderr (repeatable)")
 	fs.Bool("trace", false, "write every frame to stderr (>>> sent, <<< received; passcode masked)")
 	fs.BoolP("quiet", "q", false, "no warnings")
@@ -411,8 +433,16 @@ func (a *app) configure(cmd *cobra.Command) error {
 	if o.MaxFrameSize, err = parseSize(v.GetString("max-frame-size")); err != nil || o.MaxFrameSize <= 0 {
 		return a.settingError(cmd, "max-frame-size", "want a size such as 64MiB")
 	}
+	headerSize, err := parseSize(v.GetString("max-header-size"))
+	if err != nil || headerSize < 256 || headerSize > 1<<30 {
+		return a.settingError(cmd, "max-header-size", "want a size from 256 to 1GiB, such as 64KiB")
+	}
+	o.MaxHeaderSize = int(headerSize)
 	if o.Password, err = a.password(cmd); err != nil {
 		return err
+	}
+	if a.cfg.source(cmd, "server") == "flag" && failover.Redact(o.Server) != o.Server {
+		a.warn("warning: the password in --server is visible in ps; prefer --password-file or STOMPEST_PASSWORD")
 	}
 	if o.TLSInsecure {
 		a.warn("warning: --tls-insecure: the broker's certificate is not verified")

@@ -131,6 +131,9 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	if o.contentType != "" {
 		headers.Set(protocol.HdrContentType, o.contentType)
 	}
+	if err := a.checkHeaderSizes(headers); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
 	if o.persistent {
 		headers.Set("persistent", "true")
 	}
@@ -632,6 +635,9 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			for _, h := range headers {
 				hs.Set(h.Name, h.Value)
 			}
+			if err := a.checkHeaderSizes(hs); err != nil {
+				return nil, fmt.Errorf("line %d: %w", line, err)
+			}
 			hs.Del(protocol.HdrDestination)
 			hs.Del(protocol.HdrContentLength)
 			return &outgoing{dest: d, headers: hs, body: body, record: line, more: br.Buffered() > 0}, nil
@@ -675,6 +681,23 @@ func (a *app) dryRun(src source, o sendOptions) error {
 		protocol.WriteTrace(w, ">>> ", protocol.NewFrame(protocol.CmdCommit, protocol.HdrTransaction, tx))
 	}
 	return w.Flush()
+}
+
+// checkHeaderSizes refuses (65) a header whose line would be longer than
+// --max-header-size: sent, it would make the message unreadable for every
+// consumer that has that limit, stompest included (escaped as 1.2 does,
+// the longest form).
+func (a *app) checkHeaderSizes(hs protocol.Headers) error {
+	for _, h := range hs {
+		n, err := protocol.HeaderLineSize(protocol.CmdSend, h.Name, h.Value, protocol.V12)
+		if err != nil {
+			return withCode(exitDataErr, fmt.Errorf("header %q: %v", h.Name, err))
+		}
+		if n > a.opts.MaxHeaderSize {
+			return withCode(exitDataErr, fmt.Errorf("header %q is %d bytes on the wire, over --max-header-size %d: a consumer could not read the message back (nothing sent)", h.Name, n, a.opts.MaxHeaderSize))
+		}
+	}
+	return nil
 }
 
 // parseHeaderFlags parses -H K:V flags: split at the first colon, taken

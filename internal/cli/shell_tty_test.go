@@ -123,3 +123,35 @@ func TestShellInTerminal(t *testing.T) {
 		t.Errorf("no history file: %v", err)
 	}
 }
+
+// TestWaitingLineInTerminal: on a terminal, a connect that keeps failing
+// says at once what it waits for, on one line that the final error
+// replaces.
+func TestWaitingLineInTerminal(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildStompest(t, filepath.Join(dir, "bin"))
+	sock := filepath.Join(dir, "tmux.sock")
+	cmd := bin + " -s tcp://127.0.0.1:1 --connect-timeout 5s send /queue/a x; echo EXIT=$?; sleep 60"
+	if out, err := exec.Command("tmux", "-S", sock, "new-session", "-d", "-s", "w", "-x", "160", "-y", "10", cmd).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	defer exec.Command("tmux", "-S", sock, "kill-server").Run()
+	screen := func() string {
+		out, _ := exec.Command("tmux", "-S", sock, "capture-pane", "-p", "-t", "w").Output()
+		return string(out)
+	}
+	want := "stompest: tcp://127.0.0.1:1: connection refused; retrying until --connect-timeout (5s)"
+	for deadline := time.Now().Add(4 * time.Second); !strings.Contains(screen(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q did not show within the connect timeout; the screen:\n%s", want, screen())
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(screen(), "EXIT=69"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("send did not end with 69; the screen:\n%s", screen())
+		}
+	}
+	if s := screen(); strings.Contains(s, "retrying") || !strings.Contains(s, "no broker reachable") {
+		t.Errorf("the waiting line was not replaced by the error:\n%s", s)
+	}
+}

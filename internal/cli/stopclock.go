@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/client"
 )
 
 // stopClock holds the timers of the stop conditions --timeout (from the
@@ -13,6 +14,7 @@ type stopClock struct {
 	deadline *time.Timer
 	idle     *time.Timer
 	idleFor  time.Duration
+	paused   bool
 }
 
 // newStopClock starts the clock of stop; Stop releases it.
@@ -38,10 +40,27 @@ func (c *stopClock) Deadline() <-chan time.Time {
 // Idle fires when --idle passed since the start or the last Touch; nil
 // without --idle.
 func (c *stopClock) Idle() <-chan time.Time {
-	if c.idle == nil {
+	if c.idle == nil || c.paused {
 		return nil
 	}
 	return c.idle.C
+}
+
+// Link follows the client's link: no idle time passes while the client
+// reconnects (the broker cannot deliver anything then), and it starts
+// again from zero once the link is up: --idle is silence on a live
+// subscription.
+func (c *stopClock) Link(e client.LinkEvent) {
+	switch e.State {
+	case client.LinkReconnecting:
+		c.paused = true
+		if c.idle != nil {
+			c.idle.Stop()
+		}
+	case client.LinkUp:
+		c.paused = false
+		c.Touch()
+	}
 }
 
 // Touch restarts the idle time: something came.

@@ -122,6 +122,7 @@ type consumer struct {
 	browsing  int // subscriptions still browsing (--peek with browser:true)
 	dedupe    *dedupe
 	repeats   int
+	links     <-chan client.LinkEvent
 	pipe      *pipeGauge // stdout is a pipe: acknowledge what the reader took
 	held      []heldAck  // written into the pipe, not read out yet
 }
@@ -205,11 +206,25 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	// Writing to a stream takes messages in batches; --exec takes them one
 	// by one.
 	cfg.Batches = o.exec == ""
+	links := make(chan client.LinkEvent, 16)
+	cfg.OnLink = func(e client.LinkEvent) {
+		for { // never block the client; when full, the oldest event goes
+			select {
+			case links <- e:
+				return
+			default:
+			}
+			select {
+			case <-links:
+			default:
+			}
+		}
+	}
 	c, err := a.connect(ctx, "subscribe", cfg)
 	if err != nil {
 		return err
 	}
-	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe)}
+	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links}
 	if o.exec == "" && !o.peek && o.ack != protocol.AckAuto {
 		s.pipe = newPipeGauge(a.Out)
 	}
@@ -357,6 +372,9 @@ func (s *consumer) consume(ctx context.Context) error {
 			return notReached()
 		case <-clock.Idle():
 			return notReached()
+		case e := <-s.links:
+			clock.Link(e)
+			continue
 		case ms, ok := <-s.c.Batches():
 			if !ok {
 				if err := s.c.Err(); err != nil {

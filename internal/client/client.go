@@ -53,6 +53,7 @@ type Config struct {
 	Batches          bool                                                              // hand messages over in batches through Batches(), not Messages()
 	Text             bool                                                              // send no content-length (bodies with NUL are refused)
 	OnLink           func(LinkEvent)                                                   // every change of the link (see LinkEvent); nil: none
+	OnAttempt        func(Attempt)                                                     // every failed connect attempt, as it fails (inside Dial, and while reconnecting); nil: none
 }
 
 // Message is a MESSAGE frame delivered to a subscription.
@@ -226,6 +227,7 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 			dead[broker] = true
 			attempts = append(attempts, Attempt{broker, err})
 			c.logf("%s: %v (not tried again)", broker, err)
+			c.attemptFailed(attempts[len(attempts)-1])
 			continue
 		}
 		deadline, ok := ctx.Deadline()
@@ -245,6 +247,7 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 		if ctx.Err() != nil {
 			return c.stopped(ctx, attempts, timeoutReason)
 		}
+		c.attemptFailed(attempts[len(attempts)-1])
 	}
 }
 
@@ -292,6 +295,13 @@ func hopeless(attempts []Attempt) error {
 		reason = "certificate verification failed"
 	}
 	return &UnreachableError{Attempts: attempts, Reason: reason}
+}
+
+// attemptFailed reports a failed attempt to Config.OnAttempt.
+func (c *Client) attemptFailed(a Attempt) {
+	if c.cfg.OnAttempt != nil {
+		c.cfg.OnAttempt(a)
+	}
 }
 
 func triedBefore(attempts []Attempt, broker string) bool {

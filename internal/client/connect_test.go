@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,5 +204,34 @@ func TestProbe(t *testing.T) {
 	}
 	if n := p.conns.Load(); n != 1 {
 		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestOnAttempt: every failed connect attempt is reported as it fails, so
+// that a command can say what it is waiting for.
+func TestOnAttempt(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: every attempt is refused
+	u, err := failover.Parse("failover:(tcp://" + addr + ")?initialReconnectDelay=1&useExponentialBackOff=false&startupMaxReconnectAttempts=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Attempt
+	_, err = Dial(context.Background(), Config{URI: u, ConnectTimeout: 10 * time.Second, OnAttempt: func(a Attempt) { got = append(got, a) }})
+	if err == nil {
+		t.Fatal("Dial succeeded with nothing listening")
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d attempts reported, want 4 (the first and 3 retries): %v", len(got), got)
+	}
+	for _, a := range got {
+		if a.Broker != "tcp://"+addr || !errors.Is(a.Err, syscall.ECONNREFUSED) {
+			t.Errorf("attempt %+v: want a refused connection to tcp://%s", a, addr)
+		}
 	}
 }
