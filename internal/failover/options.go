@@ -145,9 +145,9 @@ func setAttempts(dst *int, v string) string {
 		}
 		return "want an integer"
 	}
-	if n < -1 {
-		return "want -1 (no limit) or a count of 0 or more"
-	}
+	// Any negative count means no limit, as in ActiveMQ's failover
+	// transport (which tests "max > 0"): negative counts are accepted
+	// alike negative delays, which are clamped to 0.
 	*dst = n
 	return ""
 }

@@ -458,7 +458,6 @@ var parseErrorTests = []struct {
 	{"milliseconds with space", "failover:tcp://a:1?reconnectDelayJitter= 5", ErrInvalidOption, `invalid failover option "reconnectDelayJitter= 5": want a whole number of milliseconds`},
 	{"milliseconds overflow", "failover:tcp://a:1?maxReconnectDelay=99999999999999999999", ErrInvalidOption, `invalid failover option "maxReconnectDelay=99999999999999999999": out of range`},
 	{"attempts not a number", "failover:tcp://a:1?maxReconnectAttempts=x", ErrInvalidOption, `invalid failover option "maxReconnectAttempts=x": want an integer`},
-	{"attempts below -1", "failover:tcp://a:1?startupMaxReconnectAttempts=-2", ErrInvalidOption, `invalid failover option "startupMaxReconnectAttempts=-2": want -1 (no limit) or a count of 0 or more`},
 	{"attempts overflow", "failover:tcp://a:1?maxReconnectAttempts=99999999999999999999", ErrInvalidOption, `invalid failover option "maxReconnectAttempts=99999999999999999999": out of range`},
 	{"float not a number", "failover:tcp://a:1?backOffMultiplier=two", ErrInvalidOption, `invalid failover option "backOffMultiplier=two": want a number`},
 	{"float NaN", "failover:tcp://a:1?backOffMultiplier=NaN", ErrInvalidOption, `invalid failover option "backOffMultiplier=NaN": want a finite number`},
