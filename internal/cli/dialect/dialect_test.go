@@ -1,0 +1,79 @@
+package dialect
+
+import (
+	"testing"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+func TestOf(t *testing.T) {
+	for server, want := range map[string]Kind{
+		"RabbitMQ/3.10.8":                  RabbitMQ,
+		"ActiveMQ/5.17.2":                  ActiveMQ,
+		"ActiveMQ-Artemis/2.31.0 ActiveMQ": Artemis,
+		"stompest/1.2.0":                   Stompest,
+		"":                                 Unknown,
+		"some-broker/1":                    Unknown,
+	} {
+		if got := Of(server); got != want {
+			t.Errorf("Of(%q) = %v, want %v", server, got, want)
+		}
+	}
+}
+
+// TestPrefetchAndDurable: each broker gets its own headers, an unknown one
+// both dialects.
+func TestPrefetchAndDurable(t *testing.T) {
+	for _, tc := range []struct {
+		kind          Kind
+		prefetch, dur string
+	}{
+		{RabbitMQ, "prefetch-count:5", "id:d durable:true auto-delete:false"},
+		{ActiveMQ, "activemq.prefetchSize:5", "id:d activemq.subscriptionName:d"},
+		{Unknown, "activemq.prefetchSize:5 prefetch-count:5", "id:d activemq.subscriptionName:d durable:true auto-delete:false"},
+	} {
+		var p, d protocol.Headers
+		tc.kind.Prefetch(&p, 5)
+		tc.kind.Durable(&d, "d")
+		if got := flat(p); got != tc.prefetch {
+			t.Errorf("%v prefetch: %q, want %q", tc.kind, got, tc.prefetch)
+		}
+		if got := flat(d); got != tc.dur {
+			t.Errorf("%v durable: %q, want %q", tc.kind, got, tc.dur)
+		}
+	}
+	if sel := ActiveMQ.MessageIDSelector([]string{"ID:a", "it's"}); sel != "JMSMessageID = 'ID:a' OR JMSMessageID = 'it''s'" {
+		t.Errorf("ActiveMQ id selector: %q", sel)
+	}
+	if sel := Stompest.MessageIDSelector([]string{"ID:a"}); sel != "" {
+		t.Errorf("the embedded broker got an id selector: %q", sel)
+	}
+}
+
+// TestCopy: a copy never keeps the frame's headers, keeps the broker's
+// only when asked, and keeps the sender's.
+func TestCopy(t *testing.T) {
+	hs := protocol.Headers{
+		{Name: "destination", Value: "/queue/a"}, {Name: "message-id", Value: "m1"},
+		{Name: "subscription", Value: "s"}, {Name: "receipt", Value: "r"}, {Name: "content-length", Value: "3"},
+		{Name: "timestamp", Value: "1"}, {Name: "expires", Value: "0"}, {Name: "priority", Value: "4"},
+		{Name: "persistent", Value: "true"}, {Name: "order-id", Value: "42"},
+	}
+	if got := flat(Copy(hs, false)); got != "priority:4 persistent:true order-id:42" {
+		t.Errorf("Copy: %q", got)
+	}
+	if got := flat(Copy(hs, true)); got != "message-id:m1 subscription:s timestamp:1 expires:0 priority:4 persistent:true order-id:42" {
+		t.Errorf("Copy keeping broker headers: %q", got)
+	}
+}
+
+func flat(hs protocol.Headers) string {
+	s := ""
+	for i, h := range hs {
+		if i > 0 {
+			s += " "
+		}
+		s += h.Name + ":" + h.Value
+	}
+	return s
+}
