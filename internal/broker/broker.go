@@ -171,7 +171,8 @@ func (b *Broker) DropAfter(n int) { b.dropOnce.Store(false); b.dropAfter.Store(i
 // received frames; the connections after it are left alone.
 func (b *Broker) DropOnceAfter(n int) { b.dropOnce.Store(true); b.dropAfter.Store(int64(n)) }
 
-// StopHeartBeats stops (or resumes) the broker's heart-beats.
+// StopHeartBeats stops (or resumes) the broker's heart-beats, and the EOL
+// it sends after each frame: it then sends no EOL at all.
 func (b *Broker) StopHeartBeats(on bool) { b.noBeats.Store(on) }
 
 // Blackhole stops (or resumes) all reading and writing on open

@@ -44,6 +44,8 @@ type conn struct {
 	wake   chan struct{}
 
 	ackLine []byte // the writer's: a delivery's ack header line
+	fbuf    []byte // the writer's: a frame encoded whole (message streams)
+	stream  bool   // nc is a protocol.MessageWriter: one frame per message
 
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
@@ -67,6 +69,7 @@ func newConn(b *Broker, nc net.Conn) *conn {
 		subs: map[string]*subscription{}, acks: map[string]*delivery{}, txs: map[string][]func() error{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
+	_, c.stream = nc.(protocol.MessageWriter)
 	c.r = protocol.NewReader(liveReader{c})
 	c.r.SetLimits(b.cfg.Limits)
 	c.w = protocol.NewWriter(nc)
@@ -141,6 +144,23 @@ func (c *conn) end() {
 	c.kick()
 }
 
+// beatPeriod returns how often the writer looks at the heart-beats: often
+// enough that a beat leaves within 5/8 of the send interval (see
+// beatDue), and that a silent client is noticed within a quarter of the
+// expect interval.
+func beatPeriod(send, expect time.Duration) time.Duration {
+	period := send / 8
+	if e := expect / 4; period == 0 || (e > 0 && e < period) {
+		period = e
+	}
+	return max(period, time.Millisecond)
+}
+
+// beatDue reports whether a heart-beat is due after nothing was written
+// for idle: at half the send interval, as RabbitMQ beats, so that a client
+// measuring strictly never sees one late.
+func beatDue(idle, send time.Duration) bool { return send > 0 && idle >= send/2 }
+
 func (c *conn) writeLoop() {
 	defer c.b.wg.Done()
 	var spare []outgoing
@@ -159,11 +179,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if ticker == nil && (c.send.Load() > 0 || c.expect.Load() > 0) {
-			period := time.Duration(c.send.Load())
-			if e := time.Duration(c.expect.Load()); period == 0 || (e > 0 && e < period) {
-				period = e
-			}
-			ticker = time.NewTicker(max(period/4, time.Millisecond))
+			ticker = time.NewTicker(beatPeriod(time.Duration(c.send.Load()), time.Duration(c.expect.Load())))
 			beat = ticker.C
 		}
 		if c.b.hole.Load() {
@@ -184,8 +200,8 @@ func (c *conn) writeLoop() {
 		}
 		clear(frames)
 		spare = frames
-		if len(frames) == 0 && !ended && c.send.Load() > 0 && !c.b.noBeats.Load() &&
-			time.Since(time.Unix(0, c.lastWrite.Load())) >= time.Duration(c.send.Load())*4/5 {
+		if len(frames) == 0 && !ended && !c.b.noBeats.Load() &&
+			beatDue(time.Since(time.Unix(0, c.lastWrite.Load())), time.Duration(c.send.Load())) {
 			c.w.WriteHeartBeat()
 		}
 		if c.w.Buffered() > 0 {
@@ -244,10 +260,11 @@ func (c *conn) write(o outgoing) error {
 			if o.m.redelivered {
 				red = redeliveredLine
 			}
+			end := c.eol()
 			if o.m.body != nil {
-				return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], o.m.body, nul)
+				return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], o.m.body, nul, end)
 			}
-			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):])
+			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], end)
 		}
 		f = c.messageFrame(o.s, o.m, o.ack)
 	}
@@ -256,12 +273,43 @@ func (c *conn) write(o outgoing) error {
 		return nil
 	}
 	c.b.traceFrame(c, ">>>", f)
-	return c.w.WriteFrame(f)
+	end := c.eol()
+	if !c.stream {
+		if err := c.w.WriteFrame(f); err != nil || end == nil {
+			return err
+		}
+		return c.w.WriteEncoded(end)
+	}
+	// A message stream sends each frame as one message, the EOL with it.
+	var err error
+	if c.fbuf, err = protocol.AppendFrame(c.fbuf[:0], f, c.w.Version()); err != nil {
+		return err
+	}
+	c.fbuf = append(c.fbuf, end...)
+	err = c.w.WriteEncoded(c.fbuf)
+	if cap(c.fbuf) > 64<<10 {
+		c.fbuf = nil
+	}
+	return err
+}
+
+// eol returns what follows the NUL of every frame the broker sends: an
+// EOL, as RabbitMQ and ActiveMQ send (the specs allow EOLs after the NUL,
+// and readers take them as heart-beats, or skip them in 1.0), on which
+// some clients depend: PECL stomp for PHP reads a frame up to its NUL and
+// drops a line end before the next one. A broker whose heart-beats are
+// stopped (StopHeartBeats) sends no EOL at all, nor this one.
+func (c *conn) eol() []byte {
+	if c.b.noBeats.Load() {
+		return nil
+	}
+	return eol
 }
 
 var (
 	redeliveredLine = []byte("redelivered:true\n")
 	nul             = []byte{0}
+	eol             = []byte{'\n'}
 )
 
 // lingerClose shuts the write side of a connection ended by an ERROR and
@@ -740,8 +788,28 @@ func (c *conn) messageFrame(s *subscription, m message, ackID string) *protocol.
 		f.Headers = append(f.Headers, protocol.Header{Name: "redelivered", Value: "true"})
 	}
 	f.Headers = append(f.Headers, hs[2:]...)
+	if c.version == protocol.V10 {
+		for i, h := range f.Headers {
+			f.Headers[i] = escape10(h)
+		}
+	}
 	return f
 }
+
+// escape10 returns h as a STOMP 1.0 frame can carry it. 1.0 has no
+// escapes, and a line end in a name or value (or a colon in a name) would
+// end or split the header: such a header goes escaped as STOMP 1.2
+// escapes it (\n, \r, \c, \\), as RabbitMQ delivers it; every other
+// header goes as it is. The message is never dropped for its headers.
+func escape10(h protocol.Header) protocol.Header {
+	if strings.ContainsAny(h.Value, "\r\n") || strings.ContainsAny(h.Name, "\r\n:") {
+		h.Name, h.Value = escapes.Replace(h.Name), escapes.Replace(h.Value)
+	}
+	return h
+}
+
+// escapes applies STOMP 1.2 "Value Encoding".
+var escapes = strings.NewReplacer(`\`, `\\`, ":", `\c`, "\n", `\n`, "\r", `\r`)
 
 // onSettle handles ACK and NACK.
 func (c *conn) onSettle(f *protocol.Frame) error {
