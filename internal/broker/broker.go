@@ -39,7 +39,19 @@ type Config struct {
 	Logf      func(string, ...any)   // connection events; nil: none
 	Record    bool                   // keep every received frame for Frames
 	OnFrame   func(*protocol.Frame)  // called for every frame received; must not block
+
+	// ConnectTimeout is how long a connection may take to complete its
+	// CONNECT (0: DefaultConnectTimeout, negative: forever).
+	ConnectTimeout time.Duration
+	// WSAllowOrigins are the origins the WebSocket listener accepts
+	// besides its own host: glob patterns (path.Match) matched against the
+	// whole Origin (scheme://host[:port]) and against its host; "*"
+	// accepts any.
+	WSAllowOrigins []string
 }
+
+// DefaultConnectTimeout is the default of Config.ConnectTimeout.
+const DefaultConnectTimeout = 30 * time.Second
 
 // Broker is an in-memory STOMP 1.0/1.1/1.2 broker. It keeps nothing on
 // disk. One lock guards all destinations, which keeps delivery order and
@@ -50,6 +62,9 @@ type Broker struct {
 	ws  *http.Server // nil without a WebSocket listener
 	wln net.Listener
 	wg  sync.WaitGroup
+
+	stop   chan struct{} // closed by Close
+	logins *throttle
 
 	mu          sync.Mutex
 	queues      map[string]*queue
@@ -79,9 +94,16 @@ func New(cfg Config) *Broker {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:61613"
 	}
+	switch {
+	case cfg.ConnectTimeout == 0:
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	case cfg.ConnectTimeout < 0:
+		cfg.ConnectTimeout = 0
+	}
 	b := &Broker{
 		cfg: cfg, queues: map[string]*queue{}, topics: map[string][]*queue{},
 		durables: map[string]*queue{}, conns: map[*conn]bool{}, topicArenas: map[string]*arena{},
+		stop: make(chan struct{}), logins: newThrottle(),
 	}
 	if cfg.Trace != nil {
 		b.trace = bufio.NewWriter(cfg.Trace)
@@ -110,7 +132,7 @@ func (b *Broker) Start() error {
 		}
 		b.wln = wln
 		mux := http.NewServeMux()
-		mux.Handle("/{$}", wsconn.Handler(b.serve))
+		mux.Handle("/{$}", b.checkOrigin(wsconn.Handler(b.serve)))
 		b.ws = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		b.wg.Add(1)
 		go func() {
@@ -144,6 +166,7 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
+	close(b.stop)
 	conns := make([]*conn, 0, len(b.conns))
 	for c := range b.conns {
 		conns = append(conns, c)
@@ -235,13 +258,37 @@ func (b *Broker) traceFrame(c *conn, dir string, f *protocol.Frame) {
 	protocol.WriteTrace(b.trace, "["+c.id+"] "+dir+" ", f)
 }
 
+// accept serves the connections of the TCP listener until Close. A failed
+// accept (no file descriptor left: EMFILE, ENFILE; a connection reset
+// before it was taken) is logged and retried after a pause that starts at
+// 5 ms and doubles up to a second, as net/http does, so that the broker
+// serves again as soon as descriptors are free.
 func (b *Broker) accept() {
 	defer b.wg.Done()
+	var pause time.Duration
 	for {
 		nc, err := b.ln.Accept()
 		if err != nil {
-			return
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			b.logf("accept: %v; retrying in %v", err, pause)
+			t := time.NewTimer(pause)
+			select {
+			case <-b.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
 		}
+		pause = 0
 		b.serve(nc)
 	}
 }
@@ -258,6 +305,9 @@ func (b *Broker) serve(nc net.Conn) {
 	}
 	b.conns[c] = true
 	b.wg.Add(2)
+	if d := b.cfg.ConnectTimeout; d > 0 {
+		c.connTimer = time.AfterFunc(d, c.connectExpired)
+	}
 	b.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
@@ -690,9 +740,19 @@ func isTopic(dest string) bool {
 type errFrame struct {
 	message string
 	detail  string
+	delay   time.Duration // wait this long before answering (a failed login)
 }
 
 func (e *errFrame) Error() string { return e.message }
+
+// frame returns the ERROR frame that answers e.
+func (e *errFrame) frame() *protocol.Frame {
+	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
+	if e.detail != "" {
+		f.Body = []byte(e.detail + "\n")
+	}
+	return f
+}
 
 func violation(format string, args ...any) error {
 	return &errFrame{message: fmt.Sprintf(format, args...)}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -46,6 +47,9 @@ type conn struct {
 	ackLine []byte // the writer's: a delivery's ack header line
 	fbuf    []byte // the writer's: a frame encoded whole (message streams)
 	stream  bool   // nc is a protocol.MessageWriter: one frame per message
+
+	connTimer *time.Timer // ends a connection that does not CONNECT in time
+	expired   atomic.Bool // connTimer fired before CONNECT
 
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
@@ -352,7 +356,10 @@ func (c *conn) readLoop() {
 		}
 		if err != nil {
 			var fe *protocol.FrameError
-			if errors.As(err, &fe) {
+			switch {
+			case c.expired.Load():
+				c.fail(c.lateConnect())
+			case errors.As(err, &fe):
 				c.fail(&errFrame{message: "malformed frame", detail: err.Error()})
 			}
 			return
@@ -368,6 +375,15 @@ func (c *conn) readLoop() {
 		if err := c.handle(fr); err != nil {
 			var ef *errFrame
 			if errors.As(err, &ef) {
+				if ef.delay > 0 {
+					t := time.NewTimer(ef.delay)
+					select {
+					case <-t.C:
+					case <-c.done:
+						t.Stop()
+						return
+					}
+				}
 				c.fail(ef)
 			}
 			return
@@ -387,13 +403,29 @@ func borrowable(cmd protocol.Command) bool {
 	return cmd == protocol.CmdSend || cmd == protocol.CmdAck || cmd == protocol.CmdNack
 }
 
+// lateConnect is the ERROR of a connection that did not CONNECT in time.
+func (c *conn) lateConnect() *errFrame {
+	return &errFrame{message: "no CONNECT frame within " + c.b.cfg.ConnectTimeout.String() + " (--connect-timeout)"}
+}
+
+// connectExpired ends a connection that has not completed its CONNECT:
+// its read is interrupted, and the reader answers with ERROR.
+func (c *conn) connectExpired() {
+	b := c.b
+	b.mu.Lock()
+	late := !c.connected
+	if late {
+		c.expired.Store(true)
+	}
+	b.mu.Unlock()
+	if late {
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
 // fail answers a violation with ERROR and closes after writing it.
 func (c *conn) fail(e *errFrame) {
-	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
-	if e.detail != "" {
-		f.Body = []byte(e.detail + "\n")
-	}
-	c.queueFrame(f)
+	c.queueFrame(e.frame())
 	c.refused.Store(true)
 	c.end()
 	c.b.logf("%s: %s %s", c.id, e.message, e.detail)
@@ -403,6 +435,9 @@ func (c *conn) fail(e *errFrame) {
 // its subscriptions.
 func (c *conn) cleanup() {
 	b := c.b
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+	}
 	b.mu.Lock()
 	var back []*delivery
 	for _, s := range c.subs {
@@ -438,6 +473,9 @@ func (c *conn) handle(f *protocol.Frame) error {
 		return errClosed
 	}
 	if !c.connected {
+		if c.expired.Load() {
+			return c.lateConnect()
+		}
 		if f.Command != protocol.CmdConnect && f.Command != protocol.CmdStomp {
 			return violation("CONNECT expected, got %s", f.Command)
 		}
@@ -526,8 +564,10 @@ func (c *conn) connect(f *protocol.Frame) error {
 	if b.refuse.Load() {
 		return violation("connection refused")
 	}
-	if b.cfg.User != "" && (f.Header(protocol.HdrLogin) != b.cfg.User || f.Header(protocol.HdrPasscode) != b.cfg.Password) {
-		return violation("Authentication failed: bad login or passcode for %q", f.Header(protocol.HdrLogin))
+	if b.cfg.User != "" && !b.authentic(f.Header(protocol.HdrLogin), f.Header(protocol.HdrPasscode)) {
+		e := &errFrame{message: fmt.Sprintf("Authentication failed: bad login or passcode for %q", f.Header(protocol.HdrLogin))}
+		e.delay = b.logins.fail(remoteHost(c.nc), time.Now())
+		return e
 	}
 	c.version = version
 	c.r.SetVersion(version)
@@ -549,6 +589,9 @@ func (c *conn) connect(f *protocol.Frame) error {
 		resp.Headers.Add(protocol.HdrHeartBeat, b.cfg.HeartBeat.String())
 	}
 	c.connected = true
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+	}
 	c.queueFrame(resp)
 	// The writer switches to the negotiated version after CONNECTED: the
 	// queue is ordered, so mark it with a version change.
