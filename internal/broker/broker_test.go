@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +16,13 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		runChild() // a broker for TestHostileLoad
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func start(t testing.TB, cfg Config) *Broker {
 	t.Helper()

@@ -52,8 +52,9 @@ func TestAcceptErrorsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.ln = &flakyListener{Listener: ln, fails: 5}
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go b.accept()
+	go b.flow()
 	t.Cleanup(func() { b.Close() })
 	connect(t, b, protocol.V12)
 	mu.Lock()
