@@ -39,17 +39,66 @@ type Config struct {
 	Logf      func(string, ...any)   // connection events; nil: none
 	Record    bool                   // keep every received frame for Frames
 	OnFrame   func(*protocol.Frame)  // called for every frame received; must not block
+
+	// MaxMemory is the broker's memory budget in bytes (0:
+	// DefaultMaxMemory, negative: none). The messages it holds may take
+	// half of it; the other half is room for the garbage the Go heap
+	// carries between collections and for the connections' buffers. Over
+	// it, slow topic subscribers are disconnected and then SENDs are held
+	// (see Broker).
+	MaxMemory int64
+	// MaxPending is how many messages a non-durable topic subscription may
+	// have waiting for its subscriber (0: DefaultMaxPending, negative: no
+	// limit); one more and the subscriber gets an ERROR and is
+	// disconnected.
+	MaxPending int
+	// ConnectTimeout is how long a connection may take to complete its
+	// CONNECT (0: DefaultConnectTimeout, negative: forever).
+	ConnectTimeout time.Duration
+	// WSAllowOrigins are the origins the WebSocket listener accepts
+	// besides its own host: glob patterns (path.Match) matched against the
+	// whole Origin (scheme://host[:port]) and against its host; "*"
+	// accepts any.
+	WSAllowOrigins []string
 }
+
+// The defaults of Config.
+const (
+	DefaultMaxMemory      = 512 << 20
+	DefaultMaxPending     = 100_000
+	DefaultConnectTimeout = 30 * time.Second
+)
 
 // Broker is an in-memory STOMP 1.0/1.1/1.2 broker. It keeps nothing on
 // disk. One lock guards all destinations, which keeps delivery order and
 // acknowledgement simple and exact.
+//
+// Its memory is bounded (Config.MaxMemory): every message it holds, from
+// its SEND until it is written to an ack:auto subscriber or acknowledged,
+// counts. Over the budget the broker first disconnects the non-durable
+// topic subscribers that are furthest behind (their messages go with
+// them), then holds SENDs: producer flow control. A held SEND is taken in
+// but not handled (no RECEIPT) until memory is back under the budget, and
+// its connection is read on only for ACK and NACK frames: at the next
+// frame of any other kind the broker stops reading that connection, so
+// TCP slows the producer. Settlements go on because a connection that both
+// produces and consumes must still be able to free memory by
+// acknowledging; stopping every read would deadlock it. Frames after a
+// held SEND keep their order, except those ACKs and NACKs, which may be
+// handled (and their receipts sent) before it.
 type Broker struct {
 	cfg Config
 	ln  net.Listener
 	ws  *http.Server // nil without a WebSocket listener
 	wln net.Listener
 	wg  sync.WaitGroup
+
+	stop     chan struct{} // closed by Close
+	held     atomic.Int64  // bytes of the messages held
+	limit    int64         // what held may reach; 0: no limit
+	flowWake chan struct{} // memory was freed while SENDs wait
+	nblocked atomic.Int64  // len(blocked)
+	logins   *throttle
 
 	mu          sync.Mutex
 	queues      map[string]*queue
@@ -60,6 +109,8 @@ type Broker struct {
 	closed      bool
 	wbuf        []byte            // where publish builds a message
 	topicArenas map[string]*arena // the wire bytes of each topic's messages
+	blocked     []*conn           // connections with a held SEND, in order
+	temps       map[string]*conn  // the owner of each temporary destination
 
 	msgSeq  atomic.Uint64
 	connSeq atomic.Uint64
@@ -79,9 +130,29 @@ func New(cfg Config) *Broker {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:61613"
 	}
+	switch {
+	case cfg.MaxMemory == 0:
+		cfg.MaxMemory = DefaultMaxMemory
+	case cfg.MaxMemory < 0:
+		cfg.MaxMemory = 0
+	}
+	switch {
+	case cfg.MaxPending == 0:
+		cfg.MaxPending = DefaultMaxPending
+	case cfg.MaxPending < 0:
+		cfg.MaxPending = 0
+	}
+	switch {
+	case cfg.ConnectTimeout == 0:
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	case cfg.ConnectTimeout < 0:
+		cfg.ConnectTimeout = 0
+	}
 	b := &Broker{
 		cfg: cfg, queues: map[string]*queue{}, topics: map[string][]*queue{},
 		durables: map[string]*queue{}, conns: map[*conn]bool{}, topicArenas: map[string]*arena{},
+		temps: map[string]*conn{}, stop: make(chan struct{}), flowWake: make(chan struct{}, 1),
+		limit: cfg.MaxMemory / 2, logins: newThrottle(),
 	}
 	if cfg.Trace != nil {
 		b.trace = bufio.NewWriter(cfg.Trace)
@@ -110,7 +181,7 @@ func (b *Broker) Start() error {
 		}
 		b.wln = wln
 		mux := http.NewServeMux()
-		mux.Handle("/{$}", wsconn.Handler(b.serve))
+		mux.Handle("/{$}", b.checkOrigin(wsconn.Handler(b.serve)))
 		b.ws = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		b.wg.Add(1)
 		go func() {
@@ -118,8 +189,9 @@ func (b *Broker) Start() error {
 			b.ws.Serve(wln)
 		}()
 	}
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go b.accept()
+	go b.flow()
 	return nil
 }
 
@@ -144,6 +216,7 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
+	close(b.stop)
 	conns := make([]*conn, 0, len(b.conns))
 	for c := range b.conns {
 		conns = append(conns, c)
@@ -171,7 +244,8 @@ func (b *Broker) DropAfter(n int) { b.dropOnce.Store(false); b.dropAfter.Store(i
 // received frames; the connections after it are left alone.
 func (b *Broker) DropOnceAfter(n int) { b.dropOnce.Store(true); b.dropAfter.Store(int64(n)) }
 
-// StopHeartBeats stops (or resumes) the broker's heart-beats.
+// StopHeartBeats stops (or resumes) the broker's heart-beats, and the EOL
+// it sends after each frame: it then sends no EOL at all.
 func (b *Broker) StopHeartBeats(on bool) { b.noBeats.Store(on) }
 
 // Blackhole stops (or resumes) all reading and writing on open
@@ -234,13 +308,37 @@ func (b *Broker) traceFrame(c *conn, dir string, f *protocol.Frame) {
 	protocol.WriteTrace(b.trace, "["+c.id+"] "+dir+" ", f)
 }
 
+// accept serves the connections of the TCP listener until Close. A failed
+// accept (no file descriptor left: EMFILE, ENFILE; a connection reset
+// before it was taken) is logged and retried after a pause that starts at
+// 5 ms and doubles up to a second, as net/http does, so that the broker
+// serves again as soon as descriptors are free.
 func (b *Broker) accept() {
 	defer b.wg.Done()
+	var pause time.Duration
 	for {
 		nc, err := b.ln.Accept()
 		if err != nil {
-			return
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			b.logf("accept: %v; retrying in %v", err, pause)
+			t := time.NewTimer(pause)
+			select {
+			case <-b.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
 		}
+		pause = 0
 		b.serve(nc)
 	}
 }
@@ -257,6 +355,9 @@ func (b *Broker) serve(nc net.Conn) {
 	}
 	b.conns[c] = true
 	b.wg.Add(2)
+	if d := b.cfg.ConnectTimeout; d > 0 {
+		c.connTimer = time.AfterFunc(d, c.connectExpired)
+	}
 	b.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
@@ -278,6 +379,13 @@ type message struct {
 	cr          bool // a header holds a CR
 	redelivered bool
 }
+
+// msgOverhead is what holding a message costs besides its bytes: its
+// entry in a queue, and its share of the arena block's slack.
+const msgOverhead = 64
+
+// cost returns what holding m counts against the memory budget.
+func (m *message) cost() int64 { return int64(len(m.wire)+len(m.body)) + msgOverhead }
 
 // commandLine is how the wire bytes of every message begin.
 const commandLine = "MESSAGE\n"
@@ -335,6 +443,7 @@ type queue struct {
 	subs    []*subscription
 	rr      int
 	durable bool // a durable topic subscription: survives its subscriber
+	gone    bool // a topic subscription's queue, detached from its topic
 }
 
 // subscription is one SUBSCRIBE of one connection.
@@ -365,6 +474,9 @@ type delivery struct {
 const maxQueued = 1024
 
 func (s *subscription) full() bool {
+	if s.c.gone.Load() {
+		return true // the connection is ending: its messages stay
+	}
 	if s.c.queued.Load() >= maxQueued {
 		s.c.throttled.Store(true)
 		return true
@@ -436,6 +548,14 @@ func (b *Broker) requeue(ds []*delivery) {
 	}
 	for _, q := range order {
 		back := byQueue[q]
+		if q.gone {
+			// The subscription went with its topic queue: nobody
+			// will take them.
+			for i := range back {
+				b.release(back[i].cost())
+			}
+			continue
+		}
 		held := q.msgs.slice()
 		merged := make([]message, 0, len(back)+len(held))
 		// Both lists are in sequence order; merge them.
@@ -528,15 +648,30 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 			b.topicArenas[strings.Clone(dest)] = t
 		}
 		m.wire = t.keep(w)
+		cost := m.cost()
+		var slow []*queue
 		for _, q := range b.topics[dest] {
 			q.msgs.push(m)
+			b.take(cost)
 			b.dispatch(q)
+			if max := b.cfg.MaxPending; max > 0 && !q.durable && q.msgs.len() > max {
+				slow = append(slow, q)
+			}
 		}
+		for _, q := range slow {
+			b.evictSlow(q, fmt.Sprintf("more than %d messages pending (--max-pending)", b.cfg.MaxPending))
+		}
+		return nil
+	}
+	if isTemp(dest) && b.temps[dest] == nil {
+		// Its owner is gone (or never came): nobody can read it, as
+		// from a deleted temporary queue of RabbitMQ or ActiveMQ.
 		return nil
 	}
 	q := b.queue(dest)
 	m.wire = q.arena.keep(w)
 	q.msgs.push(m)
+	b.take(m.cost())
 	b.dispatch(q)
 	return nil
 }
@@ -679,6 +814,12 @@ func (b *Broker) queue(dest string) *queue {
 	return q
 }
 
+// isTemp reports whether dest is a temporary destination, which lives as
+// long as the connection that subscribed to it first.
+func isTemp(dest string) bool {
+	return strings.HasPrefix(dest, "/temp-queue/") || strings.HasPrefix(dest, "/temp-topic/")
+}
+
 // isTopic reports whether dest fans out: /topic/ and /temp-topic/. Every
 // other destination name is a queue.
 func isTopic(dest string) bool {
@@ -689,9 +830,19 @@ func isTopic(dest string) bool {
 type errFrame struct {
 	message string
 	detail  string
+	delay   time.Duration // wait this long before answering (a failed login)
 }
 
 func (e *errFrame) Error() string { return e.message }
+
+// frame returns the ERROR frame that answers e.
+func (e *errFrame) frame() *protocol.Frame {
+	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
+	if e.detail != "" {
+		f.Body = []byte(e.detail + "\n")
+	}
+	return f
+}
 
 func violation(format string, args ...any) error {
 	return &errFrame{message: fmt.Sprintf(format, args...)}

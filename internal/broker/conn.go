@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -30,11 +31,15 @@ type conn struct {
 	clientID  string
 	subs      map[string]*subscription
 	acks      map[string]*delivery // by ack id (1.2) and by subscription+message-id
-	txs       map[string][]func() error
+	txs       map[string]*tx
 	ackSeq    uint64
 	keyBuf    []byte           // where deliver builds a delivery's keys
 	scratch   protocol.Headers // the headers of the SEND being handled
 	frames    int64
+	backlog   []*protocol.Frame // frames waiting behind a SEND held for memory
+	waiting   int64             // their size
+	unheld    chan struct{}     // closed when the backlog is handled
+	temps     []string          // the temporary destinations it owns
 
 	// The outgoing queue, guarded by omu.
 	omu    sync.Mutex
@@ -44,6 +49,14 @@ type conn struct {
 	wake   chan struct{}
 
 	ackLine []byte // the writer's: a delivery's ack header line
+	fbuf    []byte // the writer's: a frame encoded whole (message streams)
+	stream  bool   // nc is a protocol.MessageWriter: one frame per message
+
+	connTimer *time.Timer // ends a connection that does not CONNECT in time
+	expired   atomic.Bool // connTimer fired before CONNECT
+	holding   atomic.Bool // the backlog is not empty
+	gone      atomic.Bool // ending: deliver nothing more
+	aborted   atomic.Bool // ended by the broker: write for a second at most
 
 	refused atomic.Bool // ended by an ERROR: linger when closing
 
@@ -64,9 +77,10 @@ type conn struct {
 func newConn(b *Broker, nc net.Conn) *conn {
 	c := &conn{
 		b: b, nc: nc, id: "c" + strconv.FormatUint(b.connSeq.Add(1), 10),
-		subs: map[string]*subscription{}, acks: map[string]*delivery{}, txs: map[string][]func() error{},
+		subs: map[string]*subscription{}, acks: map[string]*delivery{}, txs: map[string]*tx{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
+	_, c.stream = nc.(protocol.MessageWriter)
 	c.r = protocol.NewReader(liveReader{c})
 	c.r.SetLimits(b.cfg.Limits)
 	c.w = protocol.NewWriter(nc)
@@ -110,6 +124,7 @@ type outgoing struct {
 	m   message
 	s   *subscription
 	ack string // the ack header of the delivery, or ""
+	rel int64  // memory to release once written (an ack:auto delivery)
 }
 
 // queueFrame adds a frame to the outgoing queue.
@@ -121,8 +136,10 @@ func (c *conn) queue(o outgoing) {
 	if !c.ended {
 		c.out = append(c.out, o)
 		c.queued.Add(1)
+		o.rel = 0
 	}
 	c.omu.Unlock()
+	c.b.release(o.rel)
 	c.kick()
 }
 
@@ -135,14 +152,54 @@ func (c *conn) raw(p []byte) {
 
 // end makes the writer close the connection once the queue is drained.
 func (c *conn) end() {
+	c.gone.Store(true)
 	c.omu.Lock()
 	c.ended = true
 	c.omu.Unlock()
 	c.kick()
 }
 
+// drain drops what the writer will never write, when it stops.
+func (c *conn) drain() {
+	c.gone.Store(true)
+	c.omu.Lock()
+	c.ended = true
+	left := c.out
+	c.out = nil
+	c.omu.Unlock()
+	c.queued.Add(-int64(len(left)))
+	c.b.release(unwritten(left))
+}
+
+// unwritten returns the memory held by deliveries that were not written.
+func unwritten(os []outgoing) int64 {
+	var n int64
+	for i := range os {
+		n += os[i].rel
+	}
+	return n
+}
+
+// beatPeriod returns how often the writer looks at the heart-beats: often
+// enough that a beat leaves within 5/8 of the send interval (see
+// beatDue), and that a silent client is noticed within a quarter of the
+// expect interval.
+func beatPeriod(send, expect time.Duration) time.Duration {
+	period := send / 8
+	if e := expect / 4; period == 0 || (e > 0 && e < period) {
+		period = e
+	}
+	return max(period, time.Millisecond)
+}
+
+// beatDue reports whether a heart-beat is due after nothing was written
+// for idle: at half the send interval, as RabbitMQ beats, so that a client
+// measuring strictly never sees one late.
+func beatDue(idle, send time.Duration) bool { return send > 0 && idle >= send/2 }
+
 func (c *conn) writeLoop() {
 	defer c.b.wg.Done()
+	defer c.drain()
 	var spare []outgoing
 	var beat <-chan time.Time
 	var ticker *time.Ticker
@@ -159,11 +216,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if ticker == nil && (c.send.Load() > 0 || c.expect.Load() > 0) {
-			period := time.Duration(c.send.Load())
-			if e := time.Duration(c.expect.Load()); period == 0 || (e > 0 && e < period) {
-				period = e
-			}
-			ticker = time.NewTicker(max(period/4, time.Millisecond))
+			ticker = time.NewTicker(beatPeriod(time.Duration(c.send.Load()), time.Duration(c.expect.Load())))
 			beat = ticker.C
 		}
 		if c.b.hole.Load() {
@@ -176,20 +229,28 @@ func (c *conn) writeLoop() {
 		c.out, c.rawOut = spare[:0], nil
 		c.omu.Unlock()
 		c.queued.Add(-int64(len(frames)))
-		for _, o := range frames {
+		var rel int64
+		for i, o := range frames {
 			if err := c.write(o); err != nil {
+				c.b.release(rel + unwritten(frames[i:]))
 				c.close()
 				return
 			}
+			rel += o.rel
 		}
+		c.b.release(rel)
 		clear(frames)
 		spare = frames
-		if len(frames) == 0 && !ended && c.send.Load() > 0 && !c.b.noBeats.Load() &&
-			time.Since(time.Unix(0, c.lastWrite.Load())) >= time.Duration(c.send.Load())*4/5 {
+		if len(frames) == 0 && !ended && !c.b.noBeats.Load() &&
+			beatDue(time.Since(time.Unix(0, c.lastWrite.Load())), time.Duration(c.send.Load())) {
 			c.w.WriteHeartBeat()
 		}
 		if c.w.Buffered() > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			deadline := 30 * time.Second
+			if c.aborted.Load() {
+				deadline = time.Second
+			}
+			c.nc.SetWriteDeadline(time.Now().Add(deadline))
 			if err := c.w.Flush(); err != nil {
 				c.close()
 				return
@@ -244,10 +305,11 @@ func (c *conn) write(o outgoing) error {
 			if o.m.redelivered {
 				red = redeliveredLine
 			}
+			end := c.eol()
 			if o.m.body != nil {
-				return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], o.m.body, nul)
+				return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], o.m.body, nul, end)
 			}
-			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):])
+			return c.w.WriteEncoded(o.s.head, ack, red, o.m.wire[len(commandLine):], end)
 		}
 		f = c.messageFrame(o.s, o.m, o.ack)
 	}
@@ -256,12 +318,43 @@ func (c *conn) write(o outgoing) error {
 		return nil
 	}
 	c.b.traceFrame(c, ">>>", f)
-	return c.w.WriteFrame(f)
+	end := c.eol()
+	if !c.stream {
+		if err := c.w.WriteFrame(f); err != nil || end == nil {
+			return err
+		}
+		return c.w.WriteEncoded(end)
+	}
+	// A message stream sends each frame as one message, the EOL with it.
+	var err error
+	if c.fbuf, err = protocol.AppendFrame(c.fbuf[:0], f, c.w.Version()); err != nil {
+		return err
+	}
+	c.fbuf = append(c.fbuf, end...)
+	err = c.w.WriteEncoded(c.fbuf)
+	if cap(c.fbuf) > 64<<10 {
+		c.fbuf = nil
+	}
+	return err
+}
+
+// eol returns what follows the NUL of every frame the broker sends: an
+// EOL, as RabbitMQ and ActiveMQ send (the specs allow EOLs after the NUL,
+// and readers take them as heart-beats, or skip them in 1.0), on which
+// some clients depend: PECL stomp for PHP reads a frame up to its NUL and
+// drops a line end before the next one. A broker whose heart-beats are
+// stopped (StopHeartBeats) sends no EOL at all, nor this one.
+func (c *conn) eol() []byte {
+	if c.b.noBeats.Load() {
+		return nil
+	}
+	return eol
 }
 
 var (
 	redeliveredLine = []byte("redelivered:true\n")
 	nul             = []byte{0}
+	eol             = []byte{'\n'}
 )
 
 // lingerClose shuts the write side of a connection ended by an ERROR and
@@ -304,7 +397,10 @@ func (c *conn) readLoop() {
 		}
 		if err != nil {
 			var fe *protocol.FrameError
-			if errors.As(err, &fe) {
+			switch {
+			case c.expired.Load():
+				c.fail(c.lateConnect())
+			case errors.As(err, &fe):
 				c.fail(&errFrame{message: "malformed frame", detail: err.Error()})
 			}
 			return
@@ -317,9 +413,31 @@ func (c *conn) readLoop() {
 			continue
 		}
 		c.b.traceFrame(c, "<<<", fr)
-		if err := c.handle(fr); err != nil {
+		if err := c.handle(fr, fr == &buf); err == errStall {
+			// The backlog is full: the connection is not read until
+			// it is handled, and TCP slows the producer.
+			c.b.mu.Lock()
+			unheld := c.unheld
+			c.b.mu.Unlock()
+			if unheld != nil {
+				select {
+				case <-unheld:
+				case <-c.done:
+					return
+				}
+			}
+		} else if err != nil {
 			var ef *errFrame
 			if errors.As(err, &ef) {
+				if ef.delay > 0 {
+					t := time.NewTimer(ef.delay)
+					select {
+					case <-t.C:
+					case <-c.done:
+						t.Stop()
+						return
+					}
+				}
 				c.fail(ef)
 			}
 			return
@@ -339,13 +457,72 @@ func borrowable(cmd protocol.Command) bool {
 	return cmd == protocol.CmdSend || cmd == protocol.CmdAck || cmd == protocol.CmdNack
 }
 
+// settlement reports whether a frame of command cmd may pass the backlog
+// of a SEND held for memory: ACK and NACK free memory, and holding them
+// could deadlock a connection that produces and consumes.
+func settlement(cmd protocol.Command) bool {
+	return cmd == protocol.CmdAck || cmd == protocol.CmdNack
+}
+
+// lateConnect is the ERROR of a connection that did not CONNECT in time.
+func (c *conn) lateConnect() *errFrame {
+	return &errFrame{message: "no CONNECT frame within " + c.b.cfg.ConnectTimeout.String() + " (--connect-timeout)"}
+}
+
+// connectExpired ends a connection that has not completed its CONNECT:
+// its read is interrupted, and the reader answers with ERROR.
+func (c *conn) connectExpired() {
+	b := c.b
+	b.mu.Lock()
+	late := !c.connected
+	if late {
+		c.expired.Store(true)
+	}
+	b.mu.Unlock()
+	if late {
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// abort ends the connection from outside its reader, with b.mu held: the
+// messages not yet written are taken back (those of a queue go back to
+// it, those of a topic are dropped), an ERROR goes out if the client reads
+// it within a second, and the connection closes.
+func (c *conn) abort(e *errFrame) {
+	c.aborted.Store(true)
+	c.gone.Store(true)
+	c.omu.Lock()
+	var dropped int64
+	var back []*delivery
+	if !c.ended {
+		left := c.out
+		c.out = nil
+		for _, o := range left {
+			switch {
+			case o.f != nil:
+				c.out = append(c.out, o) // control frames and version marks keep their order
+			case o.rel > 0 && !o.s.topic:
+				back = append(back, &delivery{msg: o.m, sub: o.s})
+			default:
+				dropped += o.rel
+			}
+			if o.f == nil {
+				c.queued.Add(-1)
+			}
+		}
+	}
+	c.omu.Unlock()
+	c.b.release(dropped)
+	c.b.requeue(back)
+	c.queueFrame(e.frame())
+	c.end()
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.b.logf("%s: %s %s", c.id, e.message, e.detail)
+}
+
 // fail answers a violation with ERROR and closes after writing it.
 func (c *conn) fail(e *errFrame) {
-	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
-	if e.detail != "" {
-		f.Body = []byte(e.detail + "\n")
-	}
-	c.queueFrame(f)
+	c.queueFrame(e.frame())
 	c.refused.Store(true)
 	c.end()
 	c.b.logf("%s: %s %s", c.id, e.message, e.detail)
@@ -355,6 +532,9 @@ func (c *conn) fail(e *errFrame) {
 // its subscriptions.
 func (c *conn) cleanup() {
 	b := c.b
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+	}
 	b.mu.Lock()
 	var back []*delivery
 	for _, s := range c.subs {
@@ -362,16 +542,22 @@ func (c *conn) cleanup() {
 		s.unacked = nil
 		b.unsubscribe(s)
 	}
-	c.subs = map[string]*subscription{}
 	b.requeue(back)
+	for _, s := range c.subs {
+		b.removeIfIdle(s.q)
+	}
+	c.subs = map[string]*subscription{}
+	b.unhold(c)
+	b.dropTemps(c)
 	delete(b.conns, c)
 	b.mu.Unlock()
 	c.end()
 	<-c.done
 }
 
-// handle processes one frame under the broker's lock.
-func (c *conn) handle(f *protocol.Frame) error {
+// handle processes one frame under the broker's lock; borrowed tells that
+// f is the reader's, overwritten by the next read.
+func (c *conn) handle(f *protocol.Frame, borrowed bool) error {
 	b := c.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -390,11 +576,47 @@ func (c *conn) handle(f *protocol.Frame) error {
 		return errClosed
 	}
 	if !c.connected {
+		if c.expired.Load() {
+			return c.lateConnect()
+		}
 		if f.Command != protocol.CmdConnect && f.Command != protocol.CmdStomp {
 			return violation("CONNECT expected, got %s", f.Command)
 		}
 		return c.connect(f)
 	}
+	if c.holding.Load() && !settlement(f.Command) {
+		return b.wait(c, f, borrowed) // in order, behind the held SEND
+	}
+	if b.over() && c.flowControlled(f) {
+		b.shed()
+		if b.over() {
+			return b.wait(c, f, borrowed)
+		}
+	}
+	return c.process(f)
+}
+
+// flowControlled reports whether f adds messages: a SEND outside a
+// transaction, or the COMMIT of a transaction holding a SEND.
+func (c *conn) flowControlled(f *protocol.Frame) bool {
+	switch f.Command {
+	case protocol.CmdSend:
+		return !f.Headers.Has(protocol.HdrTransaction)
+	case protocol.CmdCommit:
+		t := c.txs[f.Header(protocol.HdrTransaction)]
+		return t != nil && t.sends > 0
+	}
+	return false
+}
+
+// tx is a transaction: the work held until COMMIT.
+type tx struct {
+	ops   []func() error
+	sends int
+}
+
+// process handles a frame of a connected client under the broker's lock.
+func (c *conn) process(f *protocol.Frame) error {
 	var err error
 	switch f.Command {
 	case protocol.CmdSend:
@@ -406,23 +628,23 @@ func (c *conn) handle(f *protocol.Frame) error {
 	case protocol.CmdAck, protocol.CmdNack:
 		err = c.onSettle(f)
 	case protocol.CmdBegin:
-		tx := f.Header(protocol.HdrTransaction)
-		if tx == "" {
+		id := f.Header(protocol.HdrTransaction)
+		if id == "" {
 			return violation("BEGIN without a transaction header")
 		}
-		if _, ok := c.txs[tx]; ok {
-			return violation("transaction %s is already active", tx)
+		if _, ok := c.txs[id]; ok {
+			return violation("transaction %s is already active", id)
 		}
-		c.txs[tx] = []func() error{}
+		c.txs[id] = &tx{}
 	case protocol.CmdCommit, protocol.CmdAbort:
-		tx := f.Header(protocol.HdrTransaction)
-		ops, ok := c.txs[tx]
+		id := f.Header(protocol.HdrTransaction)
+		t, ok := c.txs[id]
 		if !ok {
-			return violation("unknown transaction %q", tx)
+			return violation("unknown transaction %q", id)
 		}
-		delete(c.txs, tx)
+		delete(c.txs, id)
 		if f.Command == protocol.CmdCommit {
-			for _, op := range ops {
+			for _, op := range t.ops {
 				if err := op(); err != nil {
 					return err
 				}
@@ -478,8 +700,10 @@ func (c *conn) connect(f *protocol.Frame) error {
 	if b.refuse.Load() {
 		return violation("connection refused")
 	}
-	if b.cfg.User != "" && (f.Header(protocol.HdrLogin) != b.cfg.User || f.Header(protocol.HdrPasscode) != b.cfg.Password) {
-		return violation("Authentication failed: bad login or passcode for %q", f.Header(protocol.HdrLogin))
+	if b.cfg.User != "" && !b.authentic(f.Header(protocol.HdrLogin), f.Header(protocol.HdrPasscode)) {
+		e := &errFrame{message: fmt.Sprintf("Authentication failed: bad login or passcode for %q", f.Header(protocol.HdrLogin))}
+		e.delay = b.logins.fail(remoteHost(c.nc), time.Now())
+		return e
 	}
 	c.version = version
 	c.r.SetVersion(version)
@@ -501,6 +725,9 @@ func (c *conn) connect(f *protocol.Frame) error {
 		resp.Headers.Add(protocol.HdrHeartBeat, b.cfg.HeartBeat.String())
 	}
 	c.connected = true
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+	}
 	c.queueFrame(resp)
 	// The writer switches to the negotiated version after CONNECTED: the
 	// queue is ordered, so mark it with a version change.
@@ -534,10 +761,12 @@ func (c *conn) onSend(f *protocol.Frame) error {
 	}
 	body := f.Body
 	if inTx {
-		if _, active := c.txs[tx]; !active {
+		t, active := c.txs[tx]
+		if !active {
 			return violation("unknown transaction %q", tx)
 		}
-		c.txs[tx] = append(c.txs[tx], func() error {
+		t.sends++
+		t.ops = append(t.ops, func() error {
 			return c.b.publish(dest, headers, body)
 		})
 		return nil
@@ -605,6 +834,11 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 		return errNoReceipt
 	}
 	c.subs[id] = s
+	if isTemp(dest) && b.temps[dest] == nil {
+		name := strings.Clone(dest)
+		b.temps[name] = c
+		c.temps = append(c.temps, name)
+	}
 	switch {
 	case isTopic(dest):
 		s.topic = true
@@ -678,6 +912,7 @@ func (c *conn) onUnsubscribe(f *protocol.Frame) error {
 	}
 	c.b.unsubscribe(s)
 	c.b.requeue(back)
+	c.b.removeIfIdle(s.q)
 	return nil
 }
 
@@ -698,6 +933,8 @@ func (b *Broker) unsubscribe(s *subscription) {
 			delete(b.topics, q.name)
 			delete(b.topicArenas, q.name)
 		}
+		q.gone = true
+		b.dropMessages(q)
 	}
 }
 
@@ -724,7 +961,11 @@ func (c *conn) deliver(s *subscription, m message) {
 		c.acks[d.ackID] = d
 		c.acks[d.key] = d
 	}
-	c.queue(outgoing{m: m, s: s, ack: ackID})
+	o := outgoing{m: m, s: s, ack: ackID}
+	if ackID == "" {
+		o.rel = m.cost() // written, it is gone
+	}
+	c.queue(o)
 }
 
 // messageFrame decodes the MESSAGE frame of a delivery of m to s.
@@ -740,8 +981,28 @@ func (c *conn) messageFrame(s *subscription, m message, ackID string) *protocol.
 		f.Headers = append(f.Headers, protocol.Header{Name: "redelivered", Value: "true"})
 	}
 	f.Headers = append(f.Headers, hs[2:]...)
+	if c.version == protocol.V10 {
+		for i, h := range f.Headers {
+			f.Headers[i] = escape10(h)
+		}
+	}
 	return f
 }
+
+// escape10 returns h as a STOMP 1.0 frame can carry it. 1.0 has no
+// escapes, and a line end in a name or value (or a colon in a name) would
+// end or split the header: such a header goes escaped as STOMP 1.2
+// escapes it (\n, \r, \c, \\), as RabbitMQ delivers it; every other
+// header goes as it is. The message is never dropped for its headers.
+func escape10(h protocol.Header) protocol.Header {
+	if strings.ContainsAny(h.Value, "\r\n") || strings.ContainsAny(h.Name, "\r\n:") {
+		h.Name, h.Value = escapes.Replace(h.Name), escapes.Replace(h.Value)
+	}
+	return h
+}
+
+// escapes applies STOMP 1.2 "Value Encoding".
+var escapes = strings.NewReplacer(`\`, `\\`, ":", `\c`, "\n", `\n`, "\r", `\r`)
 
 // onSettle handles ACK and NACK.
 func (c *conn) onSettle(f *protocol.Frame) error {
@@ -766,11 +1027,12 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 		return violation("%s of an unknown message (no unacknowledged delivery with that id)", f.Command)
 	}
 	nack := f.Command == protocol.CmdNack
-	if tx, ok := f.Lookup(protocol.HdrTransaction); ok {
-		if _, active := c.txs[tx]; !active {
-			return violation("unknown transaction %q", tx)
+	if id, ok := f.Lookup(protocol.HdrTransaction); ok {
+		t, active := c.txs[id]
+		if !active {
+			return violation("unknown transaction %q", id)
 		}
-		c.txs[tx] = append(c.txs[tx], func() error { c.settle(d, nack); return nil })
+		t.ops = append(t.ops, func() error { c.settle(d, nack); return nil })
 		return nil
 	}
 	c.settle(d, nack)
@@ -797,6 +1059,13 @@ func (c *conn) settle(d *delivery, nack bool) {
 	var back []*delivery
 	if nack {
 		back = slices.Clone(settled) // the deletion below reuses the array
+	}
+	if !nack {
+		var n int64
+		for _, x := range settled {
+			n += x.msg.cost()
+		}
+		c.b.release(n)
 	}
 	s.unacked = slices.Delete(s.unacked, from, i+1)
 	if nack {

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +28,12 @@ type brokerOptions struct {
 	heartbeat   string
 	maxFrame    string
 	trace       bool
+
+	passwordFile   string
+	maxMemory      string
+	maxPending     int
+	connectTimeout time.Duration
+	wsAllowOrigins []string
 }
 
 func (a *app) newBrokerCmd() *cobra.Command {
@@ -48,12 +56,40 @@ and prefetch-count), transactions, receipts, heart-beats, header selectors
 dead-lettered.
 
 With --ws-listen it also serves STOMP over WebSocket at path / (subprotocols
-v10.stomp, v11.stomp, v12.stomp; TLS as --listen when --tls-cert is given),
-from any origin.
+v10.stomp, v11.stomp, v12.stomp; TLS as --listen when --tls-cert is given).
+A browser's handshake is accepted from a page of the listen host (any port;
+any loopback name when it listens on loopback) or of an origin matching
+--ws-allow-origin (a glob matched against scheme://host:port and against the
+host; * allows all); others get 403. Clients that send no Origin (not
+browsers) are accepted.
 
-Its flags are its own: they are not read from the config file or STOMPEST_*.`,
+Limits:
+  --max-memory      the memory budget (default 512MiB; 0 = none). Messages
+                    held (queued, waiting for a slow subscriber, delivered
+                    and not acknowledged) may take half of it; the Go
+                    runtime's memory limit is set to it. Over it the topic
+                    subscribers furthest behind are disconnected with ERROR,
+                    then SENDs are held without RECEIPT and the producer's
+                    connection is not read (but for ACK and NACK) until
+                    memory is freed: TCP slows the producer.
+  --max-pending     messages a non-durable topic subscription may have
+                    waiting (default 100000; 0 = no limit); beyond it its
+                    subscriber gets ERROR and is disconnected.
+  --connect-timeout a connection that has not completed CONNECT by then
+                    gets ERROR and is closed (default 30s; 0 = never).
+  Failed logins are answered after a delay that doubles from 50ms to 2s with
+  each failure in a row from the same address (forgotten after a minute);
+  correct logins are never delayed. Temporary destinations go when the
+  connection that first subscribed to them ends; an empty queue without
+  subscribers is removed. Every frame ends with NUL and a newline. A header
+  that STOMP 1.0 cannot carry (a line end in it) reaches a 1.0 subscriber
+  escaped as 1.2 escapes it (\n, \r, \c, \\), as RabbitMQ delivers it.
+
+The passcode (with --user) comes from --password (visible in ps),
+--password-file or STOMPEST_BROKER_PASSWORD. Otherwise its flags are its
+own: they are not read from the config file or STOMPEST_*.`,
 		Example: `  stompest broker &
-  stompest broker --listen 127.0.0.1:61614 --user admin --password secret
+  stompest broker --listen 127.0.0.1:61614 --user admin --password-file secret.txt
   stompest broker --ws-listen 127.0.0.1:15674   # then --server ws://127.0.0.1:15674/
   stompest broker --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem`,
 		Args:        cobra.NoArgs,
@@ -73,6 +109,11 @@ Its flags are its own: they are not read from the config file or STOMPEST_*.`,
 	f.StringVar(&o.heartbeat, "heartbeat", "10s,10s", "heart-beats `SX,SY` the broker offers (0 = none)")
 	f.StringVar(&o.maxFrame, "max-frame-size", "64MiB", "largest body accepted")
 	f.BoolVar(&o.trace, "trace", false, "write every frame to stderr")
+	f.StringVar(&o.passwordFile, "password-file", "", "read the passcode from the first line of `FILE` (- for stdin)")
+	f.StringVar(&o.maxMemory, "max-memory", "512MiB", "memory budget: messages may take half of it (0 = none)")
+	f.IntVar(&o.maxPending, "max-pending", broker.DefaultMaxPending, "messages a topic subscriber may fall behind before it is disconnected (0 = no limit)")
+	f.DurationVar(&o.connectTimeout, "connect-timeout", broker.DefaultConnectTimeout, "close connections that have not sent CONNECT by then (0 = never)")
+	f.StringArrayVar(&o.wsAllowOrigins, "ws-allow-origin", nil, "also accept WebSocket handshakes from origins matching `PATTERN` (glob, repeatable; * = all)")
 	return cmd
 }
 
@@ -85,12 +126,25 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 	if err != nil || size <= 0 {
 		return usageErrorf("--max-frame-size %q: want a size such as 64MiB", o.maxFrame)
 	}
-	if (o.user == "") != (o.password == "") {
-		return usageErrorf("--user and --password go together")
+	memory, err := parseSize(o.maxMemory)
+	if err != nil || memory < 0 {
+		return usageErrorf("--max-memory %q: want a size such as 512MiB, or 0", o.maxMemory)
+	}
+	if o.maxPending < 0 || o.connectTimeout < 0 {
+		return usageErrorf("--max-pending and --connect-timeout cannot be negative")
+	}
+	password, err := a.brokerPassword(o)
+	if err != nil {
+		return err
+	}
+	if (o.user == "") != (password == "") {
+		return usageErrorf("--user and a passcode (--password, --password-file, STOMPEST_BROKER_PASSWORD) go together")
 	}
 	cfg := broker.Config{
-		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: o.password, HeartBeat: hb,
-		Limits: protocol.Limits{MaxBodySize: size},
+		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: password, HeartBeat: hb,
+		Limits: protocol.Limits{MaxBodySize: size}, MaxMemory: orNone(memory),
+		MaxPending: int(orNone(int64(o.maxPending))), ConnectTimeout: time.Duration(orNone(int64(o.connectTimeout))),
+		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { a.logf("broker: "+format, args...) },
 	}
 	if o.trace {
 		cfg.Trace = a.ErrOut
@@ -119,6 +173,9 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 	}
 	broker.Version = currentBuild().Version
 	defaultRuntime(true)
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && memory > 0 {
+		debug.SetMemoryLimit(memory)
+	}
 	b := broker.New(cfg)
 	if err := b.Start(); err != nil {
 		return withCode(exitUnavailable, fmt.Errorf("broker: %w", err))
@@ -141,4 +198,49 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		a.logf("broker: close: %v", err)
 	}
 	return nil
+}
+
+// orNone maps the CLI's 0 (no limit) to the broker's negative one.
+func orNone(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// brokerPasswordEnv is where the broker's passcode may come from besides
+// its flags.
+const brokerPasswordEnv = "STOMPEST_BROKER_PASSWORD"
+
+// brokerPassword resolves the broker's passcode: --password (with a
+// warning: it is visible in ps), the first line of --password-file (- for
+// stdin), or STOMPEST_BROKER_PASSWORD when --user is given.
+func (a *app) brokerPassword(o brokerOptions) (string, error) {
+	switch {
+	case o.password != "" && o.passwordFile != "":
+		return "", usageErrorf("--password and --password-file exclude each other")
+	case o.password != "":
+		a.warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
+		return o.password, nil
+	case o.passwordFile != "":
+		var data []byte
+		var err error
+		if o.passwordFile == "-" {
+			data, err = readFirstLine(a.In)
+		} else {
+			var f *os.File
+			if f, err = os.Open(o.passwordFile); err == nil {
+				data, err = readFirstLine(f)
+				f.Close()
+			}
+		}
+		if err != nil {
+			return "", configErrorf("--password-file: %v", err)
+		}
+		return string(data), nil
+	}
+	if o.user == "" {
+		return "", nil
+	}
+	return os.Getenv(brokerPasswordEnv), nil
 }

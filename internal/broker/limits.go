@@ -1,0 +1,227 @@
+package broker
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// take counts n more bytes of messages held.
+func (b *Broker) take(n int64) { b.held.Add(n) }
+
+// release counts n bytes of messages no longer held, and wakes the held
+// SENDs once memory is back under the budget.
+func (b *Broker) release(n int64) {
+	if n == 0 {
+		return
+	}
+	left := b.held.Add(-n)
+	if b.nblocked.Load() > 0 && (b.limit == 0 || left <= b.limit) {
+		b.wakeFlow()
+	}
+}
+
+func (b *Broker) wakeFlow() {
+	select {
+	case b.flowWake <- struct{}{}:
+	default:
+	}
+}
+
+// over reports whether the messages held exceed their share of the budget.
+func (b *Broker) over() bool { return b.limit > 0 && b.held.Load() > b.limit }
+
+// MemoryHeld returns how many bytes the messages the broker holds count
+// against its budget: half of Config.MaxMemory at most, give or take the
+// SENDs handled while memory was freed.
+func (b *Broker) MemoryHeld() int64 { return b.held.Load() }
+
+// backlogMax bounds the bytes of the frames a connection may have waiting
+// behind a SEND held for memory (a 64th of the messages' budget, from 64
+// KiB to 1 MiB); beyond it the connection is not read. Backlogs do not
+// count against the budget, or they would keep their own SENDs waiting.
+const backlogMax = 1 << 20
+
+// errStall tells the reader to stop reading until the backlog is handled.
+var errStall = errors.New("backlog full")
+
+// wait puts f at the end of the backlog of c, the frames waiting for
+// memory, and returns errStall when the backlog is full. Called with b.mu
+// held.
+func (b *Broker) wait(c *conn, f *protocol.Frame, borrowed bool) error {
+	if borrowed {
+		f = f.Clone()
+	}
+	c.waiting += frameSize(f)
+	c.backlog = append(c.backlog, f)
+	if !c.holding.Load() {
+		c.unheld = make(chan struct{})
+		c.holding.Store(true)
+		b.blocked = append(b.blocked, c)
+		b.nblocked.Add(1)
+		if !b.over() {
+			b.wakeFlow() // memory was freed meanwhile
+		}
+	}
+	if c.waiting > min(backlogMax, max(b.limit/64, 64<<10)) {
+		return errStall
+	}
+	return nil
+}
+
+// frameSize returns what a frame in a backlog counts against the budget.
+func frameSize(f *protocol.Frame) int64 {
+	n := len(f.Body) + len(f.Command) + msgOverhead
+	for _, h := range f.Headers {
+		n += len(h.Name) + len(h.Value) + 32
+	}
+	return int64(n)
+}
+
+// unhold drops the backlog of a connection that ends: its SENDs were
+// never confirmed. Called with b.mu held.
+func (b *Broker) unhold(c *conn) {
+	if !c.holding.Load() {
+		return
+	}
+	b.blocked = slices.DeleteFunc(b.blocked, func(x *conn) bool { return x == c })
+	b.nblocked.Add(-1)
+	c.backlog, c.waiting = nil, 0
+	close(c.unheld)
+	c.unheld = nil
+	c.holding.Store(false)
+}
+
+// flow handles the backlogs, in the order their connections were held,
+// whenever memory is under the budget again.
+func (b *Broker) flow() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.flowWake:
+		case <-b.stop:
+			return
+		}
+		b.mu.Lock()
+		for len(b.blocked) > 0 && !b.over() {
+			c := b.blocked[0]
+			for len(c.backlog) > 0 {
+				f := c.backlog[0]
+				if b.over() && c.flowControlled(f) {
+					break
+				}
+				c.backlog[0] = nil
+				c.backlog = c.backlog[1:]
+				c.waiting -= frameSize(f)
+				var ef *errFrame
+				if err := c.process(f); errors.As(err, &ef) {
+					c.abort(ef)
+					c.backlog, c.waiting = nil, 0
+				}
+			}
+			if len(c.backlog) > 0 {
+				break // over the budget again
+			}
+			b.blocked[0] = nil
+			b.blocked = b.blocked[1:]
+			b.nblocked.Add(-1)
+			close(c.unheld)
+			c.unheld = nil
+			c.holding.Store(false)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// shed disconnects the non-durable topic subscribers furthest behind
+// until memory is under the budget. Called with b.mu held.
+func (b *Broker) shed() {
+	var slow []*queue
+	for _, qs := range b.topics {
+		for _, q := range qs {
+			if !q.durable && q.msgs.len() > 0 && len(q.subs) > 0 {
+				slow = append(slow, q)
+			}
+		}
+	}
+	slices.SortFunc(slow, func(x, y *queue) int { return cmp.Compare(y.msgs.len(), x.msgs.len()) })
+	for _, q := range slow {
+		if !b.over() {
+			return
+		}
+		b.evictSlow(q, "the broker is over its memory budget (--max-memory)")
+	}
+}
+
+// evictSlow disconnects the subscriber of q, a non-durable topic
+// subscription, with an ERROR, and drops the messages waiting for it.
+// Called with b.mu held.
+func (b *Broker) evictSlow(q *queue, why string) {
+	if len(q.subs) == 0 {
+		return
+	}
+	s := q.subs[0]
+	c := s.c
+	pending := q.msgs.len()
+	for _, d := range s.unacked {
+		delete(c.acks, d.ackID)
+		delete(c.acks, d.key)
+		b.release(d.msg.cost())
+	}
+	s.unacked = nil
+	delete(c.subs, s.id)
+	b.unsubscribe(s)
+	c.abort(&errFrame{
+		message: fmt.Sprintf("slow consumer: subscription %s to %s disconnected with %d messages pending", s.id, q.name, pending),
+		detail:  why,
+	})
+}
+
+// dropMessages lets go of the messages of q. Called with b.mu held.
+func (b *Broker) dropMessages(q *queue) {
+	var n int64
+	for i := range q.msgs.len() {
+		n += q.msgs.at(i).cost()
+	}
+	q.msgs = msgList{}
+	q.arena.reset()
+	b.release(n)
+}
+
+// removeIfIdle deletes the queue q when it holds no message and has no
+// subscriber (its unacknowledged messages went back to it when its last
+// subscriber left, so none refers to it). Called with b.mu held.
+func (b *Broker) removeIfIdle(q *queue) {
+	if q == nil || q.msgs.len() > 0 || len(q.subs) > 0 {
+		return
+	}
+	if b.queues[q.name] == q {
+		delete(b.queues, q.name)
+	}
+}
+
+// dropTemps deletes the temporary destinations c owns, with their
+// messages, unless another connection subscribed to one: then it goes with
+// its last subscriber. Called with b.mu held, after c's subscriptions
+// were removed.
+func (b *Broker) dropTemps(c *conn) {
+	for _, name := range c.temps {
+		delete(b.temps, name)
+		if q := b.queues[name]; q != nil && len(q.subs) == 0 {
+			b.dropMessages(q)
+			delete(b.queues, name)
+		}
+	}
+	c.temps = nil
+}
+
+// Destinations returns how many queues (temporary ones included) and
+// topics with subscribers the broker keeps.
+func (b *Broker) Destinations() (queues, topics int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queues), len(b.topics)
+}

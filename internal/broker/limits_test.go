@@ -1,0 +1,211 @@
+package broker
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// waitUntil polls cond, which looks at the broker's state, until it holds
+// or five seconds passed.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestFlowControlSameConnection: a connection whose SEND is held for
+// memory gets no RECEIPT for it, goes on receiving, and its ACKs and NACKs
+// are still handled although more SENDs follow the held one: they free the
+// memory, and the SENDs and the frames behind them go through, in order.
+func TestFlowControlSameConnection(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10}) // messages may hold 32 KiB
+	p := connect(t, b, protocol.V12)
+	p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/self", "id", "s", "ack", "client-individual"), "sub")
+	body := strings.Repeat("x", 1024)
+	const sends = 64
+	for i := range sends {
+		p.send(sendTo("/queue/self", body, "receipt", fmt.Sprint("r", i)))
+	}
+	p.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/other", "id", "o", "receipt", "behind"))
+	waitUntil(t, "a SEND to be held", func() bool { return b.nblocked.Load() > 0 })
+	handled := int(b.msgSeq.Load())
+	if handled >= sends || handled < 20 {
+		t.Fatalf("%d of %d SENDs handled at a budget of 32 KiB", handled, sends)
+	}
+	// Every handled SEND has its receipt and its message; the held one
+	// has neither.
+	var msgs []*protocol.Frame
+	receipts := 0
+	// next reads a frame: the next SEND's receipt, or a message for
+	// onMessage.
+	next := func(onMessage func(*protocol.Frame)) {
+		t.Helper()
+		switch f := p.read(); f.Command {
+		case protocol.CmdReceipt:
+			if f.Header("receipt-id") != fmt.Sprint("r", receipts) {
+				t.Fatalf("receipt %s, want r%d", f.Header("receipt-id"), receipts)
+			}
+			receipts++
+		case protocol.CmdMessage:
+			onMessage(f)
+		}
+	}
+	for receipts < handled || len(msgs) < handled {
+		next(func(f *protocol.Frame) { msgs = append(msgs, f) })
+	}
+	if held := b.MemoryHeld(); held < 32<<10 {
+		t.Fatalf("%d bytes held: under the budget, yet a SEND waits", held)
+	}
+	// A NACK passes the held SEND.
+	p.send(protocol.NewFrame(protocol.CmdNack, "id", msgs[0].Header("ack"), "receipt", "nack"))
+	if f := p.read(); f.Command != protocol.CmdMessage || f.Header("message-id") != msgs[0].Header("message-id") {
+		t.Fatalf("after the NACK: %v, want its message again", f)
+	} else {
+		msgs[0] = f
+	}
+	if f := p.read(); f.Header("receipt-id") != "nack" {
+		t.Fatalf("got %v, want the NACK's receipt before the held SEND's", f)
+	}
+	// ACKs free the memory: the rest goes through, in order.
+	for _, m := range msgs {
+		p.send(protocol.NewFrame(protocol.CmdAck, "id", m.Header("ack")))
+	}
+	ack := func(f *protocol.Frame) { p.send(protocol.NewFrame(protocol.CmdAck, "id", f.Header("ack"))) }
+	for receipts < sends {
+		next(ack)
+	}
+	for {
+		f := p.read()
+		if f.Command == protocol.CmdReceipt {
+			if f.Header("receipt-id") != "behind" {
+				t.Fatalf("receipt %s, want the SUBSCRIBE's", f.Header("receipt-id"))
+			}
+			break
+		}
+		ack(f)
+	}
+}
+
+// TestTopicMaxPending: a topic subscriber that falls more than MaxPending
+// messages behind gets an ERROR and is disconnected, and its messages are
+// let go; the others keep theirs.
+func TestTopicMaxPending(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxPending: 100})
+	slow := dialRaw(t, b)
+	slow.send(protocol.NewFrame(protocol.CmdConnect, "accept-version", "1.2"))
+	fine := connect(t, b, protocol.V12)
+	fine.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "f"), "f")
+	slow.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "slow", "receipt", "s"))
+	prod := connect(t, b, protocol.V12)
+	body := strings.Repeat("y", 1024)
+	sent := 0
+	got := 0
+	for {
+		for range 100 {
+			prod.send(sendTo("/topic/t", body))
+		}
+		sent += 100
+		prod.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", fmt.Sprint(sent)), "sync")
+		for got < sent {
+			if f := fine.read(); f.Command == protocol.CmdMessage {
+				got++
+			}
+		}
+		b.mu.Lock()
+		n := len(b.topics["/topic/t"])
+		b.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if sent > 100_000 {
+			t.Fatal("the slow subscriber was never disconnected")
+		}
+	}
+	// The slow subscriber reads what was written to it, then the ERROR.
+	slow.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var last *protocol.Frame
+	for {
+		f, err := slow.r.Read()
+		if err != nil {
+			break
+		}
+		if !f.IsHeartBeat() {
+			last = f
+		}
+	}
+	if last == nil || last.Command != protocol.CmdError || !strings.Contains(last.Header("message"), "slow consumer") {
+		t.Fatalf("the slow subscriber's last frame: %v", last)
+	}
+	waitUntil(t, "the slow subscriber's messages to be let go", func() bool { return b.MemoryHeld() == 0 })
+}
+
+// TestDestinationsRemoved: an empty queue without subscribers goes, as do
+// temporary destinations when their owner leaves; a queue still holding
+// messages stays, and so does a durable subscription's.
+func TestDestinationsRemoved(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	replier := connect(t, b, protocol.V12)
+	for i := range 50 {
+		req := connect(t, b, protocol.V12, "client-id", fmt.Sprint("req", i))
+		temp := fmt.Sprintf("/temp-queue/reply-%d", i)
+		req.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", temp, "id", "r"), "r")
+		req.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/work", "id", "w", "ack", "client"), "w")
+		req.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/temp-topic/t", "id", "t"), "t")
+		replier.sync(sendTo(temp, "reply"), "sent")
+		replier.sync(sendTo(temp, "unread"), "sent2")
+		if f := req.read(); string(f.Body) != "reply" {
+			t.Fatalf("reply: %v", f)
+		}
+		req.send(protocol.NewFrame(protocol.CmdDisconnect, "receipt", "bye"))
+		for f := req.read(); f.Command != protocol.CmdReceipt; f = req.read() {
+		}
+		req.nc.Close()
+	}
+	left := func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return len(b.conns) == 1
+	}
+	waitUntil(t, "the requesters to leave", left)
+	if q, topics := b.Destinations(); q != 0 || topics != 0 || b.MemoryHeld() != 0 {
+		t.Fatalf("%d queues, %d topics and %d bytes left", q, topics, b.MemoryHeld())
+	}
+	// A reply to a temporary queue whose owner left is dropped.
+	replier.sync(sendTo("/temp-queue/reply-1", "late"), "late")
+	if q, _ := b.Destinations(); q != 0 {
+		t.Fatal("a reply recreated a temporary queue")
+	}
+	// A delivery not acknowledged goes back to its queue, which stays.
+	c := connect(t, b, protocol.V12, "client-id", "dur")
+	c.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/kept", "id", "k", "ack", "client"), "k")
+	replier.sync(sendTo("/queue/kept", "m"), "m")
+	c.read()
+	c.sync(protocol.NewFrame(protocol.CmdUnsubscribe, "id", "k"), "u")
+	c.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/d", "id", "d", "activemq.subscriptionName", "d"), "d")
+	c.nc.Close()
+	waitUntil(t, "the durable subscriber to leave", left)
+	replier.sync(sendTo("/topic/d", "for the durable"), "d")
+	if q, topics := b.Destinations(); q != 1 || topics != 1 || b.QueueDepth("/queue/kept") != 1 {
+		t.Fatalf("%d queues, %d topics, depth %d", q, topics, b.QueueDepth("/queue/kept"))
+	}
+	back := connect(t, b, protocol.V12, "client-id", "dur")
+	msgs := back.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/d", "id", "d", "activemq.subscriptionName", "d"), "d")
+	if len(msgs) == 0 {
+		msgs = append(msgs, back.read())
+	}
+	if string(msgs[0].Body) != "for the durable" {
+		t.Fatalf("durable subscription: %v", msgs[0])
+	}
+}

@@ -1,0 +1,164 @@
+package broker
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// dialBytes opens a connection that speaks STOMP as raw bytes, as the
+// clients of PHP, Perl and Ruby do, and writes greeting.
+func dialBytes(t *testing.T, addr, greeting string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if _, err := nc.Write([]byte(greeting)); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	return nc, bufio.NewReader(nc)
+}
+
+// TestHeaderWithNewlineTo10: a header a STOMP 1.0 frame cannot carry
+// reaches a 1.0 subscriber escaped, and its connection lives on.
+func TestHeaderWithNewlineTo10(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	_, br := dialBytes(t, b.Addr(), "CONNECT\nlogin:x\n\n\x00SUBSCRIBE\ndestination:/queue/nl\nreceipt:r\n\n\x00")
+	readFrame := func() string {
+		t.Helper()
+		s, err := br.ReadString(0)
+		if err != nil {
+			t.Fatalf("read: %v (after %q)", err, s)
+		}
+		return strings.TrimLeft(s, "\n")
+	}
+	if f := readFrame(); !strings.HasPrefix(f, "CONNECTED\n") {
+		t.Fatalf("got %q", f)
+	}
+	if f := readFrame(); !strings.HasPrefix(f, "RECEIPT\n") {
+		t.Fatalf("got %q", f)
+	}
+	prod := connect(t, b, protocol.V12)
+	prod.send(sendTo("/queue/nl", "one", "multi", "a\nb\\c:d", "we\nird", "x", "plain", "a:b\\c"))
+	prod.send(sendTo("/queue/nl", "two"))
+	first := readFrame()
+	for _, line := range []string{"\nmulti:a\\nb\\\\c\\cd\n", "\nwe\\nird:x\n", "\nplain:a:b\\c\n"} {
+		if !strings.Contains(first, line) {
+			t.Errorf("first message %q lacks %q", first, line)
+		}
+	}
+	if !strings.HasSuffix(first, "\n\none\x00") {
+		t.Errorf("first message %q", first)
+	}
+	if second := readFrame(); !strings.HasPrefix(second, "MESSAGE\n") || !strings.HasSuffix(second, "\n\ntwo\x00") {
+		t.Fatalf("second message %q", second)
+	}
+}
+
+// TestFramesEndWithEOL: every frame the broker sends (CONNECTED, MESSAGE,
+// RECEIPT, ERROR) ends with a NUL and an EOL, in every version, as PECL
+// stomp expects: read up to the NUL, then the next byte.
+func TestFramesEndWithEOL(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	prod := connect(t, b, protocol.V12)
+	for _, v := range []string{"1.0", "1.1", "1.2"} {
+		nc, br := dialBytes(t, b.Addr(), "CONNECT\naccept-version:"+v+"\n\n\x00")
+		expect := func(cmd string) string {
+			t.Helper()
+			s, err := br.ReadString(0)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", v, cmd, err)
+			}
+			if !strings.HasPrefix(s, cmd+"\n") {
+				t.Fatalf("%s: got %q, want %s", v, s, cmd)
+			}
+			if c, err := br.ReadByte(); err != nil || c != '\n' {
+				t.Fatalf("%s: after %s's NUL: %q %v, want an EOL", v, cmd, c, err)
+			}
+			return s
+		}
+		dest := "/queue/eol-" + v
+		expect("CONNECTED")
+		nc.Write([]byte("SUBSCRIBE\nid:s\ndestination:" + dest + "\nreceipt:r\n\n\x00"))
+		expect("RECEIPT")
+		prod.send(sendTo(dest, "small"))
+		expect("MESSAGE")
+		prod.send(sendTo(dest, strings.Repeat("L", arenaOwn+1)))
+		if m := expect("MESSAGE"); !strings.HasSuffix(m, strings.Repeat("L", arenaOwn+1)+"\x00") {
+			t.Fatalf("%s: the large message is cut", v)
+		}
+		nc.Write([]byte("BOGUS\n\n\x00"))
+		expect("ERROR")
+	}
+	// Over WebSocket the EOL goes in the frame's message.
+	b2 := start(t, Config{WSAddr: "127.0.0.1:0"})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+b2.WSAddr()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte("CONNECT\naccept-version:1.2\n\n\x00"))
+	if _, msg, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(msg, []byte("CONNECTED\n")) || !bytes.HasSuffix(msg, []byte("\x00\n")) {
+		t.Fatalf("over WebSocket: %q %v", msg, err)
+	}
+}
+
+// TestHeartBeatSchedule: a beat leaves once nothing was written for half
+// the interval, and the writer looks often enough that no gap reaches
+// 3/4 of it.
+func TestHeartBeatSchedule(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ send, expect time.Duration }{
+		{time.Second, 0}, {time.Second, 10 * time.Second}, {10 * time.Second, time.Second}, {2 * time.Millisecond, 0},
+	} {
+		p := beatPeriod(tc.send, tc.expect)
+		if worst := tc.send/2 + p; worst > tc.send*3/4 && tc.send > 8*time.Millisecond {
+			t.Errorf("send %v expect %v: a beat may leave %v after the last write", tc.send, tc.expect, worst)
+		}
+		if tc.expect > 0 && p > tc.expect/4 {
+			t.Errorf("expect %v: silence checked every %v", tc.expect, p)
+		}
+	}
+	if beatDue(499*time.Millisecond, time.Second) || !beatDue(500*time.Millisecond, time.Second) || beatDue(time.Hour, 0) {
+		t.Error("beatDue: want a beat at half the interval")
+	}
+}
+
+// TestHeartBeatsEarly reads a broker's heart-beats as a strict client
+// does, the time between the bytes it receives: none comes later than the
+// negotiated interval (a beat is due at half of it; 17/20 leaves room for
+// a busy machine). Not parallel, so that the package's load tests do not
+// delay the broker's writer.
+func TestHeartBeatsEarly(t *testing.T) {
+	const interval = time.Second
+	b := start(t, Config{HeartBeat: protocol.HeartBeatSpec{Send: interval}})
+	_, br := dialBytes(t, b.Addr(), "CONNECT\naccept-version:1.2\nheart-beat:0,1000\n\n\x00")
+	if _, err := br.ReadString(0); err != nil {
+		t.Fatal(err)
+	}
+	last := time.Now()
+	var worst time.Duration
+	for range 5 { // the EOL after CONNECTED, then four beats
+		if _, err := br.ReadByte(); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		worst = max(worst, now.Sub(last))
+		last = now
+	}
+	if worst > interval*17/20 {
+		t.Fatalf("a heart-beat came %v after the previous byte; negotiated %v", worst, interval)
+	}
+}
