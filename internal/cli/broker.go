@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +22,8 @@ import (
 // from the config file or the environment.
 type brokerOptions struct {
 	listen      string
+	listenSet   bool   // --listen was given
+	run         string // --run CMD
 	wsListen    string
 	user        string
 	password    string
@@ -89,17 +94,20 @@ The passcode (with --user) comes from --password (visible in ps),
 --password-file or STOMPEST_BROKER_PASSWORD. Otherwise its flags are its
 own: they are not read from the config file or STOMPEST_*.`,
 		Example: `  stompest broker &
+  stompest broker --run 'seq 1 3 | stompest send /queue/demo --lines && stompest subscribe /queue/demo --count 3'
   stompest broker --listen 127.0.0.1:61614 --user admin --password-file secret.txt
   stompest broker --ws-listen 127.0.0.1:15674   # then --server ws://127.0.0.1:15674/
   stompest broker --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.listenSet = cmd.Flags().Changed("listen")
 			return a.runBroker(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:61613", "address to listen on")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:61613", "address to listen on (with --run: a free port of 127.0.0.1)")
+	f.StringVar(&o.run, "run", "", "run `CMD` (/bin/sh -c) with STOMPEST_SERVER set to this broker, then stop and exit with its status")
 	f.StringVar(&o.wsListen, "ws-listen", "", "also serve STOMP over WebSocket on this `ADDR`, path /")
 	f.StringVar(&o.user, "user", "", "require this login")
 	f.StringVar(&o.password, "password", "", "require this passcode")
@@ -118,6 +126,10 @@ own: they are not read from the config file or STOMPEST_*.`,
 }
 
 func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
+	if o.run != "" && !o.listenSet {
+		// A port of its own: never another broker that holds 61613.
+		o.listen = "127.0.0.1:0"
+	}
 	hb, err := parseHeartBeat(o.heartbeat)
 	if err != nil {
 		return usageErrorf("--heartbeat %q: %v", o.heartbeat, err)
@@ -192,10 +204,43 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		}
 		listening += " and " + wscheme + "://" + ws + "/"
 	}
+	if o.run != "" {
+		err := a.runWithBroker(ctx, o.run, scheme+"://"+b.Addr())
+		if cerr := b.Close(); cerr != nil {
+			a.logf("broker: close: %v", cerr)
+		}
+		return err
+	}
 	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
 	<-ctx.Done()
 	if err := b.Close(); err != nil {
 		a.logf("broker: close: %v", err)
+	}
+	return nil
+}
+
+// runWithBroker runs line with STOMPEST_SERVER set to server, on
+// stompest's own streams, and returns its outcome: nil for exit 0, else
+// an error with the command's exit status (128+N when signal N ended it).
+// A signal to stompest ends the command too.
+func (a *app) runWithBroker(ctx context.Context, line, server string) error {
+	cmd := shellCommand(ctx, line)
+	cmd.Env = append(os.Environ(), "STOMPEST_SERVER="+server)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.In, a.Out, a.ErrOut
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if e := a.sig.err(); e != nil {
+			return e
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return fmt.Errorf("broker --run: %w", err)
+		}
+		code := ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+		return withCode(code, fmt.Errorf("broker --run: %s", ee.ProcessState))
 	}
 	return nil
 }
@@ -223,21 +268,7 @@ func (a *app) brokerPassword(o brokerOptions) (string, error) {
 		a.warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
 		return o.password, nil
 	case o.passwordFile != "":
-		var data []byte
-		var err error
-		if o.passwordFile == "-" {
-			data, err = readFirstLine(a.In)
-		} else {
-			var f *os.File
-			if f, err = os.Open(o.passwordFile); err == nil {
-				data, err = readFirstLine(f)
-				f.Close()
-			}
-		}
-		if err != nil {
-			return "", configErrorf("--password-file: %v", err)
-		}
-		return string(data), nil
+		return a.readPasswordFile(o.passwordFile)
 	}
 	if o.user == "" {
 		return "", nil

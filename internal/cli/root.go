@@ -476,6 +476,12 @@ func (a *app) password(cmd *cobra.Command) (string, error) {
 	if path == "" || (v.GetString("password") != "" && a.cfg.source(cmd, "password") != "default" && a.cfg.source(cmd, "password-file") != "flag") {
 		return v.GetString("password"), nil
 	}
+	return a.readPasswordFile(path)
+}
+
+// readPasswordFile reads a passcode: the first line of path, without its
+// line end; "-" is stdin. An unreadable file is a configuration error.
+func (a *app) readPasswordFile(path string) (string, error) {
 	var data []byte
 	var err error
 	if path == "-" {
