@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,10 +34,7 @@ const (
 // answering "stats" on stdin with its memory figures, until stdin ends.
 func runChild() {
 	if n, err := strconv.ParseUint(os.Getenv(childNoFile), 10, 64); err == nil {
-		var lim syscall.Rlimit
-		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		lim.Cur = n
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		if err := limitDescriptors(n); err != nil {
 			fmt.Fprintln(os.Stderr, "setrlimit:", err)
 			os.Exit(1)
 		}
