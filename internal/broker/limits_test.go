@@ -102,11 +102,10 @@ func TestFlowControlSameConnection(t *testing.T) {
 func TestTopicMaxPending(t *testing.T) {
 	t.Parallel()
 	b := start(t, Config{MaxPending: 100})
-	slow := dialRaw(t, b)
-	slow.send(protocol.NewFrame(protocol.CmdConnect, "accept-version", "1.2"))
 	fine := connect(t, b, protocol.V12)
 	fine.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "f"), "f")
-	slow.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "slow", "receipt", "s"))
+	slow := connect(t, b, protocol.V12)
+	slow.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "slow"), "s") // then it reads no more
 	prod := connect(t, b, protocol.V12)
 	body := strings.Repeat("y", 1024)
 	sent := 0
