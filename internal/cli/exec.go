@@ -256,10 +256,17 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 		if s.c.Version() == protocol.V10 {
 			return nil // 1.0 has no NACK: the message stays unacknowledged
 		}
-		if err := s.c.Nack(r.m, ""); err != nil {
+		err := s.c.Nack(r.m, "")
+		if err == nil {
+			err = s.c.Flush()
+		}
+		if errors.Is(err, client.ErrStaleMessage) || errors.Is(err, client.ErrConnectionLost) {
+			return nil // its connection is gone: the broker delivers it again, as after an ACK (s.ack)
+		}
+		if err != nil {
 			return fmt.Errorf("subscribe: nack: %w", err)
 		}
-		return s.c.Flush()
+		return nil
 	case "forward":
 		headers := dialect.Copy(r.m.Headers, false)
 		headers.Set("persistent", "true")
