@@ -15,22 +15,26 @@ const dedupeWindow = 1 << 20
 
 // dedupe tells repeats of a message apart by a header that the producer
 // made unique (`send --id-header`): it remembers the last dedupeWindow
-// values seen in this session.
+// values of messages handled in this session. An id is remembered only
+// once its message was handled (written, or its handler succeeded): a
+// message handed back (NACK, a failed handler) comes again and is handled
+// again, not dropped as a repeat.
 type dedupe struct {
 	header string
 	seen   map[string]struct{}
 	ring   []string
 	next   int
+	busy   map[string]struct{} // ids whose message a handler has now
 }
 
 func newDedupe(header string) *dedupe {
 	if header == "" {
 		return nil
 	}
-	return &dedupe{header: header, seen: map[string]struct{}{}}
+	return &dedupe{header: header, seen: map[string]struct{}{}, busy: map[string]struct{}{}}
 }
 
-// repeat reports whether m carries an id seen before, and remembers it. A
+// repeat reports whether m carries the id of a message handled before. A
 // message without the header is never a repeat.
 func (d *dedupe) repeat(m *client.Message) bool {
 	if d == nil {
@@ -40,8 +44,21 @@ func (d *dedupe) repeat(m *client.Message) bool {
 	if !ok {
 		return false
 	}
+	_, dup := d.seen[id]
+	return dup
+}
+
+// remember records m's id as handled.
+func (d *dedupe) remember(m *client.Message) {
+	if d == nil {
+		return
+	}
+	id, ok := m.Headers.Get(d.header)
+	if !ok {
+		return
+	}
 	if _, dup := d.seen[id]; dup {
-		return true
+		return
 	}
 	if len(d.ring) < dedupeWindow {
 		d.ring = append(d.ring, id)
@@ -51,7 +68,44 @@ func (d *dedupe) repeat(m *client.Message) bool {
 		d.next = (d.next + 1) % dedupeWindow
 	}
 	d.seen[id] = struct{}{}
-	return false
+}
+
+// inHandler reports whether a handler has a message with m's id now: m waits
+// for its outcome (a repeat once it succeeded, to handle if it failed).
+func (d *dedupe) inHandler(m *client.Message) bool {
+	if d == nil {
+		return false
+	}
+	id, ok := m.Headers.Get(d.header)
+	if !ok {
+		return false
+	}
+	_, busy := d.busy[id]
+	return busy
+}
+
+// start records that a handler took m.
+func (d *dedupe) start(m *client.Message) {
+	if d == nil {
+		return
+	}
+	if id, ok := m.Headers.Get(d.header); ok {
+		d.busy[id] = struct{}{}
+	}
+}
+
+// end records the outcome of m's handler: its id is remembered only when
+// the message was handled.
+func (d *dedupe) end(m *client.Message, handled bool) {
+	if d == nil {
+		return
+	}
+	if id, ok := m.Headers.Get(d.header); ok {
+		delete(d.busy, id)
+	}
+	if handled {
+		d.remember(m)
+	}
 }
 
 var errNotSeekable = errors.New("a body that cannot be read twice")

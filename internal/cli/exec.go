@@ -156,11 +156,26 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	clock := newStopClock(o.Stop)
 	defer clock.Stop()
 	taken := int64(0)
+	var waiting []*client.Message // with --dedupe: their id is in a handler
+	start := func(m *client.Message) {
+		s.dedupe.start(m)
+		taken++
+		s.received++
+		inflight++
+		go func() { results <- s.runHandler(hctx, m) }()
+	}
 	stop := func() {
 		if !stopping {
 			stopping = true
 			t := time.NewTimer(s.opts.DisconnectTimeout)
 			grace = t.C
+		}
+	}
+	repeat := func(m *client.Message) {
+		s.repeats++
+		if err := s.ack([]*client.Message{m}); err != nil && failure == nil {
+			failure = err
+			stop()
 		}
 	}
 	for {
@@ -187,18 +202,15 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 				}
 				continue
 			}
-			if s.dedupe.repeat(m) {
-				s.repeats++
-				if err := s.ack([]*client.Message{m}); err != nil && failure == nil {
-					failure = err
-					stop()
-				}
+			if s.dedupe.inHandler(m) {
+				waiting = append(waiting, m) // until the handler of its id ends
 				continue
 			}
-			taken++
-			s.received++
-			inflight++
-			go func() { results <- s.runHandler(hctx, m) }()
+			if s.dedupe.repeat(m) {
+				repeat(m)
+				continue
+			}
+			start(m)
 		case <-clock.Idle():
 			if inflight == 0 && !stopping {
 				stop()
@@ -213,11 +225,28 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 					return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
 				}
 			}
-			if err := s.settleHandled(ctx, r); err != nil {
+			err := s.settleHandled(ctx, r)
+			s.dedupe.end(r.m, r.err == nil || (o.onError == "forward" && err == nil))
+			if err != nil {
 				if failure == nil {
 					failure = err
 				}
 				stop()
+			}
+			// A message that waited for the handler of its id is a repeat
+			// now, or, when that one failed, is handled itself.
+			for i := 0; i < len(waiting); i++ {
+				m := waiting[i]
+				switch {
+				case s.dedupe.repeat(m):
+					repeat(m)
+				case stopping || s.dedupe.inHandler(m) || (o.Count > 0 && taken >= int64(o.Count)):
+					continue // left unacknowledged at a stop: the broker delivers it again
+				default:
+					start(m)
+				}
+				waiting = slices.Delete(waiting, i, i+1)
+				i--
 			}
 		case <-done:
 			stop()

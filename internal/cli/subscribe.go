@@ -424,6 +424,7 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 		if err := s.out.write(s.received, m.Frame); err != nil {
 			return true, s.writeFailed(err, written, ends)
 		}
+		s.dedupe.remember(m)
 		written = append(written, m)
 		ends = append(ends, s.out.position())
 		if o.Count > 0 && s.received >= int64(o.Count) {
