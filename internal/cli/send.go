@@ -169,18 +169,28 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
 	err = p.run(ctx, src)
 	if e := a.sig.err(); e != nil {
-		// What was sent is confirmed by the receipt of DISCONNECT; an open
-		// transaction is aborted by it.
+		// What was sent is confirmed by the receipt of DISCONNECT, when
+		// it came on the connection of every SEND not confirmed yet; an
+		// open transaction is aborted by it.
 		derr := a.disconnect(c)
+		_, conn := c.Link()
 		switch {
 		case o.transaction:
 			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
-		case derr == nil:
+			return e
+		case derr == nil && (p.since == 0 || p.since == conn):
 			p.confirmed = p.sent
-			fallthrough
 		default:
-			a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
+			p.poll()
 		}
+		if p.confirmed < p.sent {
+			why := "the connection they were sent on was lost"
+			if derr != nil {
+				why = "DISCONNECT was not confirmed: " + derr.Error()
+			}
+			return withCode(exitTempFail, fmt.Errorf("send: %v: %s; %s", e, p.progress(), why))
+		}
+		a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
 		return e
 	}
 	if err = a.finish(c, "send", err); err != nil {
@@ -206,6 +216,7 @@ type producer struct {
 	pending   []pendingReceipt
 	resend    bool // a failover URI with --receipt each: resend what a loss left unconfirmed
 	resent    int
+	since     uint64 // the connection (client.Link) of the oldest SEND not confirmed, or an earlier one; 0: all confirmed
 }
 
 // resendWindow bounds the messages kept for resending: at that many
@@ -278,6 +289,9 @@ func (p *producer) loop(ctx context.Context, src source) error {
 				headers = append(headers[:len(headers):len(headers)], protocol.Header{Name: p.o.idHeader, Value: id})
 			}
 			opts := client.SendOptions{Headers: headers, Transaction: p.tx, Receipt: want}
+			if p.since == 0 {
+				_, p.since = p.c.Link()
+			}
 			r, err := p.send(m, opts)
 			for err != nil && p.resend && lostConnection(err) {
 				if err = p.recover(ctx); err != nil {
@@ -327,6 +341,9 @@ func (p *producer) poll() {
 func (p *producer) confirm(pr pendingReceipt) {
 	p.confirmed, p.lastRec = pr.sent, pr.record
 	p.pending = p.pending[1:]
+	if p.confirmed == p.sent {
+		p.since = 0
+	}
 }
 
 // wait waits for every outstanding receipt, in order.
@@ -335,7 +352,7 @@ func (p *producer) wait(ctx context.Context) error {
 		return err
 	}
 	if p.o.receipt != "none" {
-		p.confirmed = p.sent
+		p.confirmed, p.since = p.sent, 0
 	}
 	return nil
 }
@@ -396,6 +413,7 @@ func (p *producer) recover(ctx context.Context) error {
 			return p.fail(err)
 		}
 		p.poll()
+		_, conn := p.c.Link()
 		old := p.pending
 		p.pending = make([]pendingReceipt, 0, len(old))
 		var err error
@@ -410,6 +428,9 @@ func (p *producer) recover(ctx context.Context) error {
 			err = p.c.Flush()
 		}
 		if err == nil {
+			if len(old) > 0 {
+				p.since = conn // every SEND not confirmed went again on conn or a later one
+			}
 			p.resent += len(old)
 			if p.opts.Verbose > 0 {
 				p.logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))

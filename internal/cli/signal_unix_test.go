@@ -326,3 +326,56 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 		b.Close()
 	}
 }
+
+// waitCount waits until s was written n times, or fails the test after a
+// while.
+func (b *syncBuffer) waitCount(t *testing.T, s string, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for strings.Count(b.String(), s) < n {
+		select {
+		case <-b.written:
+		case <-timeout:
+			t.Fatalf("%q never came %d times; got %q", s, n, b.String())
+		}
+	}
+}
+
+// TestSignalAfterReconnect signals send on a failover URI after the
+// connection that carried a SEND was lost, before the SEND was sent
+// again: the DISCONNECT then goes on the new connection, and its receipt
+// confirms nothing sent on the old one. The message is reported as not
+// confirmed, exit 75.
+func TestSignalAfterReconnect(t *testing.T) {
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.DropOnceAfter(1) // the first SEND is not taken: the connection closes at it
+	t.Setenv("STOMPEST_SERVER", "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	errOut := newSyncBuffer()
+	s := Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: errOut}
+	done := make(chan int, 1)
+	// The second message waits for --rate: the signal comes then.
+	go func() {
+		done <- run([]string{"-v", "send", "/queue/lost", "x", "--count", "2", "--rate", "0.1/s", "--receipt", "each"}, s, nil)
+	}()
+	errOut.waitCount(t, "connected to ", 2) // the reconnect is done
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != exitTempFail {
+			t.Errorf("exit %d, want %d (%s)", code, exitTempFail, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("send did not end")
+	}
+	if n := b.QueueDepth("/queue/lost"); n != 0 {
+		t.Fatalf("the broker holds %d messages: the SEND was not lost", n)
+	}
+	if want := "interrupted by SIGTERM: 0 of 1 confirmed"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want it to say %q", errOut.String(), want)
+	}
+}

@@ -989,8 +989,12 @@ func (c *Client) Abort(tx string) error {
 
 // Disconnect ends the session gracefully: open transactions are aborted,
 // DISCONNECT is sent with a receipt, and the connection is closed once the
-// receipt came (or the receipt timeout passed). It returns the error that
-// ended the client earlier, if any.
+// receipt came (or the receipt timeout passed). It returns nil only when
+// the receipt came: the broker then has taken every frame sent before on
+// this connection (Link tells which one it was). Otherwise it returns the
+// error that ended the client earlier, or why DISCONNECT was not
+// confirmed: it could not be written, or the connection ended before its
+// receipt (both match ErrConnectionLost), or no receipt came in time.
 func (c *Client) Disconnect(ctx context.Context) error {
 	c.mu.Lock()
 	if c.err != nil || c.conn == nil {
@@ -1014,16 +1018,25 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		c.Close()
 		return err
 	}
-	if err := c.write(frames...); err == nil {
-		if err = c.Flush(); err == nil {
-			err = c.WaitReceipt(ctx, rid)
-		}
-		if err != nil && !errors.Is(err, ErrClosed) {
-			c.logf("disconnect: %v", err)
+	err = c.write(frames...)
+	if err == nil {
+		err = c.Flush()
+	}
+	if err == nil {
+		err = c.WaitReceipt(ctx, rid)
+		switch {
+		case errors.Is(err, ErrClosed):
+			// The connection ended while the receipt was awaited.
+			err = fmt.Errorf("%w: the connection ended before the receipt of DISCONNECT", ErrConnectionLost)
+		case err != nil && !lostLink(err):
+			err = fmt.Errorf("no receipt for DISCONNECT: %w", err)
 		}
 	}
 	c.Close()
-	return nil
+	if err != nil {
+		c.logf("disconnect: %v", err)
+	}
+	return err
 }
 
 // Close ends the client at once, without DISCONNECT.

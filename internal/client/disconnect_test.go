@@ -1,0 +1,123 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stompest/stompest/internal/broker"
+)
+
+// startBroker starts an embedded broker on 127.0.0.1 for one test.
+func startBroker(t *testing.T, cfg broker.Config) *broker.Broker {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	b := broker.New(cfg)
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// TestDisconnectUnconfirmed checks that Disconnect returns nil only when
+// the receipt of DISCONNECT came: a caller trusts that receipt to confirm
+// what it sent before, so a DISCONNECT that the broker never answered is
+// an error.
+func TestDisconnectUnconfirmed(t *testing.T) {
+	t.Parallel()
+	t.Run("connection ends before the receipt", func(t *testing.T) {
+		t.Parallel()
+		b := startBroker(t, broker.Config{})
+		cl, err := dial(t, "tcp://"+b.Addr(), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.DropAfter(1) // CONNECT passed; the broker closes at DISCONNECT, unanswered
+		if err := cl.Disconnect(context.Background()); !errors.Is(err, ErrConnectionLost) {
+			t.Errorf("Disconnect: %v, want a loss (ErrConnectionLost)", err)
+		}
+	})
+	// A peer that takes DISCONNECT and never answers it.
+	silent := func(t *testing.T) string {
+		_, uri := startPeer(t, func(_ int, c *conn) {
+			c.connected(t)
+			for {
+				if _, err := c.r.Read(); err != nil {
+					return // the client closed the connection
+				}
+			}
+		})
+		return uri
+	}
+	t.Run("no receipt in time", func(t *testing.T) {
+		t.Parallel()
+		cl, err := dial(t, silent(t), Config{ReceiptTimeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Disconnect(context.Background()); !errors.Is(err, ErrReceiptTimeout) {
+			t.Errorf("Disconnect: %v, want ErrReceiptTimeout", err)
+		}
+	})
+	t.Run("the caller gives up", func(t *testing.T) {
+		t.Parallel()
+		cl, err := dial(t, silent(t), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := cl.Disconnect(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Disconnect: %v, want context.DeadlineExceeded", err)
+		}
+	})
+	t.Run("confirmed", func(t *testing.T) {
+		t.Parallel()
+		b := startBroker(t, broker.Config{})
+		cl, err := dial(t, "tcp://"+b.Addr(), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Disconnect(context.Background()); err != nil {
+			t.Errorf("Disconnect: %v", err)
+		}
+	})
+}
+
+// TestDisconnectAfterReconnect checks what a caller needs to tell whether
+// the receipt of DISCONNECT confirms a SEND: after a reconnect the
+// DISCONNECT goes on the new connection, whose number Link reports, and a
+// SEND the old connection lost is not in the broker.
+func TestDisconnectAfterReconnect(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, broker.Config{})
+	links := newLinkLog()
+	cl, err := dial(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0", Config{Reconnect: true, OnLink: links.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	links.await(t, LinkUp)
+	_, sent := cl.Link()
+	b.DropOnceAfter(1) // the SEND is not taken: the connection closes at it
+	if _, err := cl.Send("/queue/lost", []byte("x"), SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	links.await(t, LinkReconnecting)
+	links.await(t, LinkUp)
+	if err := cl.Disconnect(context.Background()); err != nil {
+		t.Fatalf("Disconnect on the new connection: %v", err)
+	}
+	state, conn := cl.Link()
+	if state != LinkClosed || conn != sent+1 {
+		t.Errorf("Link() after Disconnect = %v, %d; want closed, %d (the connection after the one of the SEND)", state, conn, sent+1)
+	}
+	if n := b.QueueDepth("/queue/lost"); n != 0 {
+		t.Errorf("the broker holds %d messages: the SEND was not lost", n)
+	}
+}
