@@ -80,10 +80,18 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 			return a.moveOne(ctx, c, m, dest, o.keepHeaders)
 		})
 	}
-	if err != nil && !isInterrupt(err) {
+	var ce *commitError
+	switch {
+	case errors.As(err, &ce):
+		// Reported even after a signal: the outcome is unknown.
 		err = fmt.Errorf("move: %w", err)
+		a.disconnect(c)
+	case err != nil && !isInterrupt(err):
+		err = fmt.Errorf("move: %w", err)
+		fallthrough
+	default:
+		err = a.finish(c, "move", err)
 	}
-	err = a.finish(c, "move", err)
 	a.note(fmt.Sprintf("moved %d messages from %s to %s", p.done, src, dest))
 	return err
 }
@@ -99,8 +107,8 @@ func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, 
 	})
 	var ce *commitError
 	if errors.As(err, &ce) {
-		return withCode(exitTempFail, fmt.Errorf("message %s: COMMIT sent but not confirmed (%v): it may now be in both destinations",
-			m.Header(protocol.HdrMessageID), ce.err))
+		return withCode(exitTempFail, fmt.Errorf("message %s: %w: it may now be in both destinations",
+			m.Header(protocol.HdrMessageID), ce))
 	}
 	if err != nil {
 		return fmt.Errorf("message %s: %w (transaction aborted: it stays in the source)", m.Header(protocol.HdrMessageID), err)

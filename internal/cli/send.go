@@ -174,7 +174,14 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		// open transaction is aborted by it.
 		derr := a.disconnect(c)
 		_, conn := c.Link()
+		var ce *commitError
 		switch {
+		case o.transaction && errors.As(err, &ce):
+			// The COMMIT left: the broker may have committed it.
+			return withCode(exitTempFail, fmt.Errorf("send: %v after the COMMIT of %d messages was sent, before its receipt came: outcome unknown, they may or may not have been delivered", e, p.sent))
+		case o.transaction && err == nil:
+			a.warn(fmt.Sprintf("%v: %s (committed)", e, p.progress()))
+			return e
 		case o.transaction:
 			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
 			return e

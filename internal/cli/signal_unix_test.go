@@ -379,3 +379,69 @@ func TestSignalAfterReconnect(t *testing.T) {
 		t.Errorf("stderr %q, want it to say %q", errOut.String(), want)
 	}
 }
+
+// TestSignalWhileCommitting signals send --transaction and transaction
+// after their COMMIT was sent, before its receipt came: the broker
+// commits, so the outcome is reported unknown (exit 75), never as
+// aborted, and no ABORT follows the COMMIT.
+func TestSignalWhileCommitting(t *testing.T) {
+	for _, args := range [][]string{
+		{"--trace", "send", "/queue/txc", "x", "--count", "2", "--transaction"},
+		{"--trace", "transaction", "-"},
+	} {
+		committing := make(chan struct{}, 1)
+		release := make(chan struct{})
+		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
+			if f.Command == protocol.CmdCommit {
+				committing <- struct{}{}
+				<-release // the receipt waits until the client gave up on it
+			}
+		}})
+		if err := b.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		batch := `{"destination":"/queue/txc","body":"x"}` + "\n" + `{"destination":"/queue/txc","body":"x"}` + "\n"
+		errOut := newSyncBuffer()
+		s := Streams{In: strings.NewReader(batch), Out: io.Discard, ErrOut: errOut}
+		done := make(chan int, 1)
+		go func() { done <- run(args, s, nil) }()
+		select {
+		case <-committing:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no COMMIT came; stderr %q", args[1], errOut.String())
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		errOut.waitFor(t, ">>> DISCONNECT")
+		close(release)
+		select {
+		case code := <-done:
+			if code != exitTempFail {
+				t.Errorf("%s: exit %d, want %d (%s)", args[1], code, exitTempFail, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not end", args[1])
+		}
+		if want := "outcome unknown"; !strings.Contains(errOut.String(), want) {
+			t.Errorf("%s: stderr %q, want it to say %q", args[1], errOut.String(), want)
+		}
+		if strings.Contains(errOut.String(), "nothing of") {
+			t.Errorf("%s: stderr %q says nothing was committed", args[1], errOut.String())
+		}
+		var cmds []string
+		for _, f := range b.Frames() {
+			switch f.Command {
+			case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
+				cmds = append(cmds, string(f.Command))
+			}
+		}
+		if got := strings.Join(cmds, " "); got != "BEGIN SEND SEND COMMIT" {
+			t.Errorf("%s: the broker got %s, want BEGIN SEND SEND COMMIT", args[1], got)
+		}
+		if n := b.QueueDepth("/queue/txc"); n != 2 {
+			t.Errorf("%s: %d messages queued, want the 2 committed", args[1], n)
+		}
+		b.Close()
+	}
+}

@@ -163,7 +163,8 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 		return err
 	}
 	rep, err := a.transact(ctx, c, ops, o)
-	if e := a.sig.err(); e != nil {
+	var ce *commitError
+	if e := a.sig.err(); e != nil && !rep.Committed && !errors.As(err, &ce) {
 		err = e
 	}
 	if err != nil {
@@ -174,9 +175,12 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
 		}
-		var ce *commitError
 		if errors.As(err, &ce) {
-			return fmt.Errorf("transaction: %w (the COMMIT was sent but not confirmed: it may or may not have taken effect)", err)
+			if e := a.sig.err(); e != nil {
+				// The COMMIT left: the broker may have committed it.
+				return withCode(exitTempFail, fmt.Errorf("transaction: %v after the COMMIT was sent, before its receipt came: outcome unknown, it may or may not have taken effect", e))
+			}
+			return fmt.Errorf("transaction: %w (the COMMIT was sent but not confirmed: outcome unknown, it may or may not have taken effect)", err)
 		}
 		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/stompest/stompest/internal/client"
 )
@@ -29,7 +30,11 @@ func inTransaction(ctx context.Context, c *client.Client, begun func(tx string),
 		return false, err
 	}
 	if err := c.Commit(ctx, tx); err != nil {
-		return false, &commitError{err}
+		if errors.Is(err, client.ErrCommitUnconfirmed) {
+			return false, &commitError{err}
+		}
+		c.Abort(tx) // no COMMIT left
+		return false, err
 	}
 	return true, nil
 }

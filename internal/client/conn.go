@@ -944,7 +944,9 @@ func (c *Client) Begin(tx string) (string, error) {
 }
 
 // Commit commits transaction tx, sends it and waits for its receipt:
-// inside a transaction the receipt goes on COMMIT.
+// inside a transaction the receipt goes on COMMIT. Once the COMMIT may
+// have left, an error matches ErrCommitUnconfirmed: the outcome is
+// unknown. Any other error means that no COMMIT was sent.
 func (c *Client) Commit(ctx context.Context, tx string) error {
 	c.mu.Lock()
 	err := c.liveLocked()
@@ -961,12 +963,17 @@ func (c *Client) Commit(ctx context.Context, tx string) error {
 		return err
 	}
 	if err := c.write(f); err != nil {
+		c.forget(rid)
 		return err
 	}
-	if err := c.Flush(); err != nil {
-		return err
+	err = c.Flush()
+	if err == nil {
+		err = c.WaitReceipt(ctx, rid)
 	}
-	return c.WaitReceipt(ctx, rid)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCommitUnconfirmed, err)
+	}
+	return nil
 }
 
 // Abort aborts transaction tx and sends it.

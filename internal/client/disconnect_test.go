@@ -121,3 +121,27 @@ func TestDisconnectAfterReconnect(t *testing.T) {
 		t.Errorf("the broker holds %d messages: the SEND was not lost", n)
 	}
 }
+
+// TestCommitOutcome checks that Commit tells a COMMIT that left without
+// its receipt (ErrCommitUnconfirmed: the outcome is unknown) from one that
+// was never sent.
+func TestCommitOutcome(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, broker.Config{})
+	cl, err := dial(t, "tcp://"+b.Addr(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := cl.Begin("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.DropAfter(2) // CONNECT and BEGIN pass; the connection closes at COMMIT
+	if err := cl.Commit(context.Background(), tx); !errors.Is(err, ErrCommitUnconfirmed) || !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("Commit dropped by the broker: %v, want ErrCommitUnconfirmed and a loss", err)
+	}
+	endErr(t, cl, "the client did not end after the loss")
+	if err := cl.Commit(context.Background(), "tx-9"); err == nil || errors.Is(err, ErrCommitUnconfirmed) {
+		t.Errorf("Commit on a lost connection: %v, want an error that is not ErrCommitUnconfirmed", err)
+	}
+}

@@ -24,6 +24,10 @@ var (
 	// ErrConnectedTimeout: the broker accepted the connection but did not
 	// answer CONNECT in time.
 	ErrConnectedTimeout = errors.New("no CONNECTED in time")
+	// ErrCommitUnconfirmed: a COMMIT was sent and its receipt did not
+	// come (a loss, a timeout, the caller gave up): whether the broker
+	// committed is unknown. Never follow it with ABORT.
+	ErrCommitUnconfirmed = errors.New("COMMIT sent but not confirmed")
 )
 
 // BrokerError is an ERROR frame the broker sent after CONNECTED.
