@@ -109,7 +109,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &brokerErr), errors.Is(err, client.ErrHeartBeatLost):
 		return exitProtocol
-	case errors.Is(err, client.ErrConnectionLost), errors.Is(err, client.ErrReceiptTimeout):
+	case errors.Is(err, client.ErrConnectionLost), errors.Is(err, client.ErrReceiptTimeout), errors.Is(err, client.ErrTransactionLost):
 		return exitTempFail
 	case errors.As(err, &frameErr),
 		errors.Is(err, protocol.ErrVersionMismatch),

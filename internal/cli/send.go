@@ -248,13 +248,21 @@ func (p *producer) run(ctx context.Context, src source) error {
 		}
 		return p.wait(ctx)
 	}
-	_, err := inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error { return p.loop(ctx, src) })
+	// Inside a transaction nothing is sent again after a loss: the
+	// transaction went with its connection, and the broker aborted it.
+	p.resend = false
+	bodyErr := false
+	_, err := inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error {
+		err := p.loop(ctx, src)
+		bodyErr = err != nil
+		return err
+	})
 	var ce *commitError
 	switch {
 	case errors.As(err, &ce):
 		return fmt.Errorf("send: %w: the COMMIT of %d messages was sent but not confirmed: they may or may not have been delivered", err, p.sent)
-	case err != nil && p.tx == "":
-		return p.fail(err) // BEGIN failed
+	case err != nil && !bodyErr:
+		return p.fail(err) // BEGIN failed, or the COMMIT could not be sent
 	case err != nil:
 		return err
 	}

@@ -445,3 +445,61 @@ func TestSignalWhileCommitting(t *testing.T) {
 		b.Close()
 	}
 }
+
+// TestTransactionLostOnReconnect cuts the connection of a send
+// --transaction on a failover URI after its BEGIN: the client reconnects,
+// but the transaction went with the old connection. Whether the next
+// line or the end of input comes after the reconnect, send reports that
+// nothing was committed and exits 75; nothing of the transaction goes on
+// the new connection.
+func TestTransactionLostOnReconnect(t *testing.T) {
+	for _, next := range []string{"two\n", ""} {
+		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true})
+		if err := b.Start(); err != nil {
+			t.Fatal(err)
+		}
+		b.DropOnceAfter(2) // CONNECT and BEGIN pass; the connection closes at the first SEND
+		t.Setenv("STOMPEST_SERVER", "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		in, feed := io.Pipe()
+		errOut := newSyncBuffer()
+		s := Streams{In: in, Out: io.Discard, ErrOut: errOut}
+		done := make(chan int, 1)
+		go func() {
+			done <- run([]string{"-v", "send", "/queue/txl", "--lines", "--transaction", "--receipt", "each"}, s, nil)
+		}()
+		go feed.Write([]byte("one\n"))
+		errOut.waitCount(t, "connected to ", 2) // the reconnect is done
+		go func() {
+			feed.Write([]byte(next))
+			feed.Close()
+		}()
+		select {
+		case code := <-done:
+			if code != exitTempFail {
+				t.Errorf("next %q: exit %d, want %d (%s)", next, code, exitTempFail, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("next %q: send did not end", next)
+		}
+		if want := "nothing of 1 committed"; !strings.Contains(errOut.String(), want) {
+			t.Errorf("next %q: stderr %q, want it to say %q", next, errOut.String(), want)
+		}
+		var after []string // the frames of the second connection
+		conns := 0
+		for _, f := range b.Frames() {
+			if f.Command == protocol.CmdConnect || f.Command == protocol.CmdStomp {
+				conns++
+			} else if conns == 2 {
+				after = append(after, string(f.Command))
+			}
+		}
+		if got := strings.Join(after, " "); got != "DISCONNECT" {
+			t.Errorf("next %q: the new connection got %s, want DISCONNECT only", next, got)
+		}
+		if n := b.QueueDepth("/queue/txl"); n != 0 {
+			t.Errorf("next %q: %d messages queued, want none", next, n)
+		}
+		b.Close()
+	}
+}

@@ -89,6 +89,9 @@ type Client struct {
 	// waits for; a replay after a loss asks for a new one.
 	confirming map[string]*Receipt
 	unasked    int // SENDs written since the last one with a receipt
+	// txConn holds, per transaction begun through Begin and not yet
+	// ended, the connection it was begun on.
+	txConn map[string]uint64
 	// lastReceipt: unix nanos of the last RECEIPT read; a receipt wait
 	// runs from the later of its start and this.
 	lastReceipt atomic.Int64
@@ -163,6 +166,7 @@ func newClient(cfg Config) *Client {
 		sess:       session.New(),
 		waiters:    map[string]chan error{},
 		confirming: map[string]*Receipt{},
+		txConn:     map[string]uint64{},
 		linkCh:     make(chan struct{}),
 		messages:   make(chan *Message, max(1, cfg.Buffer)),
 		awaiting:   make(chan struct{}, 1),

@@ -499,6 +499,20 @@ func (c *Client) liveLocked() error {
 	return nil
 }
 
+// txLostLocked returns ErrTransactionLost when tx was begun on a
+// connection that is gone (also while the client reconnects), nil when tx
+// is "" or lives. Call it with c.mu held.
+func (c *Client) txLostLocked(tx string) error {
+	gen, ok := c.txConn[tx]
+	if tx == "" || !ok || c.err != nil {
+		return nil // the client's own end, if any, is reported as it is
+	}
+	if gen != c.gen || c.conn == nil {
+		return fmt.Errorf("transaction %s: %w", tx, ErrTransactionLost)
+	}
+	return nil
+}
+
 // write buffers frames on the connection; they leave at the next Flush.
 func (c *Client) write(frames ...*protocol.Frame) error {
 	c.wmu.Lock()
@@ -645,7 +659,10 @@ func (c *Client) Send(dest string, body []byte, o SendOptions) (*Receipt, error)
 	defer c.wmu.Unlock()
 	f := &c.sendBuf
 	c.mu.Lock()
-	err := c.liveLocked()
+	err := c.txLostLocked(o.Transaction)
+	if err == nil {
+		err = c.liveLocked()
+	}
 	if err == nil {
 		err = c.sess.SendTo(f, dest, body, o.Headers, "", o.Transaction)
 	}
@@ -715,6 +732,9 @@ func (c *Client) sendReceiptLocked(f *protocol.Frame, o SendOptions) (*Receipt, 
 func (c *Client) sendFrame(dest string, body []byte, o SendOptions) (*protocol.Frame, *Receipt, []*protocol.Frame, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.txLostLocked(o.Transaction); err != nil {
+		return nil, nil, nil, err
+	}
 	if err := c.liveLocked(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -911,6 +931,10 @@ func (c *Client) settle(m *Message, tx string, nack bool) error {
 		c.mu.Unlock()
 		return ErrStaleMessage
 	}
+	if err := c.txLostLocked(tx); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	var f *protocol.Frame
 	var err error
 	if nack {
@@ -936,6 +960,9 @@ func (c *Client) Begin(tx string) (string, error) {
 	if err == nil {
 		f, id, err = c.sess.Begin(tx)
 	}
+	if err == nil {
+		c.txConn[id] = c.gen
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return "", err
@@ -949,7 +976,11 @@ func (c *Client) Begin(tx string) (string, error) {
 // unknown. Any other error means that no COMMIT was sent.
 func (c *Client) Commit(ctx context.Context, tx string) error {
 	c.mu.Lock()
-	err := c.liveLocked()
+	err := c.txLostLocked(tx)
+	delete(c.txConn, tx)
+	if err == nil {
+		err = c.liveLocked()
+	}
 	var f *protocol.Frame
 	if err == nil {
 		f, err = c.sess.Commit(tx)
@@ -976,9 +1007,16 @@ func (c *Client) Commit(ctx context.Context, tx string) error {
 	return nil
 }
 
-// Abort aborts transaction tx and sends it.
+// Abort aborts transaction tx and sends it. A transaction lost with its
+// connection is aborted already (the broker did it): nothing is sent.
 func (c *Client) Abort(tx string) error {
 	c.mu.Lock()
+	if c.txLostLocked(tx) != nil {
+		delete(c.txConn, tx)
+		c.mu.Unlock()
+		return nil
+	}
+	delete(c.txConn, tx)
 	err := c.liveLocked()
 	var f *protocol.Frame
 	if err == nil {

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,69 @@ func TestCommitOutcome(t *testing.T) {
 	endErr(t, cl, "the client did not end after the loss")
 	if err := cl.Commit(context.Background(), "tx-9"); err == nil || errors.Is(err, ErrCommitUnconfirmed) {
 		t.Errorf("Commit on a lost connection: %v, want an error that is not ErrCommitUnconfirmed", err)
+	}
+}
+
+// TestTransactionLostWithConnection checks that a transaction does not
+// outlive its connection: after a reconnect, a SEND, COMMIT or ABORT of a
+// transaction begun on the lost connection sends nothing; SEND and COMMIT
+// are ErrTransactionLost (never ErrCommitUnconfirmed: no COMMIT left),
+// ABORT succeeds (the broker aborted it).
+func TestTransactionLostWithConnection(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, broker.Config{Record: true})
+	links := newLinkLog()
+	cl, err := dial(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0", Config{Reconnect: true, OnLink: links.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	links.await(t, LinkUp)
+	tx, err := cl.Begin("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txA, err := cl.Begin("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.DropOnceAfter(3) // CONNECT and the BEGINs pass; the connection closes at the SEND
+	if _, err := cl.Send("/queue/txl", []byte("x"), SendOptions{Transaction: tx}); err != nil {
+		t.Fatal(err)
+	}
+	cl.Flush()
+	links.await(t, LinkReconnecting)
+	links.await(t, LinkUp)
+	if _, err := cl.Send("/queue/txl", []byte("y"), SendOptions{Transaction: tx}); !errors.Is(err, ErrTransactionLost) {
+		t.Errorf("Send in the lost transaction: %v, want ErrTransactionLost", err)
+	}
+	if err := cl.Commit(context.Background(), tx); !errors.Is(err, ErrTransactionLost) || errors.Is(err, ErrCommitUnconfirmed) {
+		t.Errorf("Commit of the lost transaction: %v, want ErrTransactionLost only", err)
+	}
+	if err := cl.Abort(txA); err != nil {
+		t.Errorf("Abort of the lost transaction: %v, want nil (the broker aborted it)", err)
+	}
+	tx2, err := cl.Begin("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Commit(context.Background(), tx2); err != nil {
+		t.Errorf("a transaction of the new connection: %v", err)
+	}
+	if err := cl.Disconnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var after []string
+	conns := 0
+	for _, f := range b.Frames() {
+		if f.Command == "CONNECT" || f.Command == "STOMP" {
+			conns++
+		} else if conns == 2 {
+			after = append(after, string(f.Command)+" "+f.Header("transaction"))
+		}
+	}
+	want := []string{"BEGIN " + tx2, "COMMIT " + tx2, "DISCONNECT "}
+	if strings.Join(after, ",") != strings.Join(want, ",") {
+		t.Errorf("the new connection got %q, want %q", after, want)
 	}
 }

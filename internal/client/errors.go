@@ -24,6 +24,10 @@ var (
 	// ErrConnectedTimeout: the broker accepted the connection but did not
 	// answer CONNECT in time.
 	ErrConnectedTimeout = errors.New("no CONNECTED in time")
+	// ErrTransactionLost: the connection a transaction was begun on was
+	// lost, and the transaction with it: the broker aborted it, nothing of
+	// it takes effect, and it cannot go on over another connection.
+	ErrTransactionLost = errors.New("its connection was lost, and the transaction with it")
 	// ErrCommitUnconfirmed: a COMMIT was sent and its receipt did not
 	// come (a loss, a timeout, the caller gave up): whether the broker
 	// committed is unknown. Never follow it with ABORT.
