@@ -161,9 +161,14 @@ func draw(r *rand.Rand) *Schedule {
 	}
 	// About the bytes the busy direction carries over the run, to put the
 	// faults within it; a few fall before CONNECTED.
-	span := int64(s.Messages*(s.BodyMax/2+120)) + 200
+	busy := int64(s.Messages*(s.BodyMax/2+120)) + 200
+	quiet := int64(s.Messages*50) + 200 // receipts to send, ACKs from subscribe
 	for range r.IntN(5) {
 		f := ConnFault{Kind: Reset, Dir: Direction(r.IntN(2))}
+		span := busy
+		if (f.Dir == Down) == (s.Command == Send || s.Command == SendTx) && s.Command != Move {
+			span = quiet
+		}
 		if r.IntN(3) == 0 {
 			f.Kind = Stall
 			f.For = time.Duration(50+r.IntN(1500)) * time.Millisecond
