@@ -33,6 +33,7 @@ var (
 	flagLong     = flag.Bool("campaign.long", false, "the long campaign: 10,000 schedules")
 	flagFor      = flag.Duration("campaign.for", 0, "start no schedule after this long (0: no limit)")
 	flagParallel = flag.Int("campaign.parallel", 2, "schedules running at once")
+	flagOnly     = flag.String("campaign.only", "", "run only the schedules of this command (send, send-tx, subscribe, subscribe-exec, move); the others are drawn and passed over")
 )
 
 // Limits of one schedule's command, kept short so that a schedule takes
@@ -185,6 +186,9 @@ func TestCampaign(t *testing.T) {
 					return
 				}
 				s, redrawn := Draw(seed + uint64(i))
+				if *flagOnly != "" && string(s.Command) != *flagOnly {
+					continue
+				}
 				t.Run(fmt.Sprintf("seed=%d", s.Seed), func(t *testing.T) {
 					r, violations := runSchedule(t, bin, s)
 					tot.add(s, redrawn, r, len(violations))
@@ -288,6 +292,10 @@ func runSchedule(t *testing.T, bin string, s *Schedule) (*result, []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), hardLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// A command that hangs is asked for its goroutines (SIGQUIT) before it
+	// is killed: they go to its stderr, into the report.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 3 * time.Second
 	cmd.Env = environment(dir)
 	if stdin != nil {
 		cmd.Stdin = stdin
@@ -473,8 +481,16 @@ func handler(s *Schedule, dir string) string {
 		fmt.Fprintf(&cases, "%d) k='%s';; ", id, strings.Join(runs, " "))
 	}
 	q := "'" + dir + "'"
-	return fmt.Sprintf(`id=$STOMP_HEADER_%s; case $id in %s*) k=;; esac; for a in $k; do mkdir %s/f.$id.$a 2>/dev/null && exit 3; done; echo "$id" >> %s/handled`,
-		strings.ToUpper(idHeader), cases.String(), q, q)
+	// A run that fails takes HandlerWait, one that succeeds a quarter of
+	// it: the slots of quick successes take new messages while a failure
+	// is still on its way.
+	fail, ok := "exit 3", ""
+	if s.HandlerWait > 0 {
+		fail = fmt.Sprintf("{ sleep %.3f; exit 3; }", s.HandlerWait.Seconds())
+		ok = fmt.Sprintf("sleep %.3f; ", s.HandlerWait.Seconds()/4)
+	}
+	return fmt.Sprintf(`id=$STOMP_HEADER_%s; case $id in %s*) k=;; esac; for a in $k; do mkdir %s/f.$id.$a 2>/dev/null && %s; done; %secho "$id" >> %s/handled`,
+		strings.ToUpper(idHeader), cases.String(), q, fail, ok, q)
 }
 
 // preload puts msgs into dest directly, each with its number in the id

@@ -57,8 +57,9 @@ type Schedule struct {
 	Dedupe      bool // --dedupe on the message's id header
 	Dups        int  // messages preloaded a second time with the same id (a producer's resend)
 	Concurrency int
-	OnError     string      // stop or nack
-	Fails       map[int]int // message number → how many of its handler runs fail
+	OnError     string        // stop or nack
+	HandlerWait time.Duration // a failing handler run takes this long, a successful one a quarter of it: faults meet handlers in flight
+	Fails       map[int]int   // message number → how many of its handler runs fail
 
 	// move
 	MoveAll   bool // --all (else --count MoveCount)
@@ -145,6 +146,10 @@ func draw(r *rand.Rand) *Schedule {
 		s.Dedupe = r.IntN(3) == 0
 		s.Concurrency = []int{1, 1, 2, 4, 8}[r.IntN(5)]
 		s.OnError = []string{"stop", "nack"}[r.IntN(2)]
+		if r.IntN(2) == 0 {
+			s.Messages = min(s.Messages, 30)
+			s.HandlerWait = time.Duration(10+r.IntN(60)) * time.Millisecond
+		}
 		s.Fails = map[int]int{}
 		if r.IntN(3) > 0 {
 			for range 1 + r.IntN(4) {
@@ -242,6 +247,9 @@ func (s *Schedule) String() string {
 			fmt.Fprintf(&b, " pipe=%v", s.Pipe)
 		} else {
 			fmt.Fprintf(&b, " concurrency=%d on-error=%s fails=%v", s.Concurrency, s.OnError, s.Fails)
+			if s.HandlerWait > 0 {
+				fmt.Fprintf(&b, " handler-wait=%v", s.HandlerWait)
+			}
 		}
 	case Move:
 		if s.MoveAll {
