@@ -193,8 +193,12 @@ func TestCampaign(t *testing.T) {
 					r, violations := runSchedule(t, bin, s)
 					tot.add(s, redrawn, r, len(violations))
 					if len(violations) > 0 {
+						stderr := tail(r.stderr, 40)
+						if r.hung { // the goroutines come first in the dump
+							stderr = head(r.stderr, 150)
+						}
 						t.Errorf("%d violations of schedule %s:\n  %s\nexit %d; stderr:\n%s\nreplay: go test ./internal/campaign -run TestCampaign -campaign.seed=%d -campaign.runs=1 -v",
-							len(violations), s, strings.Join(violations, "\n  "), r.exit, tail(r.stderr, 40), s.Seed)
+							len(violations), s, strings.Join(violations, "\n  "), r.exit, stderr, s.Seed)
 					}
 				})
 			}
@@ -209,6 +213,15 @@ func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = append([]string{fmt.Sprintf("[%d lines before]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// head returns the first n lines of s.
+func head(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], fmt.Sprintf("[%d lines more]", len(lines)-n))
 	}
 	return "    " + strings.Join(lines, "\n    ")
 }
