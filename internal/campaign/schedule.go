@@ -76,16 +76,7 @@ type Avoided struct {
 // KnownDefects lists the combinations that meet a defect whose fix is
 // under way: the campaign draws again when a schedule matches one. Each
 // entry goes once its fix is in; the list is then empty.
-var KnownDefects = []Avoided{
-	{"subscribe --dedupe with --on-error nack: dedupe remembers an id on arrival, so the redelivery of a NACKed message is dropped and acknowledged",
-		func(s *Schedule) bool { return s.Command == SubscribeExec && s.Dedupe && s.OnError == "nack" }},
-	{"interrupted send on a failover URI: all may be reported confirmed when DISCONNECT's receipt came on a new connection",
-		func(s *Schedule) bool { return s.Command == Send && s.resends() && s.Signal != 0 }},
-	{"interrupted send --transaction: reports aborted while its COMMIT was in flight",
-		func(s *Schedule) bool { return s.Command == SendTx && s.Signal != 0 }},
-	{"send --transaction --receipt each on a failover URI: the transaction goes on on a new connection (exit 70)",
-		func(s *Schedule) bool { return s.Command == SendTx && s.Failover && s.Receipt == "each" }},
-}
+var KnownDefects = []Avoided{}
 
 // avoided returns the name of the first known defect s meets, or "".
 func (s *Schedule) avoided() string {
