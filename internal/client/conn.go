@@ -353,6 +353,19 @@ func (c *Client) lost(err error) bool {
 		c.finish(fmt.Errorf("%w; reconnect failed: %v", err, rerr))
 		return false
 	}
+	// Close may have come while the reconnect was under way and found no
+	// connection to close: the new one is closed here, or the reader would
+	// wait on it and Close for the reader, for good.
+	c.mu.Lock()
+	closing = c.closing
+	if closing && c.conn != nil {
+		c.conn.Close()
+	}
+	c.mu.Unlock()
+	if closing {
+		c.finish(nil)
+		return false
+	}
 	return true
 }
 
