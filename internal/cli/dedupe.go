@@ -34,13 +34,18 @@ func newDedupe(header string) *dedupe {
 	return &dedupe{header: header, seen: map[string]struct{}{}, busy: map[string]struct{}{}}
 }
 
-// repeat reports whether m carries the id of a message handled before. A
-// message without the header is never a repeat.
-func (d *dedupe) repeat(m *client.Message) bool {
+// key returns m's id under the dedupe header; false when deduplication is
+// off or m carries no id (such a message is never a repeat).
+func (d *dedupe) key(m *client.Message) (string, bool) {
 	if d == nil {
-		return false
+		return "", false
 	}
-	id, ok := m.Headers.Get(d.header)
+	return m.Headers.Get(d.header)
+}
+
+// repeat reports whether m carries the id of a message handled before.
+func (d *dedupe) repeat(m *client.Message) bool {
+	id, ok := d.key(m)
 	if !ok {
 		return false
 	}
@@ -50,10 +55,7 @@ func (d *dedupe) repeat(m *client.Message) bool {
 
 // remember records m's id as handled.
 func (d *dedupe) remember(m *client.Message) {
-	if d == nil {
-		return
-	}
-	id, ok := m.Headers.Get(d.header)
+	id, ok := d.key(m)
 	if !ok {
 		return
 	}
@@ -73,10 +75,7 @@ func (d *dedupe) remember(m *client.Message) {
 // inHandler reports whether a handler has a message with m's id now: m waits
 // for its outcome (a repeat once it succeeded, to handle if it failed).
 func (d *dedupe) inHandler(m *client.Message) bool {
-	if d == nil {
-		return false
-	}
-	id, ok := m.Headers.Get(d.header)
+	id, ok := d.key(m)
 	if !ok {
 		return false
 	}
@@ -86,10 +85,7 @@ func (d *dedupe) inHandler(m *client.Message) bool {
 
 // start records that a handler took m.
 func (d *dedupe) start(m *client.Message) {
-	if d == nil {
-		return
-	}
-	if id, ok := m.Headers.Get(d.header); ok {
+	if id, ok := d.key(m); ok {
 		d.busy[id] = struct{}{}
 	}
 }
@@ -97,12 +93,11 @@ func (d *dedupe) start(m *client.Message) {
 // end records the outcome of m's handler: its id is remembered only when
 // the message was handled.
 func (d *dedupe) end(m *client.Message, handled bool) {
-	if d == nil {
+	id, ok := d.key(m)
+	if !ok {
 		return
 	}
-	if id, ok := m.Headers.Get(d.header); ok {
-		delete(d.busy, id)
-	}
+	delete(d.busy, id)
 	if handled {
 		d.remember(m)
 	}
