@@ -76,10 +76,7 @@ type Avoided struct {
 // KnownDefects lists the combinations that meet a defect whose fix is
 // under way: the campaign draws again when a schedule matches one. Each
 // entry goes once its fix is in; the list is then empty.
-var KnownDefects = []Avoided{
-	{"move interrupted while its COMMIT's receipt is awaited: the signal cancels the wait and the report says fewer moved than the destination holds (seed 1000229)",
-		func(s *Schedule) bool { return s.Command == Move && s.Signal != 0 }},
-}
+var KnownDefects = []Avoided{}
 
 // avoided returns the name of the first known defect s meets, or "".
 func (s *Schedule) avoided() string {

@@ -210,6 +210,29 @@ func (a *app) disconnect(c *client.Client) error {
 	return c.Disconnect(ctx)
 }
 
+// inFlight returns the context of work that is in flight when a signal
+// comes, such as a COMMIT's receipt wait: it ends --disconnect-timeout
+// after ctx ends (the first signal stops a command after what is in
+// flight; the second exits at once), or when cancel is called.
+func (a *app) inFlight(ctx context.Context) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-g.Done():
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(a.disconnectTimeout())
+		defer t.Stop()
+		select {
+		case <-g.Done():
+		case <-t.C:
+			cancel()
+		}
+	}()
+	return g, cancel
+}
+
 func (a *app) disconnectTimeout() time.Duration {
 	if a.opts.DisconnectTimeout > 0 {
 		return a.opts.DisconnectTimeout

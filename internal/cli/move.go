@@ -99,7 +99,7 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 // moveOne moves one message in its own transaction.
 func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
 	headers := dialect.Copy(m.Headers, keep)
-	_, err := inTransaction(ctx, c, nil, func(tx string) error {
+	_, err := a.inTransaction(ctx, c, nil, func(tx string) error {
 		if _, err := c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx}); err != nil {
 			return err
 		}

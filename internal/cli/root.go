@@ -83,8 +83,11 @@ func run(args []string, s Streams, exit func(int)) int {
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	cmd, err := root.ExecuteContextC(a.sig.ctx)
-	if e := a.sig.err(); e != nil && err != nil && errors.Is(err, context.Canceled) {
-		err = e // a wait on input, the network or a handler cut short
+	var ce *commitError
+	if e := a.sig.err(); e != nil && err != nil && errors.Is(err, context.Canceled) && !errors.As(err, &ce) {
+		// A wait on input, the network or a handler cut short; a COMMIT
+		// whose receipt wait was cut short is an unknown outcome, reported.
+		err = e
 	}
 	if err == nil {
 		return exitOK

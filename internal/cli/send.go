@@ -252,7 +252,7 @@ func (p *producer) run(ctx context.Context, src source) error {
 	// transaction went with its connection, and the broker aborted it.
 	p.resend = false
 	bodyErr := false
-	_, err := inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error {
+	_, err := p.inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error {
 		err := p.loop(ctx, src)
 		bodyErr = err != nil
 		return err

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -380,69 +381,107 @@ func TestSignalAfterReconnect(t *testing.T) {
 	}
 }
 
-// TestSignalWhileCommitting signals send --transaction and transaction
-// after their COMMIT was sent, before its receipt came: the broker
-// commits, so the outcome is reported unknown (exit 75), never as
-// aborted, and no ABORT follows the COMMIT.
+// TestSignalWhileCommitting signals send --transaction, transaction and
+// move after their COMMIT was sent, before its receipt came. A COMMIT in
+// flight is waited for within --disconnect-timeout: when its receipt comes
+// in that time the command reports what was committed and exits with the
+// signal's code; when it does not, the broker may have committed, so the
+// outcome is reported unknown (exit 75), never as aborted, and no ABORT
+// follows the COMMIT.
 func TestSignalWhileCommitting(t *testing.T) {
-	for _, args := range [][]string{
-		{"--trace", "send", "/queue/txc", "x", "--count", "2", "--transaction"},
-		{"--trace", "transaction", "-"},
+	for _, tc := range []struct {
+		args      []string
+		queue     string
+		committed string // what stderr says when the receipt comes in time
+	}{
+		{[]string{"send", "/queue/txc", "x", "--count", "2", "--transaction"}, "/queue/txc", "2 of 2 confirmed (committed)"},
+		{[]string{"transaction", "-"}, "/queue/txc", "committed 2 operations"},
+		{[]string{"move", "/queue/src", "/queue/txc", "--count", "1"}, "/queue/txc", "moved 1 messages"},
 	} {
-		committing := make(chan struct{}, 1)
-		release := make(chan struct{})
-		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
-			if f.Command == protocol.CmdCommit {
-				committing <- struct{}{}
-				<-release // the receipt waits until the client gave up on it
+		for _, late := range []bool{false, true} {
+			name := fmt.Sprintf("%s/late=%v", tc.args[0], late)
+			committing := make(chan struct{}, 1)
+			release := make(chan struct{})
+			b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
+				if f.Command == protocol.CmdCommit {
+					committing <- struct{}{}
+					<-release
+				}
+			}})
+			if err := b.Start(); err != nil {
+				t.Fatal(err)
 			}
-		}})
-		if err := b.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
-		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-		batch := `{"destination":"/queue/txc","body":"x"}` + "\n" + `{"destination":"/queue/txc","body":"x"}` + "\n"
-		errOut := newSyncBuffer()
-		s := Streams{In: strings.NewReader(batch), Out: io.Discard, ErrOut: errOut}
-		done := make(chan int, 1)
-		go func() { done <- run(args, s, nil) }()
-		select {
-		case <-committing:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: no COMMIT came; stderr %q", args[1], errOut.String())
-		}
-		syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		errOut.waitFor(t, ">>> DISCONNECT")
-		close(release)
-		select {
-		case code := <-done:
-			if code != exitTempFail {
-				t.Errorf("%s: exit %d, want %d (%s)", args[1], code, exitTempFail, errOut.String())
+			t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
+			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+			if tc.args[0] == "move" {
+				if code := run([]string{"send", "/queue/src", "x"}, Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, nil); code != exitOK {
+					t.Fatalf("send to /queue/src: exit %d", code)
+				}
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s did not end", args[1])
-		}
-		if want := "outcome unknown"; !strings.Contains(errOut.String(), want) {
-			t.Errorf("%s: stderr %q, want it to say %q", args[1], errOut.String(), want)
-		}
-		if strings.Contains(errOut.String(), "nothing of") {
-			t.Errorf("%s: stderr %q says nothing was committed", args[1], errOut.String())
-		}
-		var cmds []string
-		for _, f := range b.Frames() {
-			switch f.Command {
-			case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
-				cmds = append(cmds, string(f.Command))
+			seeded := len(b.Frames())
+			batch := `{"destination":"/queue/txc","body":"x"}` + "\n" + `{"destination":"/queue/txc","body":"x"}` + "\n"
+			errOut := newSyncBuffer()
+			out := newSyncBuffer()
+			s := Streams{In: strings.NewReader(batch), Out: out, ErrOut: errOut}
+			done := make(chan int, 1)
+			args := append([]string{"-v", "--trace", "--disconnect-timeout", "2s"}, tc.args...)
+			go func() { done <- run(args, s, nil) }()
+			select {
+			case <-committing:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: no COMMIT came; stderr %q", name, errOut.String())
 			}
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			errOut.waitFor(t, "stopping after what is in flight")
+			if late {
+				// The receipt waits until the client gave up on it.
+				errOut.waitFor(t, ">>> DISCONNECT")
+			}
+			close(release)
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s did not end", name)
+			}
+			all := errOut.String() + out.String()
+			if late {
+				if code != exitTempFail {
+					t.Errorf("%s: exit %d, want %d (%s)", name, code, exitTempFail, all)
+				}
+				if !strings.Contains(all, "outcome unknown") && !strings.Contains(all, "may now be in both") {
+					t.Errorf("%s: stderr %q, want it to say the outcome is unknown", name, all)
+				}
+			} else {
+				if code != exitSIGTERM {
+					t.Errorf("%s: exit %d, want %d (%s)", name, code, exitSIGTERM, all)
+				}
+				if !strings.Contains(all, tc.committed) {
+					t.Errorf("%s: output %q, want it to say %q", name, all, tc.committed)
+				}
+			}
+			if strings.Contains(all, "nothing of") {
+				t.Errorf("%s: stderr %q says nothing was committed", name, all)
+			}
+			var cmds []string
+			for _, f := range b.Frames()[seeded:] {
+				switch f.Command {
+				case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
+					cmds = append(cmds, string(f.Command))
+				}
+			}
+			want := "BEGIN SEND SEND COMMIT"
+			if tc.args[0] == "move" {
+				want = "BEGIN SEND COMMIT"
+			}
+			if got := strings.Join(cmds, " "); got != want {
+				t.Errorf("%s: the broker got %s, want %s", name, got, want)
+			}
+			if n, want := b.QueueDepth(tc.queue), strings.Count(want, "SEND"); n != want {
+				t.Errorf("%s: %d messages queued, want the %d committed", name, n, want)
+			}
+			b.Close()
 		}
-		if got := strings.Join(cmds, " "); got != "BEGIN SEND SEND COMMIT" {
-			t.Errorf("%s: the broker got %s, want BEGIN SEND SEND COMMIT", args[1], got)
-		}
-		if n := b.QueueDepth("/queue/txc"); n != 2 {
-			t.Errorf("%s: %d messages queued, want the 2 committed", args[1], n)
-		}
-		b.Close()
 	}
 }
 

@@ -194,7 +194,7 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 // transact runs ops in one transaction; on any error it aborts.
 func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOptions) (rep txReport, err error) {
 	subs := map[string]bool{}
-	rep.Committed, err = inTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
+	rep.Committed, err = a.inTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
 		for _, op := range ops {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -16,8 +16,10 @@ import (
 // COMMIT that is not confirmed is a *commitError and is not followed by an
 // ABORT: its outcome is unknown, and an ABORT of a transaction the broker
 // committed only draws an ERROR. begun, when not nil, learns the id once
-// BEGIN is written.
-func inTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
+// BEGIN is written. A COMMIT that left is work in flight: a signal cuts
+// its receipt wait short only after --disconnect-timeout, so that an
+// interrupted command can still tell that the transaction took effect.
+func (a *app) inTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
 	tx, err := c.Begin("")
 	if err != nil {
 		return false, err
@@ -29,7 +31,9 @@ func inTransaction(ctx context.Context, c *client.Client, begun func(tx string),
 		c.Abort(tx)
 		return false, err
 	}
-	if err := c.Commit(ctx, tx); err != nil {
+	commitCtx, cancel := a.inFlight(ctx)
+	defer cancel()
+	if err := c.Commit(commitCtx, tx); err != nil {
 		if errors.Is(err, client.ErrCommitUnconfirmed) {
 			return false, &commitError{err}
 		}
