@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
+
+// badFlagValue matches pflag's error for a value a flag refused.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`)
+
+// flagError rewrites pflag's error for a refused value in the words of
+// the rest of stompest: `--count "x": want a whole number`.
+func flagError(err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	return fmt.Errorf("%s %q: %s", m[2], m[1], valueReason(m[3]))
+}
+
+// valueReason says why a flag refused a value without Go's parser names.
+func valueReason(reason string) string {
+	switch {
+	case strings.Contains(reason, "strconv.ParseInt"), strings.Contains(reason, "strconv.ParseUint"), strings.Contains(reason, "strconv.Atoi"):
+		return "want a whole number"
+	case strings.Contains(reason, "strconv.ParseFloat"):
+		return "want a number"
+	case strings.Contains(reason, "strconv.ParseBool"):
+		return "want true or false"
+	case strings.HasPrefix(reason, "time: "):
+		return "want a duration such as 10s or 500ms"
+	}
+	return reason
+}
+
+// parseDuration parses a Go duration, or a plain number of milliseconds.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// parseVersions parses --stomp-version: a comma-separated list of 1.0, 1.1
+// and 1.2.
+func parseVersions(s string) ([]protocol.Version, error) {
+	var vs []protocol.Version
+	for part := range strings.SplitSeq(s, ",") {
+		v, err := protocol.ParseVersion(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("want a list of 1.0, 1.1 and 1.2")
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// parseHeartBeat parses --heartbeat CX,CY, each a Go duration or a number
+// of milliseconds.
+func parseHeartBeat(s string) (protocol.HeartBeatSpec, error) {
+	cx, cy, ok := strings.Cut(s, ",")
+	if !ok {
+		return protocol.HeartBeatSpec{}, errors.New("want CX,CY such as 10s,10s")
+	}
+	x, err1 := parseDuration(cx)
+	y, err2 := parseDuration(cy)
+	if err1 != nil || err2 != nil || x < 0 || y < 0 {
+		return protocol.HeartBeatSpec{}, errors.New("want CX,CY such as 10s,10s")
+	}
+	return protocol.HeartBeatSpec{Send: x, Receive: y}, nil
+}
+
+// parseSize parses a byte size: a number with an optional unit (B, KiB,
+// MiB, GiB, or K, M, G meaning the same).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}

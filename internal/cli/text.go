@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+// printable escapes the control characters of s (ESC, BEL, CR, DEL, the
+// C1 controls, ...) as \xHH, so that text a broker supplied (an ERROR's
+// message, CONNECTED's server) cannot drive the terminal it is printed
+// on. Tabs, and newlines where keepNewlines, stay.
+func printable(s string) string { return escapeControls(s, false) }
+
+func escapeControls(s string, keepNewlines bool) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r, keepNewlines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r, keepNewlines) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune, keepNewlines bool) bool {
+	switch {
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	}
+	return false
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
