@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/failover"
@@ -67,9 +68,9 @@ CI regression gates.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("messages") {
-				a.warn("warning: --messages is deprecated: use --count, as every other command does")
+				a.Warn("warning: --messages is deprecated: use --count, as every other command does")
 			}
-			defaultRuntime(false)
+			cmdutil.DefaultRuntime(false)
 			return a.runBench(cmd.Context(), args[0], o)
 		},
 	}
@@ -121,9 +122,9 @@ type benchReport struct {
 func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 	switch {
 	case o.producers < 1 || o.consumers < 0 || o.size < 0 || o.txBatch < 0 || o.duration < 0:
-		return usageErrorf("--producers must be 1 or more; --consumers, --size, --transaction-batch and --duration not negative")
+		return cmdutil.UsageErrorf("--producers must be 1 or more; --consumers, --size, --transaction-batch and --duration not negative")
 	case o.duration == 0 && o.messages < 1:
-		return usageErrorf("--messages %d: want 1 or more", o.messages)
+		return cmdutil.UsageErrorf("--messages %d: want 1 or more", o.messages)
 	}
 	limiter, err := parseRate(o.rate, 0)
 	if err != nil {
@@ -136,11 +137,11 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 	if o.embedded {
 		b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
 		if err := b.Start(); err != nil {
-			return withCode(exitUnavailable, fmt.Errorf("bench: embedded broker: %w", err))
+			return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("bench: embedded broker: %w", err))
 		}
 		defer b.Close()
 		if embedded, err = failover.Parse("tcp://" + b.Addr()); err != nil {
-			return withCode(exitSoftware, err)
+			return cmdutil.WithCode(cmdutil.ExitSoftware, err)
 		}
 	}
 	r := &benchRun{app: a, o: o, server: embedded, dest: dest, limiter: limiter, body: make([]byte, o.size)}
@@ -148,7 +149,7 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 		r.body[i] = 'x'
 	}
 	err = r.run(ctx)
-	if e := a.sig.err(); e != nil {
+	if e := a.Sig.Err(); e != nil {
 		return e
 	}
 	if err != nil {
@@ -185,14 +186,14 @@ type benchRun struct {
 
 // dial connects to the broker under test.
 func (r *benchRun) dial(ctx context.Context) (*client.Client, error) {
-	cfg, err := r.clientConfig(false, nil)
+	cfg, err := r.ClientConfig(false, nil)
 	if err != nil {
 		return nil, err
 	}
 	if r.server != nil {
 		cfg.URI = r.server
 	}
-	return r.connect(ctx, "bench", cfg)
+	return r.Connect(ctx, "bench", cfg)
 }
 
 func (r *benchRun) run(ctx context.Context) error {
@@ -282,7 +283,7 @@ func (r *benchRun) run(ctx context.Context) error {
 
 // progress returns a bar on a terminal, else nil.
 func (r *benchRun) progress() *progressbar.ProgressBar {
-	if !r.ErrTTY || r.o.output == "json" || r.opts.Quiet {
+	if !r.ErrTTY || r.o.output == "json" || r.Opts.Quiet {
 		return nil
 	}
 	total := int64(r.o.messages) * int64(1+min(r.o.consumers, 1))
@@ -470,7 +471,7 @@ func (r *benchRun) report() benchReport {
 			MBPerSec: float64(n) * float64(r.o.size) / s / 1e6}
 	}
 	rep := benchReport{
-		Destination: r.dest, Server: r.opts.Server, Size: r.o.size,
+		Destination: r.dest, Server: r.Opts.Server, Size: r.o.size,
 		Producers: role(r.o.producers, r.sent.Load(), r.prodTime),
 		Consumers: role(r.o.consumers, r.received.Load(), r.consTime),
 	}

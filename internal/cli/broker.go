@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -99,7 +100,7 @@ own: they are not read from the config file or STOMPEST_*.`,
   stompest broker --ws-listen 127.0.0.1:15674   # then --server ws://127.0.0.1:15674/
   stompest broker --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{noConfig: ""},
+		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.listenSet = cmd.Flags().Changed("listen")
 			return a.runBroker(cmd.Context(), o)
@@ -130,67 +131,67 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		// A port of its own: never another broker that holds 61613.
 		o.listen = "127.0.0.1:0"
 	}
-	hb, err := parseHeartBeat(o.heartbeat)
+	hb, err := cmdutil.ParseHeartBeat(o.heartbeat)
 	if err != nil {
-		return usageErrorf("--heartbeat %q: %v", o.heartbeat, err)
+		return cmdutil.UsageErrorf("--heartbeat %q: %v", o.heartbeat, err)
 	}
-	size, err := parseSize(o.maxFrame)
+	size, err := cmdutil.ParseSize(o.maxFrame)
 	if err != nil || size <= 0 {
-		return usageErrorf("--max-frame-size %q: want a size such as 64MiB", o.maxFrame)
+		return cmdutil.UsageErrorf("--max-frame-size %q: want a size such as 64MiB", o.maxFrame)
 	}
-	memory, err := parseSize(o.maxMemory)
+	memory, err := cmdutil.ParseSize(o.maxMemory)
 	if err != nil || memory < 0 {
-		return usageErrorf("--max-memory %q: want a size such as 512MiB, or 0", o.maxMemory)
+		return cmdutil.UsageErrorf("--max-memory %q: want a size such as 512MiB, or 0", o.maxMemory)
 	}
 	if o.maxPending < 0 || o.connectTimeout < 0 {
-		return usageErrorf("--max-pending and --connect-timeout cannot be negative")
+		return cmdutil.UsageErrorf("--max-pending and --connect-timeout cannot be negative")
 	}
 	password, err := a.brokerPassword(o)
 	if err != nil {
 		return err
 	}
 	if (o.user == "") != (password == "") {
-		return usageErrorf("--user and a passcode (--password, --password-file, STOMPEST_BROKER_PASSWORD) go together")
+		return cmdutil.UsageErrorf("--user and a passcode (--password, --password-file, STOMPEST_BROKER_PASSWORD) go together")
 	}
 	cfg := broker.Config{
 		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: password, HeartBeat: hb,
 		Limits: protocol.Limits{MaxBodySize: size}, MaxMemory: orNone(memory),
 		MaxPending: int(orNone(int64(o.maxPending))), ConnectTimeout: time.Duration(orNone(int64(o.connectTimeout))),
-		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { a.logf("broker: "+format, args...) },
+		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { a.Logf("broker: "+format, args...) },
 	}
 	if o.trace {
 		cfg.Trace = a.ErrOut
 	}
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsClientCA != "" {
 		if o.tlsCert == "" || o.tlsKey == "" {
-			return usageErrorf("--tls-cert and --tls-key go together")
+			return cmdutil.UsageErrorf("--tls-cert and --tls-key go together")
 		}
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {
-			return configErrorf("--tls-cert/--tls-key: %v", err)
+			return cmdutil.ConfigErrorf("--tls-cert/--tls-key: %v", err)
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if o.tlsClientCA != "" {
 			pem, err := os.ReadFile(o.tlsClientCA)
 			if err != nil {
-				return configErrorf("--tls-client-ca: %v", err)
+				return cmdutil.ConfigErrorf("--tls-client-ca: %v", err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return configErrorf("--tls-client-ca %s: no PEM certificate found", o.tlsClientCA)
+				return cmdutil.ConfigErrorf("--tls-client-ca %s: no PEM certificate found", o.tlsClientCA)
 			}
 			cfg.TLS.ClientCAs = pool
 			cfg.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 	}
-	broker.Version = currentBuild().Version
-	defaultRuntime(true)
+	broker.Version = a.Build.Info().Version
+	cmdutil.DefaultRuntime(true)
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && memory > 0 {
 		debug.SetMemoryLimit(memory)
 	}
 	b := broker.New(cfg)
 	if err := b.Start(); err != nil {
-		return withCode(exitUnavailable, fmt.Errorf("broker: %w", err))
+		return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("broker: %w", err))
 	}
 	scheme := "tcp"
 	if cfg.TLS != nil {
@@ -207,14 +208,14 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 	if o.run != "" {
 		err := a.runWithBroker(ctx, o.run, scheme+"://"+b.Addr())
 		if cerr := b.Close(); cerr != nil {
-			a.logf("broker: close: %v", cerr)
+			a.Logf("broker: close: %v", cerr)
 		}
 		return err
 	}
 	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
 	<-ctx.Done()
 	if err := b.Close(); err != nil {
-		a.logf("broker: close: %v", err)
+		a.Logf("broker: close: %v", err)
 	}
 	return nil
 }
@@ -229,7 +230,7 @@ func (a *app) runWithBroker(ctx context.Context, line, server string) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.In, a.Out, a.ErrOut
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
-		if e := a.sig.err(); e != nil {
+		if e := a.Sig.Err(); e != nil {
 			return e
 		}
 		var ee *exec.ExitError
@@ -240,7 +241,7 @@ func (a *app) runWithBroker(ctx context.Context, line, server string) error {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			code = 128 + int(ws.Signal())
 		}
-		return withCode(code, fmt.Errorf("broker --run: %s", ee.ProcessState))
+		return cmdutil.WithCode(code, fmt.Errorf("broker --run: %s", ee.ProcessState))
 	}
 	return nil
 }
@@ -263,12 +264,12 @@ const brokerPasswordEnv = "STOMPEST_BROKER_PASSWORD"
 func (a *app) brokerPassword(o brokerOptions) (string, error) {
 	switch {
 	case o.password != "" && o.passwordFile != "":
-		return "", usageErrorf("--password and --password-file exclude each other")
+		return "", cmdutil.UsageErrorf("--password and --password-file exclude each other")
 	case o.password != "":
-		a.warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
+		a.Warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
 		return o.password, nil
 	case o.passwordFile != "":
-		return a.readPasswordFile(o.passwordFile)
+		return a.ReadPasswordFile(o.passwordFile)
 	}
 	if o.user == "" {
 		return "", nil

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,9 +22,9 @@ func registerCompletions(root *cobra.Command) {
 // completeProfiles lists the profiles of the config file that the command
 // line (--config) or the environment names, or of the default one.
 func completeProfiles(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-	path, _ := flagOrEnv(cmd.Flags(), "config", "STOMPEST_CONFIG")
+	path, _ := cmdutil.FlagOrEnv(cmd.Flags(), "config", "STOMPEST_CONFIG")
 	if path == "" {
-		path = defaultConfigPath()
+		path = cmdutil.DefaultConfigPath()
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spf13/pflag"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/failover"
 )
@@ -62,12 +63,12 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			settings := map[string]setting{}
 			cmd.Root().PersistentFlags().VisitAll(func(f *pflag.Flag) {
-				if notInFile[f.Name] {
+				if cmdutil.NotInFile[f.Name] {
 					return
 				}
 				settings[f.Name] = a.effective(cmd, f.Name)
 			})
-			for key := range a.cfg.fromFile {
+			for key := range a.Config.FromFile {
 				if strings.Contains(key, ".") {
 					settings[key] = a.effective(cmd, key)
 				}
@@ -84,7 +85,7 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 				}
 				sort.Strings(keys)
 				tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-				bold := a.outColor(color.Bold)
+				bold := a.OutColor(color.Bold)
 				fmt.Fprintln(tw, bold.Sprint("SETTING\tVALUE\tSOURCE"))
 				for _, k := range keys {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", k, settings[k].Value, settings[k].Source)
@@ -101,9 +102,9 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 // effective returns the effective value of key, masked when secret, and
 // its source.
 func (a *app) effective(cmd *cobra.Command, key string) setting {
-	value := a.cfg.v.GetString(key)
+	value := a.Config.V.GetString(key)
 	if key == "password" {
-		value = a.opts.Password
+		value = a.Opts.Password
 	}
 	if secretKeys[key] && value != "" {
 		value = "***"
@@ -111,7 +112,7 @@ func (a *app) effective(cmd *cobra.Command, key string) setting {
 	if key == "server" {
 		value = failover.Redact(value) // a password in user:pass@
 	}
-	return setting{Value: value, Source: a.cfg.source(cmd, key)}
+	return setting{Value: value, Source: a.Config.Source(cmd, key)}
 }
 
 func (a *app) newConfigPathCmd() *cobra.Command {
@@ -122,16 +123,16 @@ func (a *app) newConfigPathCmd() *cobra.Command {
   STOMPEST_CONFIG=./ci.yaml stompest config path`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := a.cfg.path
+			path := a.Config.Path
 			if path == "" {
-				path = defaultConfigPath()
+				path = cmdutil.DefaultConfigPath()
 			}
 			if abs, err := filepath.Abs(path); err == nil {
 				path = abs
 			}
 			_, err := fmt.Fprintln(a.Out, path)
 			if _, statErr := os.Stat(path); statErr != nil {
-				a.warn("note: " + path + " does not exist")
+				a.Warn("note: " + path + " does not exist")
 			}
 			return err
 		},
@@ -186,31 +187,31 @@ there it exits 1 and leaves it as it is.`,
 		Example: `  stompest config init && $EDITOR "$(stompest config path)"
   stompest --config ./ci.yaml config init`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{noConfig: ""}, // the file need not exist, nor be valid
+		Annotations: map[string]string{cmdutil.NoConfig: ""}, // the file need not exist, nor be valid
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _ := flagOrEnv(cmd.Flags(), "config", "STOMPEST_CONFIG")
+			path, _ := cmdutil.FlagOrEnv(cmd.Flags(), "config", "STOMPEST_CONFIG")
 			if path == "" {
-				path = defaultConfigPath()
+				path = cmdutil.DefaultConfigPath()
 			}
 			if path == "" {
-				return configErrorf("config init: no config directory: set XDG_CONFIG_HOME or use --config")
+				return cmdutil.ConfigErrorf("config init: no config directory: set XDG_CONFIG_HOME or use --config")
 			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-				return configErrorf("config init: %v", err)
+				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
 			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if errors.Is(err, fs.ErrExist) {
-				return withCode(exitFailed, fmt.Errorf("config init: %s exists: not overwritten", path))
+				return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("config init: %s exists: not overwritten", path))
 			}
 			if err != nil {
-				return configErrorf("config init: %v", err)
+				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
 			if _, err := f.WriteString(configTemplate); err != nil {
 				f.Close()
-				return configErrorf("config init: %v", err)
+				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
 			if err := f.Close(); err != nil {
-				return configErrorf("config init: %v", err)
+				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
 			_, err = fmt.Fprintln(a.Out, path)
 			return err

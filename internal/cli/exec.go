@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -153,7 +154,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	// --idle: no message came for that long while no handler ran (a
 	// running handler holds the broker's prefetch, so silence then means
 	// nothing).
-	clock := newStopClock(o.Stop)
+	clock := cmdutil.NewStopClock(o.Stop)
 	defer clock.Stop()
 	taken := int64(0)
 	var waiting []*client.Message // with --dedupe: their id is in a handler
@@ -167,7 +168,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 	stop := func() {
 		if !stopping {
 			stopping = true
-			t := time.NewTimer(s.opts.DisconnectTimeout)
+			t := time.NewTimer(s.Opts.DisconnectTimeout)
 			grace = t.C
 		}
 	}
@@ -222,7 +223,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			clock.Touch()
 			if len(r.stdout) > 0 {
 				if _, err := s.Out.Write(r.stdout); err != nil && !isClosedPipe(err) {
-					return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
+					return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
 				}
 			}
 			err := s.settleHandled(ctx, r)
@@ -278,7 +279,7 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 	}
 	id := r.m.Header(protocol.HdrMessageID)
 	if s.o.onError != "stop" { // stop reports it once, as the run's error
-		s.warn(fmt.Sprintf("message %s: %v", id, r.err))
+		s.Warn(fmt.Sprintf("message %s: %v", id, r.err))
 	}
 	switch s.o.onError {
 	case "nack":
@@ -314,5 +315,5 @@ func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 		s.forwarded++
 		return s.ack([]*client.Message{r.m})
 	}
-	return withCode(exitFailed, fmt.Errorf("subscribe: message %s: %v (left unacknowledged for redelivery)", id, r.err))
+	return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("subscribe: message %s: %v (left unacknowledged for redelivery)", id, r.err))
 }

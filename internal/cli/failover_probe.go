@@ -11,6 +11,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/failover"
 )
@@ -56,9 +57,9 @@ maxReconnectAttempts every reconnect after a loss (--reconnect).`,
 			o.seeded = cmd.Flags().Changed("seed")
 			if cmd.Flags().Changed("schedule") && o.schedule < 1 {
 				// Never the live probe: a schedule was asked for.
-				return usageErrorf("--schedule %d: want N >= 1", o.schedule)
+				return cmdutil.UsageErrorf("--schedule %d: want N >= 1", o.schedule)
 			}
-			uri := a.opts.Server
+			uri := a.Opts.Server
 			if len(args) == 1 {
 				uri = args[0]
 			}
@@ -90,14 +91,14 @@ type scheduleAttempt struct {
 
 func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 	if o.schedule < 0 {
-		return usageErrorf("--schedule %d: want N >= 1", o.schedule)
+		return cmdutil.UsageErrorf("--schedule %d: want N >= 1", o.schedule)
 	}
 	u, err := failover.Parse(uri)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("failover-probe: %w", err))
+		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("failover-probe: %w", err))
 	}
 	for _, w := range u.Warnings {
-		a.warn("warning: " + w)
+		a.Warn("warning: " + w)
 	}
 	if o.schedule == 0 {
 		return a.probeLive(u, o)
@@ -130,7 +131,7 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(report)
 	}
-	head := a.outColor(color.Bold)
+	head := a.OutColor(color.Bold)
 	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), report.URI)
 	wn, wb, wd := len("N"), len("BROKER"), len("DELAY")
 	for _, at := range report.Attempts {
@@ -146,7 +147,7 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 	}
 	if report.Exhausted {
 		fmt.Fprintf(a.Out, "%s after %d attempts (%s=%d)\n",
-			a.outColor(color.FgYellow).Sprint("exhausted"), len(report.Attempts), limitName, s.MaxAttempts()-1)
+			a.OutColor(color.FgYellow).Sprint("exhausted"), len(report.Attempts), limitName, s.MaxAttempts()-1)
 	}
 	return nil
 }

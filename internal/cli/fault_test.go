@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -71,7 +72,7 @@ func (f *faultProxy) toxic(spec string) {
 func stompest(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s := Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	s := cmdutil.Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	os.WriteFile(cfg, []byte("{}\n"), 0o600)
 	code := run(append([]string{"--config", cfg}, args...), s, nil)
@@ -137,7 +138,7 @@ func TestFaultResetMidFrame(t *testing.T) {
 	}
 
 	code, _, errOut = stompest(t, lines, "-s", f.uri(), "send", "/queue/cut2", "--lines", "--receipt", "each")
-	if code != exitTempFail || !strings.Contains(errOut, "confirmed") {
+	if code != cmdutil.ExitTempFail || !strings.Contains(errOut, "confirmed") {
 		t.Errorf("without failover: exit %d, %q; want 75 and how many were confirmed", code, errOut)
 	}
 }
@@ -166,7 +167,7 @@ func TestFaultBlackhole(t *testing.T) {
 	}()
 	code, out, errOut := stompest(t, "", "-s", f.uri(), "--heartbeat", "1s,1s", "subscribe", "/queue/hole", "--count", "2")
 	lost := time.Now()
-	if code != exitProtocol || !strings.Contains(errOut, "heart-beat lost") || out != "first\n" {
+	if code != cmdutil.ExitProtocol || !strings.Contains(errOut, "heart-beat lost") || out != "first\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want 76, first, heart-beat lost", code, out, errOut)
 	}
 	if took := lost.Sub(<-start); took > 2750*time.Millisecond {
@@ -181,7 +182,7 @@ func TestFaultSilentConnect(t *testing.T) {
 	f := newFaultProxy(t, broker.Config{})
 	f.toxic(`{"name":"mute","type":"timeout","stream":"upstream","attributes":{"timeout":0}}`)
 	code, _, errOut := stompest(t, "", "-s", f.uri(), "--connect-timeout", "1s", "send", "/queue/x", "y")
-	if code != exitUnavailable || !strings.Contains(errOut, "no CONNECTED in time") {
+	if code != cmdutil.ExitUnavailable || !strings.Contains(errOut, "no CONNECTED in time") {
 		t.Errorf("exit %d, %q; want 69 and no CONNECTED in time", code, errOut)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -89,8 +90,8 @@ func FuzzHeaderFlag(f *testing.F) {
 	f.Fuzz(func(t *testing.T, flag string) {
 		hs, err := parseHeaderFlags([]string{flag})
 		if err != nil {
-			if exitCode(err) != exitUsage {
-				t.Fatalf("-H %q: exit %d, want %d", flag, exitCode(err), exitUsage)
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+				t.Fatalf("-H %q: exit %d, want %d", flag, cmdutil.ExitCode(err), cmdutil.ExitUsage)
 			}
 			return
 		}

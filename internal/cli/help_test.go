@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 // TestEveryCommandHasExamples: a user reading --help of any command finds
 // examples to start from.
 func TestEveryCommandHasExamples(t *testing.T) {
 	t.Parallel()
-	a := &app{Streams: Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+	a := &app{&cmdutil.Factory{Streams: cmdutil.Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}}
 	var walk func(*cobra.Command)
 	n := 0
 	walk = func(c *cobra.Command) {

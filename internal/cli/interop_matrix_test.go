@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 var updateMatrix = flag.Bool("update-matrix", false, "rewrite the compatibility matrix in README.md from this run")
@@ -39,7 +41,7 @@ type matrixCell struct {
 // and, when the exit code is not want, an error with stderr.
 func (m *matrixCell) st(want int, stdin string, args ...string) (string, error) {
 	var out, errOut bytes.Buffer
-	s := Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	s := cmdutil.Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
 	all := append([]string{"-s", m.server, "--stomp-version", m.version, "-u", "guest", "--password-file", m.password, "-q"}, args...)
 	if code := run(all, s, nil); code != want {
 		return out.String(), fmt.Errorf("stompest %s: exit %d, want %d: %s", strings.Join(args, " "), code, want, strings.TrimSpace(errOut.String()))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 func (a *app) newManCmd() *cobra.Command {
@@ -18,17 +19,17 @@ carry them under man/; to read one without installing: man ./DIR/stompest-send.1
 		Example: `  stompest man ./man && man ./man/stompest-subscribe.1
   sudo stompest man /usr/local/share/man/man1`,
 		Args:        cobra.ExactArgs(1),
-		Annotations: map[string]string{noConfig: ""},
+		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return withCode(exitIOErr, fmt.Errorf("man: %w", err))
+				return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("man: %w", err))
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true
-			header := &doc.GenManHeader{Title: "STOMPEST", Section: "1", Source: "stompest " + currentBuild().Version, Manual: "stompest manual"}
+			header := &doc.GenManHeader{Title: "STOMPEST", Section: "1", Source: "stompest " + a.Build.Info().Version, Manual: "stompest manual"}
 			if err := doc.GenManTree(root, header, dir); err != nil {
-				return withCode(exitIOErr, fmt.Errorf("man: %w", err))
+				return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("man: %w", err))
 			}
 			return nil
 		},

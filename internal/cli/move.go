@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
@@ -30,7 +31,7 @@ func (a *app) newMoveCmd() *cobra.Command {
 		Long: `move takes messages from SRC and sends them to DEST, one transaction per
 message: BEGIN, SEND to DEST (the body and the sender's headers; the
 broker-managed ones are dropped unless --keep-headers), ACK from SRC,
-COMMIT with a receipt. Interrupted at any point, no message is lost: an
+COMMIT with a receipt. cmdutil.Interrupted at any point, no message is lost: an
 aborted or unfinished transaction leaves the message in SRC. A duplicate is
 possible only when the link drops after COMMIT was sent and before its
 receipt came; move then says so and exits 75. The operator's tool for
@@ -58,7 +59,7 @@ the summary goes to stderr.`,
 
 func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) error {
 	if src == dest {
-		return usageErrorf("move: SRC and DEST are the same")
+		return cmdutil.UsageErrorf("move: SRC and DEST are the same")
 	}
 	p, err := newPicker("move", o.sel, o.stop)
 	if err != nil {
@@ -70,7 +71,7 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 			return err
 		}
 	}
-	c, err := a.dial(ctx, "move", false, nil)
+	c, err := a.Dial(ctx, "move", false, nil)
 	if err != nil {
 		return err
 	}
@@ -80,34 +81,34 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 			return a.moveOne(ctx, c, m, dest, o.keepHeaders)
 		})
 	}
-	var ce *commitError
+	var ce *cmdutil.CommitError
 	switch {
 	case errors.As(err, &ce):
 		// Reported even after a signal: the outcome is unknown.
 		err = fmt.Errorf("move: %w", err)
-		a.disconnect(c)
-	case err != nil && !isInterrupt(err):
+		a.Disconnect(c)
+	case err != nil && !cmdutil.IsInterrupt(err):
 		err = fmt.Errorf("move: %w", err)
 		fallthrough
 	default:
-		err = a.finish(c, "move", err)
+		err = a.Finish(c, "move", err)
 	}
-	a.note(fmt.Sprintf("moved %d messages from %s to %s", p.done, src, dest))
+	a.Note(fmt.Sprintf("moved %d messages from %s to %s", p.done, src, dest))
 	return err
 }
 
 // moveOne moves one message in its own transaction.
 func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
 	headers := dialect.Copy(m.Headers, keep)
-	_, err := a.inTransaction(ctx, c, nil, func(tx string) error {
+	_, err := a.InTransaction(ctx, c, nil, func(tx string) error {
 		if _, err := c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx}); err != nil {
 			return err
 		}
 		return c.Ack(m, tx)
 	})
-	var ce *commitError
+	var ce *cmdutil.CommitError
 	if errors.As(err, &ce) {
-		return withCode(exitTempFail, fmt.Errorf("message %s: %w: it may now be in both destinations",
+		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("message %s: %w: it may now be in both destinations",
 			m.Header(protocol.HdrMessageID), ce))
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -58,11 +59,11 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 	if format != "" {
 		text, err := parseDelimiter(format)
 		if err != nil {
-			return nil, usageErrorf("--format: %v", err)
+			return nil, cmdutil.UsageErrorf("--format: %v", err)
 		}
 		tpl, err := template.New("format").Option("missingkey=zero").Parse(string(text))
 		if err != nil {
-			return nil, usageErrorf("--format: %v", err)
+			return nil, cmdutil.UsageErrorf("--format: %v", err)
 		}
 		mw.write = func(seq int64, f *protocol.Frame) error {
 			r := recordOf(seq, f)
@@ -94,12 +95,12 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 			return enc.Encode(recordOf(seq, f))
 		}
 	case "pretty":
-		head := a.outColor(color.Bold, color.FgCyan)
-		name := a.outColor(color.FgYellow)
+		head := a.OutColor(color.Bold, color.FgCyan)
+		name := a.OutColor(color.FgYellow)
 		mw.write = func(seq int64, f *protocol.Frame) error {
 			// A view for people: control characters are shown escaped,
 			// never sent to the terminal (body and jsonl stay exact).
-			fmt.Fprintf(bw, "%s\n", head.Sprintf("#%d %s", seq, printable(f.Header(protocol.HdrDestination))))
+			fmt.Fprintf(bw, "%s\n", head.Sprintf("#%d %s", seq, cmdutil.Printable(f.Header(protocol.HdrDestination))))
 			names := make([]string, 0, len(f.Headers))
 			seen := map[string]bool{}
 			for _, h := range f.Headers {
@@ -110,14 +111,14 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 			}
 			sort.Strings(names)
 			for _, n := range names {
-				fmt.Fprintf(bw, "  %s %s\n", name.Sprint(printable(n)+":"), printable(f.Header(n)))
+				fmt.Fprintf(bw, "  %s %s\n", name.Sprint(cmdutil.Printable(n)+":"), cmdutil.Printable(f.Header(n)))
 			}
 			body := f.Body
 			switch {
 			case len(body) == 0:
 				bw.WriteString("  (empty body)\n")
 			case utf8.Valid(body) && !strings.ContainsRune(string(body), 0):
-				bw.WriteString(escapeControls(string(body), true))
+				bw.WriteString(cmdutil.EscapeControls(string(body), true))
 				if body[len(body)-1] != '\n' {
 					bw.WriteByte('\n')
 				}
@@ -128,7 +129,7 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 			return err
 		}
 	default:
-		return nil, usageErrorf("-o %q: want body, pretty or jsonl", output)
+		return nil, cmdutil.UsageErrorf("-o %q: want body, pretty or jsonl", output)
 	}
 	return mw, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -29,19 +30,19 @@ type picker struct {
 func newPicker(name string, sel flags.Selection, stop flags.Stop) (*picker, error) {
 	matches, err := sel.Matches()
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, cmdutil.WithCode(cmdutil.ExitUsage, err)
 	}
 	switch {
 	case stop.Count < 0:
-		return nil, usageErrorf("--count %d: want 1 or more", stop.Count)
+		return nil, cmdutil.UsageErrorf("--count %d: want 1 or more", stop.Count)
 	case stop.Count == 0 && !sel.All && !sel.Picks():
-		return nil, usageErrorf("%s: say which messages: --count N, --all, --message-id, --match or --selector", name)
+		return nil, cmdutil.UsageErrorf("%s: say which messages: --count N, --all, --message-id, --match or --selector", name)
 	case sel.All && stop.Count > 0:
-		return nil, usageErrorf("--all and --count exclude one another")
+		return nil, cmdutil.UsageErrorf("--all and --count exclude one another")
 	case stop.Idle <= 0:
-		return nil, usageErrorf("--idle must be positive")
+		return nil, cmdutil.UsageErrorf("--idle must be positive")
 	case stop.Timeout < 0:
-		return nil, usageErrorf("--timeout must not be negative")
+		return nil, cmdutil.UsageErrorf("--timeout must not be negative")
 	}
 	return &picker{sel: sel, stop: stop, matches: matches, wanted: slices.Clone(sel.MessageIDs)}, nil
 }
@@ -50,13 +51,13 @@ func newPicker(name string, sel flags.Selection, stop flags.Stop) (*picker, erro
 // dialect: the selector (with the ids where the broker selects by id), a
 // prefetch of --count when it takes the first N, else 1000.
 func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) error {
-	kind := kindOf(c)
+	kind := cmdutil.KindOf(c)
 	selector := p.sel.Selector
 	switch {
 	case selector != "" && !kind.Selectors():
-		return usageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
+		return cmdutil.UsageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
 	case len(p.sel.MessageIDs) > 0 && !kind.StableMessageIDs():
-		return usageErrorf("--message-id: %v's message ids are per delivery; use --match on a header of yours", kind)
+		return cmdutil.UsageErrorf("--message-id: %v's message ids are per delivery; use --match on a header of yours", kind)
 	}
 	if ids := kind.MessageIDSelector(p.sel.MessageIDs); ids != "" {
 		if selector != "" {
@@ -84,7 +85,7 @@ func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) e
 // nil when done, an exit-1 error for ids not found, an exit-75 error when
 // --count was not reached.
 func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, act func(*client.Message) error) error {
-	clock := newStopClock(p.stop)
+	clock := cmdutil.NewStopClock(p.stop)
 	defer clock.Stop()
 	for !p.complete() {
 		select {
@@ -122,7 +123,7 @@ func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, 
 					err = out.bw.Flush()
 				}
 				if err != nil && !isClosedPipe(err) {
-					return withCode(exitIOErr, fmt.Errorf("write stdout: %w", err))
+					return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("write stdout: %w", err))
 				}
 			}
 		}
@@ -138,10 +139,10 @@ func (p *picker) complete() bool {
 // finish is the outcome of a search that stopped before it was complete.
 func (p *picker) finish() error {
 	if len(p.wanted) > 0 {
-		return withCode(exitFailed, fmt.Errorf("message-id not found: %s", strings.Join(p.wanted, ", ")))
+		return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("message-id not found: %s", strings.Join(p.wanted, ", ")))
 	}
 	if p.stop.Count > 0 && p.done < p.stop.Count {
-		return withCode(exitTempFail, fmt.Errorf("--count not reached: %d of %d", p.done, p.stop.Count))
+		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("--count not reached: %d of %d", p.done, p.stop.Count))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 // TestPipeReaderExitsEarly: subscribe writes into a pipe whose reader
@@ -26,7 +27,7 @@ func TestPipeReaderExitsEarly(t *testing.T) {
 		fmt.Fprintf(&lines, "m%03d\n", i)
 	}
 	var errOut bytes.Buffer
-	if code := run([]string{"send", "/queue/pipe", "--lines"}, Streams{In: &lines, Out: io.Discard, ErrOut: &errOut}, nil); code != 0 {
+	if code := run([]string{"send", "/queue/pipe", "--lines"}, cmdutil.Streams{In: &lines, Out: io.Discard, ErrOut: &errOut}, nil); code != 0 {
 		t.Fatalf("send: %d %s", code, errOut.String())
 	}
 	r, w, err := os.Pipe()
@@ -40,7 +41,7 @@ func TestPipeReaderExitsEarly(t *testing.T) {
 		r.Close()
 		read <- string(buf)
 	}()
-	code := run([]string{"subscribe", "/queue/pipe", "--idle", "300ms"}, Streams{In: bytes.NewReader(nil), Out: w, ErrOut: &errOut}, nil)
+	code := run([]string{"subscribe", "/queue/pipe", "--idle", "300ms"}, cmdutil.Streams{In: bytes.NewReader(nil), Out: w, ErrOut: &errOut}, nil)
 	w.Close()
 	if code != 0 {
 		t.Fatalf("subscribe: exit %d %s", code, errOut.String())

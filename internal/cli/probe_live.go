@@ -12,6 +12,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/failover"
 )
@@ -37,11 +38,11 @@ type brokerProbe struct {
 
 // probeLive connects to every broker of u at once and reports each.
 func (a *app) probeLive(u *failover.URI, o probeOptions) error {
-	cfg, err := a.clientConfig(false, nil)
+	cfg, err := a.ClientConfig(false, nil)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.opts.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), a.Opts.ConnectTimeout)
 	defer cancel()
 	report := probeReport{URI: u.String(), Brokers: make([]brokerProbe, len(u.Brokers))}
 	var wg sync.WaitGroup
@@ -52,11 +53,11 @@ func (a *app) probeLive(u *failover.URI, o probeOptions) error {
 			res := client.Probe(ctx, cfg, b)
 			p := brokerProbe{Broker: res.Broker, Up: res.Err == nil, DialMS: ms(res.Dial), ConnectMS: ms(res.Connect)}
 			if res.Err != nil {
-				p.Error = oneLine(res.Err.Error())
+				p.Error = cmdutil.OneLine(res.Err.Error())
 				var refused *client.RefusedError
 				p.refused = errors.As(res.Err, &refused)
 				if errors.Is(res.Err, context.DeadlineExceeded) {
-					p.Error = "no answer within --connect-timeout " + a.opts.ConnectTimeout.String()
+					p.Error = "no answer within --connect-timeout " + a.Opts.ConnectTimeout.String()
 				}
 			} else {
 				p.Version, p.Server, p.Session = res.Version.String(), res.Server, res.Session
@@ -71,10 +72,10 @@ func (a *app) probeLive(u *failover.URI, o probeOptions) error {
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(report); err != nil {
-			return withCode(exitIOErr, err)
+			return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 		}
 	} else if err := a.printProbe(report); err != nil {
-		return withCode(exitIOErr, err)
+		return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 	}
 	up, refused := 0, 0
 	for _, p := range report.Brokers {
@@ -89,11 +90,11 @@ func (a *app) probeLive(u *failover.URI, o probeOptions) error {
 	case up == n:
 		return nil
 	case refused == n:
-		return withCode(exitNoPerm, fmt.Errorf("failover-probe: every broker refused the connection"))
+		return cmdutil.WithCode(cmdutil.ExitNoPerm, fmt.Errorf("failover-probe: every broker refused the connection"))
 	case up == 0:
-		return withCode(exitUnavailable, fmt.Errorf("failover-probe: no broker is up"))
+		return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("failover-probe: no broker is up"))
 	}
-	return withCode(exitTempFail, fmt.Errorf("failover-probe: %d of %d brokers down", n-up, n))
+	return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("failover-probe: %d of %d brokers down", n-up, n))
 }
 
 func ms(d time.Duration) float64 {
@@ -101,9 +102,9 @@ func ms(d time.Duration) float64 {
 }
 
 func (a *app) printProbe(r probeReport) error {
-	head := a.outColor(color.Bold)
-	good := a.outColor(color.FgGreen, color.Bold)
-	bad := a.outColor(color.FgRed, color.Bold)
+	head := a.OutColor(color.Bold)
+	good := a.OutColor(color.FgGreen, color.Bold)
+	bad := a.OutColor(color.FgRed, color.Bold)
 	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), r.URI)
 	rows := [][]string{{"", "BROKER", "TCP", "STOMP", "VERSION", "SERVER", "HEART-BEAT", "SESSION / ERROR"}}
 	for _, p := range r.Brokers {
@@ -116,7 +117,7 @@ func (a *app) printProbe(r probeReport) error {
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
-			cell = printable(cell) // the server and errors come from brokers
+			cell = cmdutil.Printable(cell) // the server and errors come from brokers
 			row[i] = cell
 			widths[i] = max(widths[i], len(cell))
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -162,22 +163,8 @@ func TestParseHeaderFlags(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"novalue", ":v", "destination:/q", "content-length:3"} {
-		if _, err := parseHeaderFlags([]string{bad}); exitCode(err) != exitUsage {
+		if _, err := parseHeaderFlags([]string{bad}); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("-H %q: %v", bad, err)
-		}
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{"64MiB": 64 << 20, "10": 10, "1K": 1024, "2 GiB": 2 << 30, "7B": 7} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"", "x", "-1", "1TB"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -69,7 +70,7 @@ func newCorrelationID() string {
 
 func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) error {
 	if o.replies < 1 || o.timeout <= 0 {
-		return usageErrorf("--replies must be 1 or more and --timeout positive")
+		return cmdutil.UsageErrorf("--replies must be 1 or more and --timeout positive")
 	}
 	headers, err := parseHeaderFlags(o.headers)
 	if err != nil {
@@ -79,25 +80,25 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	if len(args) == 2 {
 		body = []byte(args[1])
 	} else if body, err = io.ReadAll(a.In); err != nil {
-		return withCode(exitIOErr, fmt.Errorf("request: read stdin: %w", err))
+		return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("request: read stdin: %w", err))
 	}
 	out, err := a.newMessageWriter(o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
-	c, err := a.dial(ctx, "request", false, nil)
+	c, err := a.Dial(ctx, "request", false, nil)
 	if err != nil {
 		return err
 	}
 	got, err := a.request(ctx, c, args[0], body, headers, out, o)
-	if err != nil && !isInterrupt(err) {
+	if err != nil && !cmdutil.IsInterrupt(err) {
 		err = fmt.Errorf("request: %w", err)
 	}
-	if err := a.finish(c, "request", err); err != nil {
+	if err := a.Finish(c, "request", err); err != nil {
 		return err
 	}
 	if got < o.replies {
-		return withCode(exitTempFail, fmt.Errorf("request: %d of %d replies within %v", got, o.replies, o.timeout))
+		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("request: %d of %d replies within %v", got, o.replies, o.timeout))
 	}
 	return nil
 }
@@ -109,7 +110,7 @@ func (a *app) request(ctx context.Context, c *client.Client, dest string, body [
 	if replyTo == "" {
 		replyTo = "/temp-queue/stompest-" + newCorrelationID()[:12]
 	}
-	if kindOf(c).CreatesTempQueueSubscription() && strings.HasPrefix(replyTo, "/temp-queue/") {
+	if cmdutil.KindOf(c).CreatesTempQueueSubscription() && strings.HasPrefix(replyTo, "/temp-queue/") {
 		if err := c.Expect(replyTo); err != nil {
 			return 0, err
 		}
@@ -196,12 +197,12 @@ without reply-to is acknowledged and skipped with a warning.`,
 
 func (a *app) runReply(ctx context.Context, dest string, o replyOptions) error {
 	if (o.exec == "") == !o.echo {
-		return usageErrorf("reply: give one of --exec CMD and --echo")
+		return cmdutil.UsageErrorf("reply: give one of --exec CMD and --echo")
 	}
 	if o.count < 0 || o.concurrency < 1 {
-		return usageErrorf("--count must not be negative and --concurrency must be 1 or more")
+		return cmdutil.UsageErrorf("--count must not be negative and --concurrency must be 1 or more")
 	}
-	c, err := a.dial(ctx, "reply", true, nil)
+	c, err := a.Dial(ctx, "reply", true, nil)
 	if err != nil {
 		return err
 	}
@@ -213,9 +214,9 @@ func (a *app) runReply(ctx context.Context, dest string, o replyOptions) error {
 		{Name: protocol.HdrAck, Value: protocol.AckClientIndividual},
 		{Name: "activemq.prefetchSize", Value: prefetch}, {Name: "prefetch-count", Value: prefetch},
 	}); err != nil {
-		return a.finish(c, "reply", fmt.Errorf("reply: %w", err))
+		return a.Finish(c, "reply", fmt.Errorf("reply: %w", err))
 	}
-	return a.finish(c, "reply", a.serveReplies(ctx, c, o))
+	return a.Finish(c, "reply", a.serveReplies(ctx, c, o))
 }
 
 // serveReplies answers requests until --count, a failure or ctx's end,
@@ -284,14 +285,14 @@ func (a *app) answer(ctx context.Context, c *client.Client, m *client.Message, o
 	id := m.Header(protocol.HdrMessageID)
 	to := m.Header(hdrReplyTo)
 	if to == "" {
-		a.warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
+		a.Warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
 		return c.Ack(m, "")
 	}
 	body := m.Body
 	if o.exec != "" {
 		out, err := runHandlerCmd(ctx, o.exec, m, o.timeout, a.ErrOut)
 		if err != nil {
-			return withCode(exitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
+			return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
 		}
 		body = out
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -17,37 +18,32 @@ import (
 // Execute runs the command line args of the binary b on the streams s
 // and ends the process through exit: with the command's exit code, or at
 // once on a second signal. It is the only way out of the process.
-func Execute(b Build, args []string, s Streams, exit func(int)) {
-	build = b
-	tuneRuntime()
-	exit(run(args, s, exit))
+func Execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) {
+	cmdutil.TuneRuntime()
+	exit(execute(b, args, s, exit))
 }
 
-// run executes the command line args and returns the exit code; exit, when
-// not nil, ends the process at once on a second signal.
-func run(args []string, s Streams, exit func(int)) int {
-	// The client's goroutines log too: one line at a time on stderr.
-	s.ErrOut = &lockedWriter{w: s.ErrOut}
-	a := &app{Streams: s, exit: exit}
-	a.sig = a.catchSignals(context.Background())
-	defer a.sig.stop()
-	a.In = interruptible(a.sig.ctx, s.In)
+// execute runs the command line args of the binary b and returns the exit
+// code; exit, when not nil, ends the process at once on a second signal.
+func execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) int {
+	a := &app{cmdutil.New(b, s, exit)}
+	defer a.Sig.Stop()
 	root := a.newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(a.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	cmd, err := root.ExecuteContextC(a.sig.ctx)
-	var ce *commitError
-	if e := a.sig.err(); e != nil && err != nil && errors.Is(err, context.Canceled) && !errors.As(err, &ce) {
+	cmd, err := root.ExecuteContextC(a.Sig.Ctx)
+	var ce *cmdutil.CommitError
+	if e := a.Sig.Err(); e != nil && err != nil && errors.Is(err, context.Canceled) && !errors.As(err, &ce) {
 		// A wait on input, the network or a handler cut short; a COMMIT
 		// whose receipt wait was cut short is an unknown outcome, reported.
 		err = e
 	}
 	if err == nil {
-		return exitOK
+		return cmdutil.ExitOK
 	}
-	code := exitCode(err)
+	code := cmdutil.ExitCode(err)
 	a.printError(cmd, err, code)
 	return code
 }
@@ -55,16 +51,16 @@ func run(args []string, s Streams, exit func(int)) int {
 // printError writes the one-line error, plus the usage line for a usage
 // error.
 func (a *app) printError(cmd *cobra.Command, err error, code int) {
-	var sig *interrupted
+	var sig *cmdutil.Interrupted
 	if errors.As(err, &sig) {
 		return
 	}
-	msg := oneLine(err.Error())
+	msg := cmdutil.OneLine(err.Error())
 	if hint := limitHint(err); hint != "" {
 		msg += " (hint: " + hint + ")"
 	}
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor(color.FgRed).Sprint("stompest:"), printable(msg))
-	if code == exitUsage && cmd != nil {
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.ErrColor(color.FgRed).Sprint("stompest:"), cmdutil.Printable(msg))
+	if code == cmdutil.ExitUsage && cmd != nil {
 		use := cmd.UseLine()
 		if !cmd.HasParent() {
 			use = "stompest <command> [flags]"
@@ -113,21 +109,21 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 					msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
 				}
-				return withCode(exitUsage, errors.New(msg))
+				return cmdutil.WithCode(cmdutil.ExitUsage, errors.New(msg))
 			}
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if _, skip := cmd.Annotations[noConfig]; skip || cmd == cmd.Root() {
+			if _, skip := cmd.Annotations[cmdutil.NoConfig]; skip || cmd == cmd.Root() {
 				return nil
 			}
-			return a.configure(cmd)
+			return a.Configure(cmd)
 		},
 		SuggestionsMinimumDistance: 2,
 	}
 	a.addGlobalFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return withCode(exitUsage, flagError(err))
+		return cmdutil.WithCode(cmdutil.ExitUsage, cmdutil.FlagError(err))
 	})
 	root.AddCommand(
 		a.newVersionCmd(),
@@ -156,7 +152,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			cmd, rest, err := c.Root().Find(args)
 			if err != nil || cmd == nil || len(rest) > 0 {
-				return usageErrorf("help: unknown command or topic %q", strings.Join(args, " "))
+				return cmdutil.UsageErrorf("help: unknown command or topic %q", strings.Join(args, " "))
 			}
 			cmd.InitDefaultHelpFlag()
 			return cmd.Help()
@@ -185,7 +181,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
-					return usageErrorf("completion: unknown shell %q: want bash, zsh, fish or powershell", args[0])
+					return cmdutil.UsageErrorf("completion: unknown shell %q: want bash, zsh, fish or powershell", args[0])
 				}
 				return cmd.Help()
 			}
@@ -201,7 +197,7 @@ func markNoConfig(c *cobra.Command) {
 	if c.Annotations == nil {
 		c.Annotations = map[string]string{}
 	}
-	c.Annotations[noConfig] = ""
+	c.Annotations[cmdutil.NoConfig] = ""
 	for _, sub := range c.Commands() {
 		markNoConfig(sub)
 	}
@@ -212,7 +208,7 @@ func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {
 		check := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
-			return withCode(exitUsage, check(cmd, args))
+			return cmdutil.WithCode(cmdutil.ExitUsage, check(cmd, args))
 		}
 	}
 	for _, sub := range c.Commands() {
@@ -246,3 +242,15 @@ func (a *app) addGlobalFlags(root *cobra.Command) {
 	fs.String("config", "", "config `FILE` (env STOMPEST_CONFIG; default $XDG_CONFIG_HOME/stompest/config.yaml)")
 	fs.String("profile", "", "named profile of the config file (env STOMPEST_PROFILE)")
 }
+
+// app is the run's factory, the receiver of the commands of this package.
+type app struct{ *cmdutil.Factory }
+
+// Build is what the release build sets at link time, handed over by main.
+type Build = cmdutil.Build
+
+// Streams are the standard streams of a run.
+type Streams = cmdutil.Streams
+
+// SystemStreams returns the process's standard streams.
+func SystemStreams() Streams { return cmdutil.SystemStreams() }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"mvdan.cc/sh/v3/shell"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -75,14 +76,14 @@ func parseScript(r io.Reader) ([]runStep, error) {
 	for n := 1; sc.Scan(); n++ {
 		words, err := shell.Fields(sc.Text(), nil)
 		if err != nil {
-			return nil, withCode(exitDataErr, fmt.Errorf("run: line %d: %v", n, err))
+			return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("run: line %d: %v", n, err))
 		}
 		if len(words) > 0 {
 			steps = append(steps, runStep{n, words})
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, withCode(exitIOErr, fmt.Errorf("run: read the script: %w", err))
+		return nil, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("run: read the script: %w", err))
 	}
 	return steps, nil
 }
@@ -92,7 +93,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return withCode(exitNoInput, fmt.Errorf("run: %w", err))
+			return cmdutil.WithCode(cmdutil.ExitNoInput, fmt.Errorf("run: %w", err))
 		}
 		defer f.Close()
 		in = f
@@ -110,7 +111,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.dial(ctx, "run", false, nil)
+	c, err := a.Dial(ctx, "run", false, nil)
 	if err != nil {
 		return err
 	}
@@ -123,17 +124,17 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	)
 	for _, s := range steps {
 		err := r.step(ctx, s)
-		if a.sig.err() != nil {
+		if a.Sig.Err() != nil {
 			r.print()
-			return a.finish(c, "run", err)
+			return a.Finish(c, "run", err)
 		}
 		if err != nil {
 			err = fmt.Errorf("run: line %d: %s: %w", s.line, s.words[0], err)
 			if !o.keepGoing {
 				r.print()
-				return a.finish(c, "run", err)
+				return a.Finish(c, "run", err)
 			}
-			a.warn(oneLine(err.Error()))
+			a.Warn(cmdutil.OneLine(err.Error()))
 			failed++
 			if first == nil {
 				first, firstLine = err, s.line
@@ -141,11 +142,11 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 		}
 	}
 	r.print()
-	if err := a.finish(c, "run", nil); err != nil && first == nil {
+	if err := a.Finish(c, "run", nil); err != nil && first == nil {
 		return err
 	}
 	if first != nil { // each failure was reported as it happened
-		return withCode(exitCode(first), fmt.Errorf("run: %d of %d steps failed, the first at line %d", failed, len(steps), firstLine))
+		return cmdutil.WithCode(cmdutil.ExitCode(first), fmt.Errorf("run: %d of %d steps failed, the first at line %d", failed, len(steps), firstLine))
 	}
 	return nil
 }
@@ -153,7 +154,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 // checkStep refuses an unknown command before anything runs.
 func checkStep(s runStep) error {
 	if findStep(s.words[0]) == nil {
-		return withCode(exitDataErr, fmt.Errorf("run: line %d: unknown command %q", s.line, s.words[0]))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("run: line %d: unknown command %q", s.line, s.words[0]))
 	}
 	return nil
 }
@@ -256,10 +257,10 @@ func stepFlags(words []string, allowed ...string) (args []string, opts map[strin
 func (r *scriptRun) step(ctx context.Context, s runStep) error {
 	def := findStep(s.words[0])
 	if def == nil {
-		return withCode(exitDataErr, fmt.Errorf("unknown command"))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("unknown command"))
 	}
 	if len(s.words)-1 < def.minArgs || (def.maxArgs >= 0 && len(s.words)-1 > def.maxArgs) {
-		return withCode(exitDataErr, fmt.Errorf("want %s", def.usage))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("want %s", def.usage))
 	}
 	return def.run(r, ctx, s.words[1:])
 }
@@ -270,7 +271,7 @@ func (r *scriptRun) subscribe(ctx context.Context, words []string) error {
 		err = errors.New("one destination")
 	}
 	if err != nil {
-		return withCode(exitDataErr, fmt.Errorf("want %s: %v", subscribeUsage, err))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("want %s: %v", subscribeUsage, err))
 	}
 	if ack := opts["--ack"]; ack != "" {
 		headers.Set(protocol.HdrAck, ack)
@@ -292,7 +293,7 @@ func (r *scriptRun) send(ctx context.Context, words []string) error {
 		err = fmt.Errorf("%d words where DEST and BODY were expected (quote a body with spaces)", len(args))
 	}
 	if err != nil {
-		return withCode(exitDataErr, fmt.Errorf("want %s: %v", sendUsage, err))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("want %s: %v", sendUsage, err))
 	}
 	rc, err := r.c.Send(args[0], []byte(args[1]), client.SendOptions{Headers: headers, Transaction: r.tx, Receipt: r.tx == ""})
 	if err == nil {
@@ -320,7 +321,7 @@ func (r *scriptRun) settle(id string, nack bool) error {
 	}
 	if errors.Is(err, session.ErrUnknownSubscription) {
 		// Refused here: ActiveMQ would answer it with an ERROR.
-		return withCode(exitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("message %s: its subscription was unsubscribed", m.Header(protocol.HdrMessageID)))
 	}
 	if err != nil {
 		return err
@@ -336,7 +337,7 @@ func (r *scriptRun) settle(id string, nack bool) error {
 
 func (r *scriptRun) begin(_ context.Context, args []string) error {
 	if r.tx != "" {
-		return withCode(exitDataErr, fmt.Errorf("transaction %s is still open", r.tx))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("transaction %s is still open", r.tx))
 	}
 	tx, err := r.c.Begin(strings.Join(args, ""))
 	r.tx = tx
@@ -356,7 +357,7 @@ func (r *scriptRun) end(ctx context.Context, args []string, commit bool) error {
 		tx = args[0]
 	}
 	if tx == "" {
-		return withCode(exitDataErr, errors.New("no open transaction"))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, errors.New("no open transaction"))
 	}
 	var err error
 	if commit {
@@ -373,7 +374,7 @@ func (r *scriptRun) end(ctx context.Context, args []string, commit bool) error {
 func (r *scriptRun) sleep(ctx context.Context, args []string) error {
 	d, err := time.ParseDuration(args[0])
 	if err != nil {
-		return withCode(exitDataErr, fmt.Errorf("sleep %q: want a duration such as 500ms", args[0]))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("sleep %q: want a duration such as 500ms", args[0]))
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -391,7 +392,7 @@ func (r *scriptRun) find(id string) (*client.Message, error) {
 	defer r.mu.Unlock()
 	if id == "last" {
 		if len(r.received) == 0 {
-			return nil, withCode(exitFailed, errors.New("no message received yet"))
+			return nil, cmdutil.WithCode(cmdutil.ExitFailed, errors.New("no message received yet"))
 		}
 		return r.received[len(r.received)-1], nil
 	}
@@ -400,7 +401,7 @@ func (r *scriptRun) find(id string) (*client.Message, error) {
 			return m, nil
 		}
 	}
-	return nil, withCode(exitFailed, fmt.Errorf("no message %q received", id))
+	return nil, cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("no message %q received", id))
 }
 
 // expect waits until count messages arrived on subscriptions to dest since
@@ -420,11 +421,11 @@ func (r *scriptRun) expect(ctx context.Context, words []string) error {
 			err = fmt.Errorf("unknown %q", w)
 		}
 		if err != nil {
-			return withCode(exitDataErr, fmt.Errorf("want expect DEST count=N [timeout=D]: %v", err))
+			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("want expect DEST count=N [timeout=D]: %v", err))
 		}
 	}
 	if count < 0 {
-		return withCode(exitDataErr, errors.New("want expect DEST count=N [timeout=D]"))
+		return cmdutil.WithCode(cmdutil.ExitDataErr, errors.New("want expect DEST count=N [timeout=D]"))
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -444,7 +445,7 @@ func (r *scriptRun) expect(ctx context.Context, words []string) error {
 		select {
 		case <-r.wake:
 		case <-t.C:
-			return withCode(exitFailed, fmt.Errorf("%d of %d messages on %s within %v", got, count, dest, timeout))
+			return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("%d of %d messages on %s within %v", got, count, dest, timeout))
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 // update rewrites the files that scripts compare output with (cmp stdout
@@ -21,8 +22,14 @@ func TestMain(m *testing.M) {
 	// The scripts run the command as it ships: main, with its runtime
 	// settings.
 	testscript.Main(m, map[string]func(){"stompest": func() {
-		Execute(Build{}, os.Args[1:], SystemStreams(), os.Exit)
+		Execute(cmdutil.Build{}, os.Args[1:], cmdutil.SystemStreams(), os.Exit)
 	}})
+}
+
+// run runs the command line args in this process, as a binary without
+// link-time version, and returns its exit code.
+func run(args []string, s cmdutil.Streams, exit func(int)) int {
+	return execute(cmdutil.Build{}, args, s, exit)
 }
 
 // TestScripts runs testdata/scripts/*.txtar against the real binary.

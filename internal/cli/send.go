@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -138,11 +139,11 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		headers.Set("persistent", "true")
 	}
 	if o.count < 1 {
-		return usageErrorf("--count %d: want 1 or more", o.count)
+		return cmdutil.UsageErrorf("--count %d: want 1 or more", o.count)
 	}
 	switch o.idHeader {
 	case protocol.HdrDestination, protocol.HdrContentLength, protocol.HdrReceipt, protocol.HdrTransaction:
-		return usageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
+		return cmdutil.UsageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
 	}
 	limiter, err := parseRate(o.rate, 1)
 	if err != nil {
@@ -157,33 +158,33 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 		return a.dryRun(src, o)
 	}
 
-	cfg, err := a.clientConfig(o.receipt == "each", nil)
+	cfg, err := a.ClientConfig(o.receipt == "each", nil)
 	if err != nil {
 		return err
 	}
 	cfg.Text = o.text
-	c, err := a.connect(ctx, "send", cfg)
+	c, err := a.Connect(ctx, "send", cfg)
 	if err != nil {
 		return err
 	}
 	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
 	err = p.run(ctx, src)
-	if e := a.sig.err(); e != nil {
+	if e := a.Sig.Err(); e != nil {
 		// What was sent is confirmed by the receipt of DISCONNECT, when
 		// it came on the connection of every SEND not confirmed yet; an
 		// open transaction is aborted by it.
-		derr := a.disconnect(c)
+		derr := a.Disconnect(c)
 		_, conn := c.Link()
-		var ce *commitError
+		var ce *cmdutil.CommitError
 		switch {
 		case o.transaction && errors.As(err, &ce):
 			// The COMMIT left: the broker may have committed it.
-			return withCode(exitTempFail, fmt.Errorf("send: %v after the COMMIT of %d messages was sent, before its receipt came: outcome unknown, they may or may not have been delivered", e, p.sent))
+			return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("send: %v after the COMMIT of %d messages was sent, before its receipt came: outcome unknown, they may or may not have been delivered", e, p.sent))
 		case o.transaction && err == nil:
-			a.warn(fmt.Sprintf("%v: %s (committed)", e, p.progress()))
+			a.Warn(fmt.Sprintf("%v: %s (committed)", e, p.progress()))
 			return e
 		case o.transaction:
-			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
+			a.Warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
 			return e
 		case derr == nil && (p.since == 0 || p.since == conn):
 			p.confirmed = p.sent
@@ -195,16 +196,16 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 			if derr != nil {
 				why = "DISCONNECT was not confirmed: " + derr.Error()
 			}
-			return withCode(exitTempFail, fmt.Errorf("send: %v: %s; %s", e, p.progress(), why))
+			return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("send: %v: %s; %s", e, p.progress(), why))
 		}
-		a.warn(fmt.Sprintf("%v: %s", e, p.progress()))
+		a.Warn(fmt.Sprintf("%v: %s", e, p.progress()))
 		return e
 	}
-	if err = a.finish(c, "send", err); err != nil {
+	if err = a.Finish(c, "send", err); err != nil {
 		return err
 	}
-	if a.opts.Verbose > 0 {
-		a.logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
+	if a.Opts.Verbose > 0 {
+		a.Logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
 	}
 	return nil
 }
@@ -252,12 +253,12 @@ func (p *producer) run(ctx context.Context, src source) error {
 	// transaction went with its connection, and the broker aborted it.
 	p.resend = false
 	bodyErr := false
-	_, err := p.inTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error {
+	_, err := p.InTransaction(ctx, p.c, func(tx string) { p.tx = tx }, func(string) error {
 		err := p.loop(ctx, src)
 		bodyErr = err != nil
 		return err
 	})
-	var ce *commitError
+	var ce *cmdutil.CommitError
 	switch {
 	case errors.As(err, &ce):
 		return fmt.Errorf("send: %w: the COMMIT of %d messages was sent but not confirmed: they may or may not have been delivered", err, p.sent)
@@ -447,8 +448,8 @@ func (p *producer) recover(ctx context.Context) error {
 				p.since = conn // every SEND not confirmed went again on conn or a later one
 			}
 			p.resent += len(old)
-			if p.opts.Verbose > 0 {
-				p.logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))
+			if p.Opts.Verbose > 0 {
+				p.Logf("reconnected to %s: sent again %d unconfirmed messages", p.c.Broker(), len(old))
 			}
 			return nil
 		}
@@ -506,15 +507,15 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 	}
 	switch {
 	case splitting > 1:
-		return nil, none, usageErrorf("--lines, --delimiter, --null and --input exclude one another")
+		return nil, none, cmdutil.UsageErrorf("--lines, --delimiter, --null and --input exclude one another")
 	case len(args) == 2 && (len(o.files) > 0 || splitting > 0):
-		return nil, none, usageErrorf("a BODY argument excludes --file and reading stdin")
+		return nil, none, cmdutil.UsageErrorf("a BODY argument excludes --file and reading stdin")
 	case len(o.files) > 0 && splitting > 0:
-		return nil, none, usageErrorf("--file excludes --lines, --delimiter, --null and --input")
+		return nil, none, cmdutil.UsageErrorf("--file excludes --lines, --delimiter, --null and --input")
 	case dest == "" && o.input != "jsonl":
-		return nil, none, usageErrorf("send: DEST is required (or --input jsonl with destinations)")
+		return nil, none, cmdutil.UsageErrorf("send: DEST is required (or --input jsonl with destinations)")
 	case o.text && (len(o.files) > 0 || (len(args) < 2 && splitting == 0)):
-		return nil, none, usageErrorf("--text needs a body in memory: BODY, --lines, --delimiter, --null or --input")
+		return nil, none, cmdutil.UsageErrorf("--text needs a body in memory: BODY, --lines, --delimiter, --null or --input")
 	}
 	one := func(m *outgoing) source {
 		done := false
@@ -552,7 +553,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 				default:
 					// A pipe, such as -f <(cmd): read as a stream, spooled
 					// like stdin to learn its length.
-					spool, size, done, serr := spoolStdin(interruptible(a.sig.ctx, f))
+					spool, size, done, serr := spoolStdin(cmdutil.Interruptible(a.Sig.Ctx, f))
 					if err = serr; err == nil {
 						closers = append(closers, done)
 						files, sizes = append(files, spool), append(sizes, size)
@@ -561,7 +562,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			}
 			if err != nil {
 				cleanup()
-				return nil, none, withCode(exitNoInput, fmt.Errorf("send: %s: %w", name, unwrapPath(err)))
+				return nil, none, cmdutil.WithCode(cmdutil.ExitNoInput, fmt.Errorf("send: %s: %w", name, unwrapPath(err)))
 			}
 		}
 		i := 0
@@ -582,7 +583,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 		if o.delimiter != "" {
 			var err error
 			if delim, err = parseDelimiter(o.delimiter); err != nil {
-				return nil, none, usageErrorf("--delimiter %q: %v", o.delimiter, err)
+				return nil, none, cmdutil.UsageErrorf("--delimiter %q: %v", o.delimiter, err)
 			}
 		}
 		sp := newSplitter(a.In, delim)
@@ -591,27 +592,27 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			rec, err := sp.next()
 			if err != nil {
 				if err != io.EOF {
-					err = withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+					err = cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
 				}
 				return nil, err
 			}
 			if o.text && bytes.IndexByte(rec, 0) >= 0 {
-				return nil, withCode(exitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.n))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.n))
 			}
 			m = outgoing{dest: dest, headers: headers, body: rec, record: sp.n, more: sp.more()}
 			return &m, nil
 		}, none, nil
 	}
 	if a.InTTY {
-		return nil, none, usageErrorf("send: no body: give BODY, --file, or pipe one into stdin")
+		return nil, none, cmdutil.UsageErrorf("send: no body: give BODY, --file, or pipe one into stdin")
 	}
 	f, size, cleanup, err := spoolStdin(a.In)
 	if err != nil {
-		return nil, none, withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+		return nil, none, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
 	}
 	if size == 0 && !o.allowEmpty {
 		cleanup()
-		return nil, none, withCode(exitDataErr, errors.New("send: stdin was empty: nothing sent (--allow-empty sends an empty message)"))
+		return nil, none, cmdutil.WithCode(cmdutil.ExitDataErr, errors.New("send: stdin was empty: nothing sent (--allow-empty sends an empty message)"))
 	}
 	return one(&outgoing{dest: dest, headers: headers, stream: f, size: size, record: 1}), cleanup, nil
 }
@@ -628,7 +629,7 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 				chunk, err := br.ReadSlice('\n')
 				buf = append(buf, chunk...)
 				if len(buf) > maxRecord {
-					return nil, withCode(exitDataErr, fmt.Errorf("line %d: record larger than %d bytes", line+1, maxRecord))
+					return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: record larger than %d bytes", line+1, maxRecord))
 				}
 				if err == bufio.ErrBufferFull {
 					continue
@@ -637,7 +638,7 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 					return nil, io.EOF
 				}
 				if err != nil && err != io.EOF {
-					return nil, withCode(exitIOErr, fmt.Errorf("read stdin: %w", err))
+					return nil, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
 				}
 				break
 			}
@@ -648,24 +649,24 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			}
 			r, err := decodeRecord(text)
 			if err != nil {
-				return nil, withCode(exitDataErr, fmt.Errorf("line %d: %v", line, err))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
 			}
 			body, err := r.body()
 			if err != nil {
-				return nil, withCode(exitDataErr, fmt.Errorf("line %d: %v", line, err))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
 			}
 			if r.Command != "" && r.Command != "MESSAGE" && r.Command != "SEND" {
-				return nil, withCode(exitDataErr, fmt.Errorf("line %d: command %q: want MESSAGE or SEND", line, r.Command))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: command %q: want MESSAGE or SEND", line, r.Command))
 			}
 			d := dest
 			if d == "" {
 				d = r.Destination
 			}
 			if d == "" {
-				return nil, withCode(exitDataErr, fmt.Errorf("line %d: no destination (give DEST or a destination field)", line))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: no destination (give DEST or a destination field)", line))
 			}
 			if o.text && bytes.IndexByte(body, 0) >= 0 {
-				return nil, withCode(exitDataErr, fmt.Errorf("line %d: body holds NUL, which --text cannot send", line))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: body holds NUL, which --text cannot send", line))
 			}
 			hs := r.headerList(o.keepHeaders)
 			for _, h := range headers {
@@ -700,7 +701,7 @@ func (a *app) dryRun(src source, o sendOptions) error {
 		body := m.body
 		if m.stream != nil {
 			if body, err = io.ReadAll(io.LimitReader(m.stream, 1<<20)); err != nil {
-				return withCode(exitIOErr, err)
+				return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 			}
 		}
 		for range o.count {
@@ -709,7 +710,7 @@ func (a *app) dryRun(src source, o sendOptions) error {
 				f.Headers.Add(protocol.HdrTransaction, tx)
 			}
 			if err := protocol.WriteTrace(w, ">>> ", f); err != nil {
-				return withCode(exitIOErr, err)
+				return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 			}
 		}
 	}
@@ -727,10 +728,10 @@ func (a *app) checkHeaderSizes(hs protocol.Headers) error {
 	for _, h := range hs {
 		n, err := protocol.HeaderLineSize(protocol.CmdSend, h.Name, h.Value, protocol.V12)
 		if err != nil {
-			return withCode(exitDataErr, fmt.Errorf("header %q: %v", h.Name, err))
+			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("header %q: %v", h.Name, err))
 		}
-		if n > a.opts.MaxHeaderSize {
-			return withCode(exitDataErr, fmt.Errorf("header %q is %d bytes on the wire, over --max-header-size %d: a consumer could not read the message back (nothing sent)", h.Name, n, a.opts.MaxHeaderSize))
+		if n > a.Opts.MaxHeaderSize {
+			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("header %q is %d bytes on the wire, over --max-header-size %d: a consumer could not read the message back (nothing sent)", h.Name, n, a.Opts.MaxHeaderSize))
 		}
 	}
 	return nil
@@ -743,10 +744,10 @@ func parseHeaderFlags(flags []string) (protocol.Headers, error) {
 	for _, kv := range flags {
 		k, v, ok := strings.Cut(kv, ":")
 		if !ok || k == "" {
-			return nil, usageErrorf("-H %q: want NAME:VALUE", kv)
+			return nil, cmdutil.UsageErrorf("-H %q: want NAME:VALUE", kv)
 		}
 		if k == protocol.HdrDestination || k == protocol.HdrContentLength {
-			return nil, usageErrorf("-H %q: %s is set by stompest", kv, k)
+			return nil, cmdutil.UsageErrorf("-H %q: %s is set by stompest", kv, k)
 		}
 		hs.Set(k, v)
 	}
@@ -770,7 +771,7 @@ func parseRate(s string, burst int) (*rate.Limiter, error) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
 	if err != nil || n <= 0 {
-		return nil, usageErrorf("--rate %q: want messages per second, such as 100/s", s)
+		return nil, cmdutil.UsageErrorf("--rate %q: want messages per second, such as 100/s", s)
 	}
 	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
 }

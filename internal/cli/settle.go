@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -73,20 +74,20 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if err != nil {
 		return err
 	}
-	c, err := a.dial(ctx, name, false, nil)
+	c, err := a.Dial(ctx, name, false, nil)
 	if err != nil {
 		return err
 	}
 	err = a.settle(ctx, c, dest, p, nack, out)
-	if err != nil && !isInterrupt(err) {
+	if err != nil && !cmdutil.IsInterrupt(err) {
 		err = fmt.Errorf("%s: %w", name, err)
 	}
-	return a.finish(c, name, err)
+	return a.Finish(c, name, err)
 }
 
 func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *picker, nack bool, out *messageWriter) error {
 	if nack && c.Version() == protocol.V10 {
-		return usageErrorf("nack: STOMP 1.0 has no NACK")
+		return cmdutil.UsageErrorf("nack: STOMP 1.0 has no NACK")
 	}
 	if err := p.subscribe(ctx, c, dest); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"mvdan.cc/sh/v3/shell"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -86,7 +87,7 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 		Stderr:          a.ErrOut,
 	})
 	if err != nil {
-		return withCode(exitIOErr, fmt.Errorf("shell: %w", err))
+		return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("shell: %w", err))
 	}
 	defer rl.Close()
 	// The output goes through readline, which redraws the prompt below it.
@@ -94,12 +95,12 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.dial(ctx, "shell", true, nil)
+	c, err := a.Dial(ctx, "shell", true, nil)
 	if err != nil {
 		return err
 	}
 	server, session := c.Server()
-	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), printable(server), printable(session), c.Version())
+	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), cmdutil.Printable(server), cmdutil.Printable(session), c.Version())
 	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	r.live = func(m *client.Message) {
 		sc.saw(m)
@@ -150,11 +151,11 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 			fmt.Fprintf(rl.Stderr(), "error: %s: %v\n", words[0], err)
 		}
 		if err := c.Err(); err != nil {
-			return a.finish(c, "shell", fmt.Errorf("shell: %w", err))
+			return a.Finish(c, "shell", fmt.Errorf("shell: %w", err))
 		}
 	}
 	r.print()
-	return a.finish(c, "shell", nil)
+	return a.Finish(c, "shell", nil)
 }
 
 // shellHelp explains all commands, or those named.

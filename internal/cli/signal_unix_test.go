@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -25,7 +26,7 @@ func TestInterrupted(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, exitSIGINT}, {syscall.SIGTERM, exitSIGTERM}} {
+	}{{syscall.SIGINT, cmdutil.ExitSIGINT}, {syscall.SIGTERM, cmdutil.ExitSIGTERM}} {
 		acked := make(chan struct{}, 1)
 		b := broker.New(broker.Config{Addr: "127.0.0.1:0", OnFrame: func(f *protocol.Frame) {
 			if f.Command == protocol.CmdAck {
@@ -41,7 +42,7 @@ func TestInterrupted(t *testing.T) {
 		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
 		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 		var out, errOut bytes.Buffer
-		s := Streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut}
+		s := cmdutil.Streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut}
 		if code := run([]string{"send", "/queue/sig", "one"}, s, nil); code != 0 {
 			t.Fatalf("send: %d %s", code, errOut.String())
 		}
@@ -134,14 +135,14 @@ func TestInterruptedExecBatch(t *testing.T) {
 	t.Setenv("FIFO", fifo)
 	for _, body := range []string{"fast", "slow", "rest-1", "rest-2"} {
 		var errOut bytes.Buffer
-		s := Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: &errOut}
+		s := cmdutil.Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: &errOut}
 		if code := run([]string{"send", "/queue/batch", body, "-H", "kind:" + body}, s, nil); code != 0 {
 			t.Fatalf("send: %d %s", code, errOut.String())
 		}
 	}
 
 	out, errOut := newSyncBuffer(), newSyncBuffer()
-	s := Streams{In: bytes.NewReader(nil), Out: out, ErrOut: errOut}
+	s := cmdutil.Streams{In: bytes.NewReader(nil), Out: out, ErrOut: errOut}
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-v", "subscribe", "/queue/batch", "--concurrency", "1",
@@ -170,8 +171,8 @@ func TestInterruptedExecBatch(t *testing.T) {
 
 	select {
 	case code := <-done:
-		if code != exitSIGTERM {
-			t.Errorf("exit %d, want %d (%s)", code, exitSIGTERM, errOut.String())
+		if code != cmdutil.ExitSIGTERM {
+			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("subscribe did not end")
@@ -183,7 +184,7 @@ func TestInterruptedExecBatch(t *testing.T) {
 		t.Errorf("%d ACKs, want 2: the finished handlers' messages", len(acks))
 	}
 	var left, leftErr bytes.Buffer
-	s = Streams{In: bytes.NewReader(nil), Out: &left, ErrOut: &leftErr}
+	s = cmdutil.Streams{In: bytes.NewReader(nil), Out: &left, ErrOut: &leftErr}
 	if code := run([]string{"subscribe", "/queue/batch", "--count", "2", "--timeout", "10s"}, s, nil); code != 0 || left.String() != "rest-1\nrest-2\n" {
 		t.Errorf("left on the queue: %q (exit %d, %s), want the two not handled", left.String(), code, leftErr.String())
 	}
@@ -209,7 +210,7 @@ func TestInterruptedTransaction(t *testing.T) {
 		`{"op":"ack","destination":"/queue/tx-empty","count":1}` + "\n"
 	var out bytes.Buffer
 	errOut := newSyncBuffer()
-	s := Streams{In: strings.NewReader(batch), Out: &out, ErrOut: errOut}
+	s := cmdutil.Streams{In: strings.NewReader(batch), Out: &out, ErrOut: errOut}
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"transaction", "-", "--wait", "1m"}, s, nil) }()
 	select {
@@ -220,8 +221,8 @@ func TestInterruptedTransaction(t *testing.T) {
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	select {
 	case code := <-done:
-		if code != exitSIGTERM {
-			t.Errorf("exit %d, want %d (%s)", code, exitSIGTERM, errOut.String())
+		if code != cmdutil.ExitSIGTERM {
+			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("transaction did not end")
@@ -255,10 +256,10 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 		code int
 		tx   bool
 	}{
-		{syscall.SIGINT, exitSIGINT, false},
-		{syscall.SIGTERM, exitSIGTERM, false},
-		{syscall.SIGHUP, exitSIGHUP, false},
-		{syscall.SIGTERM, exitSIGTERM, true},
+		{syscall.SIGINT, cmdutil.ExitSIGINT, false},
+		{syscall.SIGTERM, cmdutil.ExitSIGTERM, false},
+		{syscall.SIGHUP, cmdutil.ExitSIGHUP, false},
+		{syscall.SIGTERM, cmdutil.ExitSIGTERM, true},
 	} {
 		sends := make(chan struct{}, 10)
 		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true, OnFrame: func(f *protocol.Frame) {
@@ -273,7 +274,7 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 		in, feed := io.Pipe()
 		errOut := newSyncBuffer()
-		s := Streams{In: in, Out: io.Discard, ErrOut: errOut}
+		s := cmdutil.Streams{In: in, Out: io.Discard, ErrOut: errOut}
 		args := []string{"send", "/queue/tail", "--lines"}
 		if tc.tx {
 			args = append(args, "--transaction")
@@ -357,7 +358,7 @@ func TestSignalAfterReconnect(t *testing.T) {
 	t.Setenv("STOMPEST_SERVER", "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	errOut := newSyncBuffer()
-	s := Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: errOut}
+	s := cmdutil.Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: errOut}
 	done := make(chan int, 1)
 	// The second message waits for --rate: the signal comes then.
 	go func() {
@@ -367,8 +368,8 @@ func TestSignalAfterReconnect(t *testing.T) {
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	select {
 	case code := <-done:
-		if code != exitTempFail {
-			t.Errorf("exit %d, want %d (%s)", code, exitTempFail, errOut.String())
+		if code != cmdutil.ExitTempFail {
+			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitTempFail, errOut.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("send did not end")
@@ -414,7 +415,7 @@ func TestSignalWhileCommitting(t *testing.T) {
 			t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
 			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 			if tc.args[0] == "move" {
-				if code := run([]string{"send", "/queue/src", "x"}, Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, nil); code != exitOK {
+				if code := run([]string{"send", "/queue/src", "x"}, cmdutil.Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, nil); code != cmdutil.ExitOK {
 					t.Fatalf("send to /queue/src: exit %d", code)
 				}
 			}
@@ -422,7 +423,7 @@ func TestSignalWhileCommitting(t *testing.T) {
 			batch := `{"destination":"/queue/txc","body":"x"}` + "\n" + `{"destination":"/queue/txc","body":"x"}` + "\n"
 			errOut := newSyncBuffer()
 			out := newSyncBuffer()
-			s := Streams{In: strings.NewReader(batch), Out: out, ErrOut: errOut}
+			s := cmdutil.Streams{In: strings.NewReader(batch), Out: out, ErrOut: errOut}
 			done := make(chan int, 1)
 			args := append([]string{"-v", "--trace", "--disconnect-timeout", "2s"}, tc.args...)
 			go func() { done <- run(args, s, nil) }()
@@ -446,15 +447,15 @@ func TestSignalWhileCommitting(t *testing.T) {
 			}
 			all := errOut.String() + out.String()
 			if late {
-				if code != exitTempFail {
-					t.Errorf("%s: exit %d, want %d (%s)", name, code, exitTempFail, all)
+				if code != cmdutil.ExitTempFail {
+					t.Errorf("%s: exit %d, want %d (%s)", name, code, cmdutil.ExitTempFail, all)
 				}
 				if !strings.Contains(all, "outcome unknown") && !strings.Contains(all, "may now be in both") {
 					t.Errorf("%s: stderr %q, want it to say the outcome is unknown", name, all)
 				}
 			} else {
-				if code != exitSIGTERM {
-					t.Errorf("%s: exit %d, want %d (%s)", name, code, exitSIGTERM, all)
+				if code != cmdutil.ExitSIGTERM {
+					t.Errorf("%s: exit %d, want %d (%s)", name, code, cmdutil.ExitSIGTERM, all)
 				}
 				if !strings.Contains(all, tc.committed) {
 					t.Errorf("%s: output %q, want it to say %q", name, all, tc.committed)
@@ -502,7 +503,7 @@ func TestTransactionLostOnReconnect(t *testing.T) {
 		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 		in, feed := io.Pipe()
 		errOut := newSyncBuffer()
-		s := Streams{In: in, Out: io.Discard, ErrOut: errOut}
+		s := cmdutil.Streams{In: in, Out: io.Discard, ErrOut: errOut}
 		done := make(chan int, 1)
 		go func() {
 			done <- run([]string{"-v", "send", "/queue/txl", "--lines", "--transaction", "--receipt", "each"}, s, nil)
@@ -515,8 +516,8 @@ func TestTransactionLostOnReconnect(t *testing.T) {
 		}()
 		select {
 		case code := <-done:
-			if code != exitTempFail {
-				t.Errorf("next %q: exit %d, want %d (%s)", next, code, exitTempFail, errOut.String())
+			if code != cmdutil.ExitTempFail {
+				t.Errorf("next %q: exit %d, want %d (%s)", next, code, cmdutil.ExitTempFail, errOut.String())
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("next %q: send did not end", next)

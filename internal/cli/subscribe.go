@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
@@ -136,34 +137,34 @@ type heldAck struct {
 
 func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
 	if err := o.Stop.Check(); err != nil {
-		return withCode(exitUsage, err)
+		return cmdutil.WithCode(cmdutil.ExitUsage, err)
 	}
 	switch {
 	case o.peek && o.ack == protocol.AckAuto:
-		return usageErrorf("--peek never acknowledges; it cannot be combined with --ack auto")
+		return cmdutil.UsageErrorf("--peek never acknowledges; it cannot be combined with --ack auto")
 	case o.peek && o.durable != "":
-		return usageErrorf("--peek and --durable exclude one another")
+		return cmdutil.UsageErrorf("--peek and --durable exclude one another")
 	case o.delimiterSet && o.null:
-		return usageErrorf("--delimiter and --null exclude one another")
+		return cmdutil.UsageErrorf("--delimiter and --null exclude one another")
 	case o.exec == "" && (o.onError != "stop" || o.errorDest != "" || o.concurrency != 1 || o.execTimeout != 0):
-		return usageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
+		return cmdutil.UsageErrorf("--concurrency, --exec-timeout, --on-error and --error-destination go with --exec")
 	case o.exec != "" && (o.peek || o.ack == protocol.AckAuto):
-		return usageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
+		return cmdutil.UsageErrorf("--exec settles each message by its handler's outcome: it needs a client ack mode and no --peek")
 	case o.unsubscribe && o.durable == "":
-		return usageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
+		return cmdutil.UsageErrorf("--unsubscribe removes a durable subscription: name it with --durable")
 	case o.exec != "" && o.ack == protocol.AckClient && o.concurrency > 1:
-		return usageErrorf("--ack client with --concurrency %d: an ACK in client mode also acknowledges every earlier message, still in other handlers; use --ack client-individual (the default)", o.concurrency)
+		return cmdutil.UsageErrorf("--ack client with --concurrency %d: an ACK in client mode also acknowledges every earlier message, still in other handlers; use --ack client-individual (the default)", o.concurrency)
 	case o.concurrency < 1:
-		return usageErrorf("--concurrency %d: want 1 or more", o.concurrency)
+		return cmdutil.UsageErrorf("--concurrency %d: want 1 or more", o.concurrency)
 	case (o.onError == "forward") != (o.errorDest != ""):
-		return usageErrorf("--on-error forward and --error-destination go together")
+		return cmdutil.UsageErrorf("--on-error forward and --error-destination go together")
 	}
 	for _, d := range dests {
 		if o.peek && isTopic(d) {
-			return usageErrorf("--peek %s: a topic cannot be browsed; only queues keep messages", d)
+			return cmdutil.UsageErrorf("--peek %s: a topic cannot be browsed; only queues keep messages", d)
 		}
 		if o.durable != "" && !isTopic(d) {
-			return usageErrorf("--durable %s: durable subscriptions are for topics", d)
+			return cmdutil.UsageErrorf("--durable %s: durable subscriptions are for topics", d)
 		}
 	}
 	sep := []byte("\n")
@@ -175,7 +176,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	} else if o.delimiterSet {
 		var err error
 		if sep, err = parseDelimiter(o.delimiter); err != nil {
-			return usageErrorf("--delimiter %q: %v", o.delimiter, err)
+			return cmdutil.UsageErrorf("--delimiter %q: %v", o.delimiter, err)
 		}
 	}
 	extra, err := parseHeaderFlags(o.headers)
@@ -187,7 +188,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		return err
 	}
 	if o.ack == protocol.AckAuto {
-		a.warn("warning: --ack auto: the broker pushes without limit and messages count as consumed once sent")
+		a.Warn("warning: --ack auto: the broker pushes without limit and messages count as consumed once sent")
 	}
 
 	// Closed pipes must give EPIPE on write, not kill the process.
@@ -199,7 +200,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		}
 		connHeaders.Add("client-id", id)
 	}
-	cfg, err := a.clientConfig(true, connHeaders)
+	cfg, err := a.ClientConfig(true, connHeaders)
 	if err != nil {
 		return err
 	}
@@ -220,7 +221,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 			}
 		}
 	}
-	c, err := a.connect(ctx, "subscribe", cfg)
+	c, err := a.Connect(ctx, "subscribe", cfg)
 	if err != nil {
 		return err
 	}
@@ -229,8 +230,8 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		s.pipe = newPipeGauge(a.Out)
 	}
 	err = s.run(ctx, dests, extra)
-	if a.opts.Verbose > 0 {
-		a.logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
+	if a.Opts.Verbose > 0 {
+		a.Logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
 	}
 	return err
 }
@@ -240,9 +241,9 @@ func isTopic(dest string) bool {
 }
 
 func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Headers) error {
-	kind := kindOf(s.c)
+	kind := cmdutil.KindOf(s.c)
 	if s.o.selector != "" && !kind.Selectors() {
-		return usageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
+		return cmdutil.UsageErrorf("--selector: %v ignores selectors and would deliver everything", kind)
 	}
 	browse := s.o.peek && kind.Browses()
 	if s.o.peek && !browse && s.o.Idle == 0 {
@@ -279,7 +280,7 @@ func (s *consumer) run(ctx context.Context, dests []string, extra protocol.Heade
 	if errors.Is(err, errStop) {
 		err = nil
 	}
-	return s.finish(s.c, "subscribe", err)
+	return s.Finish(s.c, "subscribe", err)
 }
 
 // removeDurable destroys the durable subscription named by --durable on
@@ -293,13 +294,13 @@ func (s *consumer) removeDurable(ctx context.Context, dests []string, kind diale
 			err = s.c.Unsubscribe(id, destroy)
 		}
 		if err != nil {
-			return s.finish(s.c, "subscribe", fmt.Errorf("subscribe --unsubscribe %s: %w", d, err))
+			return s.Finish(s.c, "subscribe", fmt.Errorf("subscribe --unsubscribe %s: %w", d, err))
 		}
-		if s.opts.Verbose > 0 {
-			s.logf("removed durable subscription %s on %s", s.o.durable, d)
+		if s.Opts.Verbose > 0 {
+			s.Logf("removed durable subscription %s on %s", s.o.durable, d)
 		}
 	}
-	return s.finish(s.c, "subscribe", nil)
+	return s.Finish(s.c, "subscribe", nil)
 }
 
 // subscribeHeaders are the SUBSCRIBE headers of one destination.
@@ -334,13 +335,13 @@ func (s *consumer) subscribeHeaders(kind dialect.Kind, browse bool) protocol.Hea
 
 var (
 	errStop            = errors.New("stop")
-	errCountNotReached = withCode(exitTempFail, errors.New("subscribe: --count not reached"))
+	errCountNotReached = cmdutil.WithCode(cmdutil.ExitTempFail, errors.New("subscribe: --count not reached"))
 )
 
 // consume writes and acknowledges messages until a stop condition.
 func (s *consumer) consume(ctx context.Context) error {
 	o := s.o
-	clock := newStopClock(o.Stop)
+	clock := cmdutil.NewStopClock(o.Stop)
 	defer clock.Stop()
 	notReached := func() error {
 		// --peek --count N shows up to N: the end of the queue is the end.
@@ -488,14 +489,14 @@ func (s *consumer) drain() error {
 	if len(s.held) == 0 {
 		return nil
 	}
-	deadline := time.Now().Add(s.disconnectTimeout())
+	deadline := time.Now().Add(s.DisconnectTimeout())
 	for {
 		if err := s.release(); err != nil || len(s.held) == 0 {
 			return err
 		}
 		if s.pipe.readerGone() || time.Now().After(deadline) {
-			if s.opts.Verbose > 0 {
-				s.logf("%d messages left unread in the pipe: not acknowledged", len(s.held))
+			if s.Opts.Verbose > 0 {
+				s.Logf("%d messages left unread in the pipe: not acknowledged", len(s.held))
 			}
 			return nil
 		}
@@ -517,7 +518,7 @@ func (s *consumer) writeFailed(err error, written []*client.Message, ends []int6
 	if isClosedPipe(err) {
 		return errStop
 	}
-	return withCode(exitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
+	return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
 }
 
 // ack acknowledges messages in the client ack modes (never with --peek).

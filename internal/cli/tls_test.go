@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 // testCA makes a CA and a certificate it signs for 127.0.0.1 (server and
@@ -90,18 +91,18 @@ func TestTLSFlags(t *testing.T) {
 		code int
 		err  string // in stderr
 	}{
-		{"verification on by default", []string{"-s", ssl, "--connect-timeout", "500ms"}, exitUnavailable, "certificate"},
+		{"verification on by default", []string{"-s", ssl, "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, "certificate"},
 		{"the CA trusted", []string{"-s", ssl, "--tls-ca", f("ca.pem")}, 0, ""},
 		{"stomp+ssl too", []string{"-s", "stomp+ssl://" + b.Addr(), "--tls-ca", f("ca.pem")}, 0, ""},
-		{"the wrong server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "other.test", "--connect-timeout", "500ms"}, exitUnavailable, "other.test"},
+		{"the wrong server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "other.test", "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, "other.test"},
 		{"the right server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "broker.test"}, 0, ""},
 		{"insecure warns", []string{"-s", ssl, "--tls-insecure"}, 0, "warning: --tls-insecure"},
-		{"a required client certificate missing", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--connect-timeout", "500ms"}, exitUnavailable, ""},
+		{"a required client certificate missing", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, ""},
 		{"a client certificate", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--tls-cert", f("cert.pem"), "--tls-key", f("key.pem")}, 0, ""},
-		{"a missing CA file", []string{"-s", ssl, "--tls-ca", f("nowhere.pem")}, exitConfig, "--tls-ca"},
-		{"a CA file without PEM", []string{"-s", ssl, "--tls-ca", f("garbage.pem")}, exitConfig, "no PEM certificate found"},
-		{"a bad key pair", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-cert", f("garbage.pem"), "--tls-key", f("key.pem")}, exitConfig, "--tls-cert/--tls-key"},
-		{"a cert without its key", []string{"-s", ssl, "--tls-cert", f("cert.pem")}, exitUsage, "go together"},
+		{"a missing CA file", []string{"-s", ssl, "--tls-ca", f("nowhere.pem")}, cmdutil.ExitConfig, "--tls-ca"},
+		{"a CA file without PEM", []string{"-s", ssl, "--tls-ca", f("garbage.pem")}, cmdutil.ExitConfig, "no PEM certificate found"},
+		{"a bad key pair", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-cert", f("garbage.pem"), "--tls-key", f("key.pem")}, cmdutil.ExitConfig, "--tls-cert/--tls-key"},
+		{"a cert without its key", []string{"-s", ssl, "--tls-cert", f("cert.pem")}, cmdutil.ExitUsage, "go together"},
 	} {
 		code, _, errOut := stompest(t, "", append(tc.args, "send", "/queue/tls", "x")...)
 		if code != tc.code || !strings.Contains(errOut, tc.err) {

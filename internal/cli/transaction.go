@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -73,7 +74,7 @@ func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, withCode(exitNoInput, fmt.Errorf("transaction: %w", err))
+			return nil, cmdutil.WithCode(cmdutil.ExitNoInput, fmt.Errorf("transaction: %w", err))
 		}
 		defer f.Close()
 		in = f
@@ -83,12 +84,12 @@ func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
 	for line := 1; ; line++ {
 		text, err := br.ReadBytes('\n')
 		if len(text) > maxRecord {
-			return nil, withCode(exitDataErr, fmt.Errorf("transaction: line %d: record larger than %d bytes", line, maxRecord))
+			return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("transaction: line %d: record larger than %d bytes", line, maxRecord))
 		}
 		if t := bytes.TrimSpace(text); len(t) > 0 {
 			op, verr := parseTxOp(line, t, keep)
 			if verr != nil {
-				return nil, withCode(exitDataErr, fmt.Errorf("transaction: line %d: %v (nothing was sent)", line, verr))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("transaction: line %d: %v (nothing was sent)", line, verr))
 			}
 			ops = append(ops, op)
 		}
@@ -96,11 +97,11 @@ func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
 			break
 		}
 		if err != nil {
-			return nil, withCode(exitIOErr, fmt.Errorf("transaction: read: %w", err))
+			return nil, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("transaction: read: %w", err))
 		}
 	}
 	if len(ops) == 0 {
-		return nil, withCode(exitDataErr, errors.New("transaction: no operation in the input"))
+		return nil, cmdutil.WithCode(cmdutil.ExitDataErr, errors.New("transaction: no operation in the input"))
 	}
 	return ops, nil
 }
@@ -158,34 +159,34 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 	if err != nil {
 		return err
 	}
-	c, err := a.dial(ctx, "transaction", false, nil)
+	c, err := a.Dial(ctx, "transaction", false, nil)
 	if err != nil {
 		return err
 	}
 	rep, err := a.transact(ctx, c, ops, o)
-	var ce *commitError
-	if e := a.sig.err(); e != nil && !rep.Committed && !errors.As(err, &ce) {
+	var ce *cmdutil.CommitError
+	if e := a.Sig.Err(); e != nil && !rep.Committed && !errors.As(err, &ce) {
 		err = e
 	}
 	if err != nil {
-		rep.Error = oneLine(err.Error())
+		rep.Error = cmdutil.OneLine(err.Error())
 		a.printTxReport(rep, o)
-		a.disconnect(c)
-		if _, ok := err.(*interrupted); ok {
-			a.warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
+		a.Disconnect(c)
+		if _, ok := err.(*cmdutil.Interrupted); ok {
+			a.Warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
 		}
 		if errors.As(err, &ce) {
-			if e := a.sig.err(); e != nil {
+			if e := a.Sig.Err(); e != nil {
 				// The COMMIT left: the broker may have committed it.
-				return withCode(exitTempFail, fmt.Errorf("transaction: %v after the COMMIT was sent, before its receipt came: outcome unknown, it may or may not have taken effect", e))
+				return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("transaction: %v after the COMMIT was sent, before its receipt came: outcome unknown, it may or may not have taken effect", e))
 			}
 			return fmt.Errorf("transaction: %w (the COMMIT was sent but not confirmed: outcome unknown, it may or may not have taken effect)", err)
 		}
 		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
 	}
 	a.printTxReport(rep, o)
-	if err := a.finish(c, "transaction", nil); err != nil {
+	if err := a.Finish(c, "transaction", nil); err != nil {
 		return fmt.Errorf("transaction: committed, then: %w", err)
 	}
 	return nil
@@ -194,7 +195,7 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 // transact runs ops in one transaction; on any error it aborts.
 func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOptions) (rep txReport, err error) {
 	subs := map[string]bool{}
-	rep.Committed, err = a.inTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
+	rep.Committed, err = a.InTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
 		for _, op := range ops {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -251,7 +252,7 @@ func (a *app) settleInTx(ctx context.Context, c *client.Client, op txOp, tx stri
 		case <-ctx.Done():
 			return n, ctx.Err()
 		case <-t.C:
-			return n, withCode(exitTempFail, fmt.Errorf("%s %s: %d of %d messages came within --wait %v", op.op, op.dest, n, op.count, wait))
+			return n, cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("%s %s: %d of %d messages came within --wait %v", op.op, op.dest, n, op.count, wait))
 		case m, ok := <-c.Messages():
 			if !ok {
 				return n, c.Err()
@@ -282,6 +283,6 @@ func (a *app) printTxReport(rep txReport, o txOptions) {
 		return
 	}
 	if rep.Committed {
-		a.note(fmt.Sprintf("committed %d operations (%d sent, %d acked, %d nacked)", rep.Operations, rep.Sent, rep.Acked, rep.Nacked))
+		a.Note(fmt.Sprintf("committed %d operations (%d sent, %d acked, %d nacked)", rep.Operations, rep.Sent, rep.Acked, rep.Nacked))
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 )
 
@@ -17,9 +18,9 @@ func (a *app) newVersionCmd() *cobra.Command {
 		Example: `  stompest version
   stompest version -o json | jq -r .version`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{noConfig: ""},
+		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := currentBuild()
+			b := a.Build.Info()
 			switch output {
 			case "text":
 				_, err := fmt.Fprintf(a.Out, "stompest %s (commit %s, %s)\n", b.Version, b.Commit, b.Go)

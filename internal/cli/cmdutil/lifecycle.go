@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"context"
@@ -28,23 +28,23 @@ import (
 // interruptSignals are the signals that end a command gracefully.
 var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
-// signals turns the first interrupt signal into a cancelled context,
+// Signals turns the first interrupt signal into a cancelled context,
 // remembering which one came; a second one ends the process at once.
-type signals struct {
-	ctx    context.Context
+type Signals struct {
+	Ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	got    os.Signal
-	stop   func()
-	// verbose: say so when a signal comes (-v); set once the options are
+	Stop   func()
+	// Verbose: say so when a signal comes (-v); set once the options are
 	// known, read by the watching goroutine
-	verbose atomic.Bool
+	Verbose atomic.Bool
 }
 
-// catchSignals starts watching for interrupt signals for one run.
-func (a *app) catchSignals(parent context.Context) *signals {
-	s := &signals{}
-	s.ctx, s.cancel = context.WithCancel(parent)
+// CatchSignals starts watching for interrupt signals for one run.
+func (a *Factory) CatchSignals(parent context.Context) *Signals {
+	s := &Signals{}
+	s.Ctx, s.cancel = context.WithCancel(parent)
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, interruptSignals...)
 	done := make(chan struct{})
@@ -59,13 +59,13 @@ func (a *app) catchSignals(parent context.Context) *signals {
 				}
 				s.mu.Unlock()
 				if !first {
-					if a.exit != nil {
-						a.exit(exitCodeOf(sig))
+					if a.Exit != nil {
+						a.Exit(ExitCodeOf(sig))
 					}
 					continue
 				}
-				if s.verbose.Load() {
-					a.logf("%v: stopping after what is in flight (again to exit at once)", sig)
+				if s.Verbose.Load() {
+					a.Logf("%v: stopping after what is in flight (again to exit at once)", sig)
 				}
 				s.cancel()
 			case <-done:
@@ -74,7 +74,7 @@ func (a *app) catchSignals(parent context.Context) *signals {
 		}
 	}()
 	var once sync.Once
-	s.stop = func() {
+	s.Stop = func() {
 		once.Do(func() {
 			signal.Stop(ch)
 			close(done)
@@ -84,23 +84,23 @@ func (a *app) catchSignals(parent context.Context) *signals {
 	return s
 }
 
-// err returns the interruption error when a signal came, else nil.
-func (s *signals) err() error {
+// Err returns the interruption error when a signal came, else nil.
+func (s *Signals) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.got == nil {
 		return nil
 	}
-	return &interrupted{s.got}
+	return &Interrupted{s.got}
 }
 
-// interrupted is the error of a run ended by a signal after a clean
+// Interrupted is the error of a run ended by a signal after a clean
 // shutdown.
-type interrupted struct{ signal os.Signal }
+type Interrupted struct{ signal os.Signal }
 
-func (e *interrupted) Error() string { return "interrupted by " + signalName(e.signal) }
+func (e *Interrupted) Error() string { return "interrupted by " + SignalName(e.signal) }
 
-func signalName(sig os.Signal) string {
+func SignalName(sig os.Signal) string {
 	switch sig {
 	case os.Interrupt:
 		return "SIGINT"
@@ -112,19 +112,19 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-func exitCodeOf(sig os.Signal) int {
+func ExitCodeOf(sig os.Signal) int {
 	switch sig {
 	case syscall.SIGTERM:
-		return exitSIGTERM
+		return ExitSIGTERM
 	case syscall.SIGHUP:
-		return exitSIGHUP
+		return ExitSIGHUP
 	}
-	return exitSIGINT
+	return ExitSIGINT
 }
 
-// connect dials with the global options; what names the command in
+// Connect dials with the global options; what names the command in
 // errors. A signal while connecting ends it as an interruption.
-func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*client.Client, error) {
+func (a *Factory) Connect(ctx context.Context, what string, cfg client.Config) (*client.Client, error) {
 	a.dialing.Store(true)
 	c, err := client.Dial(ctx, cfg)
 	a.dialing.Store(false)
@@ -132,7 +132,7 @@ func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*cli
 		fmt.Fprint(a.ErrOut, "\r\x1b[K") // the waiting line goes
 	}
 	if err != nil {
-		if e := a.sig.err(); e != nil {
+		if e := a.Sig.Err(); e != nil {
 			return nil, e
 		}
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -140,17 +140,17 @@ func (a *app) connect(ctx context.Context, what string, cfg client.Config) (*cli
 	return c, nil
 }
 
-// showAttempt says, on a terminal, what the first connect is waiting for
+// ShowAttempt says, on a terminal, what the first connect is waiting for
 // after an attempt failed, on one line updated in place: a mistyped port
 // or a broker that is down is otherwise a silent wait of
 // --connect-timeout.
-func (a *app) showAttempt(at client.Attempt) {
-	if !a.ErrTTY || a.opts.Quiet || a.opts.Verbose > 0 || !a.dialing.Load() {
+func (a *Factory) ShowAttempt(at client.Attempt) {
+	if !a.ErrTTY || a.Opts.Quiet || a.Opts.Verbose > 0 || !a.dialing.Load() {
 		return
 	}
 	a.waitShown.Store(true)
 	fmt.Fprintf(a.ErrOut, "\r\x1b[Kstompest: %s: %s; retrying until --connect-timeout (%v)",
-		printable(failover.Redact(at.Broker)), printable(attemptCause(at.Err)), a.opts.ConnectTimeout)
+		Printable(failover.Redact(at.Broker)), Printable(attemptCause(at.Err)), a.Opts.ConnectTimeout)
 }
 
 // attemptCause is why an attempt failed, in a few words.
@@ -172,26 +172,26 @@ func attemptCause(err error) string {
 	return err.Error()
 }
 
-// dial connects with the global options: reconnect asks for reconnects
+// Dial connects with the global options: reconnect asks for reconnects
 // after a loss (failover: URIs only), headers go on CONNECT.
-func (a *app) dial(ctx context.Context, what string, reconnect bool, headers protocol.Headers) (*client.Client, error) {
-	cfg, err := a.clientConfig(reconnect, headers)
+func (a *Factory) Dial(ctx context.Context, what string, reconnect bool, headers protocol.Headers) (*client.Client, error) {
+	cfg, err := a.ClientConfig(reconnect, headers)
 	if err != nil {
 		return nil, err
 	}
-	return a.connect(ctx, what, cfg)
+	return a.Connect(ctx, what, cfg)
 }
 
-// finish ends a connected command whose work ended with err (nil when it
+// Finish ends a connected command whose work ended with err (nil when it
 // succeeded). The connection always ends with DISCONNECT and its receipt
 // within --disconnect-timeout while it is alive, so that the broker has
 // taken every ACK, and the ABORT of an open transaction, before stompest
 // exits; a lost connection is only closed. The error reported is the
 // interruption when a signal came, else the work's error, else what
 // DISCONNECT met other than the loss of a connection whose work was done.
-func (a *app) finish(c *client.Client, what string, err error) error {
-	derr := a.disconnect(c)
-	if e := a.sig.err(); e != nil {
+func (a *Factory) Finish(c *client.Client, what string, err error) error {
+	derr := a.Disconnect(c)
+	if e := a.Sig.Err(); e != nil {
 		return e
 	}
 	if err != nil {
@@ -203,18 +203,18 @@ func (a *app) finish(c *client.Client, what string, err error) error {
 	return nil
 }
 
-// disconnect ends c gracefully within --disconnect-timeout.
-func (a *app) disconnect(c *client.Client) error {
-	ctx, cancel := context.WithTimeout(context.Background(), a.disconnectTimeout())
+// Disconnect ends c gracefully within --Disconnect-timeout.
+func (a *Factory) Disconnect(c *client.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.DisconnectTimeout())
 	defer cancel()
 	return c.Disconnect(ctx)
 }
 
-// inFlight returns the context of work that is in flight when a signal
+// InFlight returns the context of work that is in flight when a signal
 // comes, such as a COMMIT's receipt wait: it ends --disconnect-timeout
 // after ctx ends (the first signal stops a command after what is in
 // flight; the second exits at once), or when cancel is called.
-func (a *app) inFlight(ctx context.Context) (context.Context, context.CancelFunc) {
+func (a *Factory) InFlight(ctx context.Context) (context.Context, context.CancelFunc) {
 	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
 		select {
@@ -222,7 +222,7 @@ func (a *app) inFlight(ctx context.Context) (context.Context, context.CancelFunc
 			return
 		case <-ctx.Done():
 		}
-		t := time.NewTimer(a.disconnectTimeout())
+		t := time.NewTimer(a.DisconnectTimeout())
 		defer t.Stop()
 		select {
 		case <-g.Done():
@@ -233,18 +233,18 @@ func (a *app) inFlight(ctx context.Context) (context.Context, context.CancelFunc
 	return g, cancel
 }
 
-func (a *app) disconnectTimeout() time.Duration {
-	if a.opts.DisconnectTimeout > 0 {
-		return a.opts.DisconnectTimeout
+func (a *Factory) DisconnectTimeout() time.Duration {
+	if a.Opts.DisconnectTimeout > 0 {
+		return a.Opts.DisconnectTimeout
 	}
 	return 10 * time.Second
 }
 
-// interruptible returns r read so that a cancelled ctx interrupts a read
+// Interruptible returns r read so that a cancelled ctx interrupts a read
 // that waits for input: a read of a pipe or terminal runs in a goroutine
 // of its own, and Read returns ctx's error when ctx ends first. A regular
 // file never blocks and is read directly.
-func interruptible(ctx context.Context, r io.Reader) io.Reader {
+func Interruptible(ctx context.Context, r io.Reader) io.Reader {
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			return r
@@ -310,8 +310,8 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// isInterrupt reports whether err is the end of work by a signal.
-func isInterrupt(err error) bool {
-	var sig *interrupted
+// IsInterrupt reports whether err is the end of work by a signal.
+func IsInterrupt(err error) bool {
+	var sig *Interrupted
 	return errors.Is(err, context.Canceled) || errors.As(err, &sig)
 }

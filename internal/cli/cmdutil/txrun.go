@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/stompest/stompest/internal/client"
 )
 
-// inTransaction is the transaction machinery that send --transaction, the
+// InTransaction is the transaction machinery that send --transaction, the
 // transaction command and move share: BEGIN, then body with the
 // transaction's id, then COMMIT with a receipt. The frames body sends carry
 // no receipts of their own (RabbitMQ answers those only after COMMIT).
@@ -19,7 +19,7 @@ import (
 // BEGIN is written. A COMMIT that left is work in flight: a signal cuts
 // its receipt wait short only after --disconnect-timeout, so that an
 // interrupted command can still tell that the transaction took effect.
-func (a *app) inTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
+func (a *Factory) InTransaction(ctx context.Context, c *client.Client, begun func(tx string), body func(tx string) error) (committed bool, err error) {
 	tx, err := c.Begin("")
 	if err != nil {
 		return false, err
@@ -31,11 +31,11 @@ func (a *app) inTransaction(ctx context.Context, c *client.Client, begun func(tx
 		c.Abort(tx)
 		return false, err
 	}
-	commitCtx, cancel := a.inFlight(ctx)
+	commitCtx, cancel := a.InFlight(ctx)
 	defer cancel()
 	if err := c.Commit(commitCtx, tx); err != nil {
 		if errors.Is(err, client.ErrCommitUnconfirmed) {
-			return false, &commitError{err}
+			return false, &CommitError{err}
 		}
 		c.Abort(tx) // no COMMIT left
 		return false, err
@@ -43,8 +43,8 @@ func (a *app) inTransaction(ctx context.Context, c *client.Client, begun func(tx
 	return true, nil
 }
 
-// commitError is a COMMIT that was sent but not confirmed.
-type commitError struct{ err error }
+// CommitError is a COMMIT that was sent but not confirmed.
+type CommitError struct{ err error }
 
-func (e *commitError) Error() string { return "commit: " + e.err.Error() }
-func (e *commitError) Unwrap() error { return e.err }
+func (e *CommitError) Error() string { return "commit: " + e.err.Error() }
+func (e *CommitError) Unwrap() error { return e.err }

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 )
 
-// tuneRuntime sets the runtime for a client command: one connection, a
+// TuneRuntime sets the runtime for a client command: one connection, a
 // reader goroutine handing frames to the command's, and output.
 //
 // The collector: stompest has a small live heap (the frames in flight) and
@@ -28,7 +28,7 @@ import (
 // GOGC, GOMEMLIMIT and GOMAXPROCS in the environment still win. The broker
 // and bench, which serve or drive many connections at once, set the
 // defaults back with defaultRuntime.
-func tuneRuntime() {
+func TuneRuntime() {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
 		debug.SetGCPercent(400)
 	}
@@ -40,10 +40,10 @@ func tuneRuntime() {
 	}
 }
 
-// defaultRuntime restores the runtime's defaults where tuneRuntime changed
+// DefaultRuntime restores the runtime's defaults where tuneRuntime changed
 // them: Ps for every CPU, and, when gc is true, the collector's defaults
 // (the broker's live heap is every message it holds).
-func defaultRuntime(gc bool) {
+func DefaultRuntime(gc bool) {
 	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
 		runtime.SetDefaultGOMAXPROCS()
 	}

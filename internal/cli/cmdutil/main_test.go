@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"math"
@@ -31,16 +31,16 @@ func TestRuntimeSettings(t *testing.T) {
 	runtime.SetDefaultGOMAXPROCS()
 	def := runtime.GOMAXPROCS(0)
 
-	tuneRuntime()
+	TuneRuntime()
 	if p, g, l := current(); p != 1 || g != 400 || l != 128<<20 {
 		t.Errorf("tuneRuntime: GOMAXPROCS %d, GOGC %d, GOMEMLIMIT %d; want 1, 400, %d", p, g, l, 128<<20)
 	}
-	defaultRuntime(false)
+	DefaultRuntime(false)
 	if p, g, l := current(); p != def || g != 400 || l != 128<<20 {
 		t.Errorf("defaultRuntime(false): GOMAXPROCS %d, GOGC %d, GOMEMLIMIT %d; want %d, 400, %d", p, g, l, def, 128<<20)
 	}
 	runtime.GOMAXPROCS(1)
-	defaultRuntime(true)
+	DefaultRuntime(true)
 	if p, g, l := current(); p != def || g != 100 || l != math.MaxInt64 {
 		t.Errorf("defaultRuntime(true): GOMAXPROCS %d, GOGC %d, GOMEMLIMIT %d; want %d, 100, no limit", p, g, l, def)
 	}
@@ -52,8 +52,8 @@ func TestRuntimeSettings(t *testing.T) {
 	runtime.GOMAXPROCS(3)
 	debug.SetGCPercent(3)
 	debug.SetMemoryLimit(3 << 20)
-	tuneRuntime()
-	defaultRuntime(true)
+	TuneRuntime()
+	DefaultRuntime(true)
 	if p, g, l := current(); p != 3 || g != 3 || l != 3<<20 {
 		t.Errorf("with the environment set: GOMAXPROCS %d, GOGC %d, GOMEMLIMIT %d; want 3, 3, %d", p, g, l, 3<<20)
 	}

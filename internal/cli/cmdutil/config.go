@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"errors"
@@ -17,9 +17,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// envKeys are the only settings read from the environment (PRODUCT.md §3),
+// EnvKeys are the only settings read from the environment (PRODUCT.md §3),
 // bound one by one: viper's AutomaticEnv would read any key.
-var envKeys = map[string]string{
+var EnvKeys = map[string]string{
 	"server":          "STOMPEST_SERVER",
 	"user":            "STOMPEST_USER",
 	"password":        "STOMPEST_PASSWORD",
@@ -27,26 +27,26 @@ var envKeys = map[string]string{
 	"connect-timeout": "STOMPEST_CONNECT_TIMEOUT",
 }
 
-// notInFile are global flags that make no sense in a config file.
-var notInFile = map[string]bool{"config": true, "profile": true, "help": true}
+// NotInFile are global flags that make no sense in a config file.
+var NotInFile = map[string]bool{"config": true, "profile": true, "help": true}
 
-// config is the configuration of one run: the file in use, the selected
+// Config is the configuration of one run: the file in use, the selected
 // profile and a viper instance holding file, profile, env and flags in
 // their order of precedence (flag > env > profile > file > default).
-type config struct {
-	v        *viper.Viper
-	path     string              // the config file in use, "" for none
+type Config struct {
+	V        *viper.Viper
+	Path     string              // the config file in use, "" for none
 	explicit bool                // the path was named by --config or STOMPEST_CONFIG
 	profile  string              // the selected profile, "" for none
-	fromFile map[string]bool     // keys set at the top level of the file
+	FromFile map[string]bool     // keys set at the top level of the file
 	fromProf map[string]bool     // keys set by the selected profile
 	perCmd   map[string]any      // "<command>.<flag>" -> its value in the file
 	commands map[string][]string // command name -> its own flag names
 }
 
-// defaultConfigPath returns $XDG_CONFIG_HOME/stompest/config.yaml, falling
+// DefaultConfigPath returns $XDG_CONFIG_HOME/stompest/config.yaml, falling
 // back to the platform's user config directory.
-func defaultConfigPath() string {
+func DefaultConfigPath() string {
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		var err error
@@ -57,14 +57,14 @@ func defaultConfigPath() string {
 	return filepath.Join(dir, "stompest", "config.yaml")
 }
 
-// loadConfig finds, reads and validates the config file, selects the
+// LoadConfig finds, reads and validates the config file, selects the
 // profile and binds env and the flags of cmd, the command being run.
-func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) {
-	c := &config{v: viper.New(), fromFile: map[string]bool{}, fromProf: map[string]bool{}, perCmd: map[string]any{}, commands: commandFlags(root)}
+func LoadConfig(root, cmd *cobra.Command, errOut func(string)) (*Config, error) {
+	c := &Config{V: viper.New(), FromFile: map[string]bool{}, fromProf: map[string]bool{}, perCmd: map[string]any{}, commands: commandFlags(root)}
 	flags := cmd.Flags()
-	c.path, c.explicit = flagOrEnv(flags, "config", "STOMPEST_CONFIG")
-	if c.path == "" {
-		c.path = defaultConfigPath()
+	c.Path, c.explicit = FlagOrEnv(flags, "config", "STOMPEST_CONFIG")
+	if c.Path == "" {
+		c.Path = DefaultConfigPath()
 	}
 	doc, err := c.read(errOut)
 	if err != nil {
@@ -74,16 +74,16 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 	if p, ok := doc["profiles"]; ok {
 		m, ok := p.(map[string]any)
 		if !ok {
-			return nil, configErrorf("config %s: profiles must be a map of profile names to settings", c.path)
+			return nil, ConfigErrorf("config %s: profiles must be a map of profile names to settings", c.Path)
 		}
 		for name, settings := range m {
 			s, ok := settings.(map[string]any)
 			if !ok && settings != nil {
-				return nil, configErrorf("config %s: profile %s must be a map of settings", c.path, name)
+				return nil, ConfigErrorf("config %s: profile %s must be a map of settings", c.Path, name)
 			}
 			for k := range s {
 				if !isGlobalKey(root, k) {
-					return nil, configErrorf("config %s: profile %s: unknown key %q", c.path, name, k)
+					return nil, ConfigErrorf("config %s: profile %s: unknown key %q", c.Path, name, k)
 				}
 			}
 			profiles[name] = s
@@ -96,36 +96,36 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 		case k == "profile":
 			s, ok := val.(string)
 			if !ok {
-				return nil, configErrorf("config %s: profile must be a profile name", c.path)
+				return nil, ConfigErrorf("config %s: profile must be a profile name", c.Path)
 			}
 			c.profile = s
 		case isGlobalKey(root, k):
 			top[k] = val
-			c.fromFile[k] = true
+			c.FromFile[k] = true
 		default:
 			names, ok := c.commands[k]
 			if !ok {
-				return nil, configErrorf("config %s: unknown key %q", c.path, k)
+				return nil, ConfigErrorf("config %s: unknown key %q", c.Path, k)
 			}
 			m, ok := val.(map[string]any)
 			if !ok {
-				return nil, configErrorf("config %s: %s must be a map of %s flags", c.path, k, k)
+				return nil, ConfigErrorf("config %s: %s must be a map of %s flags", c.Path, k, k)
 			}
 			for sub := range m {
 				if !slices.Contains(names, sub) {
-					return nil, configErrorf("config %s: %s: unknown key %q", c.path, k, sub)
+					return nil, ConfigErrorf("config %s: %s: unknown key %q", c.Path, k, sub)
 				}
-				c.fromFile[k+"."+sub] = true
+				c.FromFile[k+"."+sub] = true
 				c.perCmd[k+"."+sub] = m[sub]
 			}
 			top[k] = m
 		}
 	}
-	if p, _ := flagOrEnv(flags, "profile", "STOMPEST_PROFILE"); p != "" {
+	if p, _ := FlagOrEnv(flags, "profile", "STOMPEST_PROFILE"); p != "" {
 		c.profile = p
 	}
-	if err := c.v.MergeConfigMap(top); err != nil {
-		return nil, configErrorf("config %s: %v", c.path, err)
+	if err := c.V.MergeConfigMap(top); err != nil {
+		return nil, ConfigErrorf("config %s: %v", c.Path, err)
 	}
 	if c.profile != "" {
 		settings, ok := profiles[c.profile]
@@ -136,23 +136,23 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 			}
 			sort.Strings(known)
 			switch {
-			case c.path == "":
-				return nil, configErrorf("unknown profile %q: there is no config file, so no profiles are defined (see 'stompest config init')", c.profile)
+			case c.Path == "":
+				return nil, ConfigErrorf("unknown profile %q: there is no config file, so no profiles are defined (see 'stompest config init')", c.profile)
 			case len(known) == 0:
-				return nil, configErrorf("unknown profile %q: %s defines no profiles", c.profile, c.path)
+				return nil, ConfigErrorf("unknown profile %q: %s defines no profiles", c.profile, c.Path)
 			}
-			return nil, configErrorf("unknown profile %q (%s has: %s)", c.profile, c.path, strings.Join(known, ", "))
+			return nil, ConfigErrorf("unknown profile %q (%s has: %s)", c.profile, c.Path, strings.Join(known, ", "))
 		}
 		for k := range settings {
 			c.fromProf[k] = true
 		}
-		if err := c.v.MergeConfigMap(settings); err != nil {
-			return nil, configErrorf("config %s: profile %s: %v", c.path, c.profile, err)
+		if err := c.V.MergeConfigMap(settings); err != nil {
+			return nil, ConfigErrorf("config %s: profile %s: %v", c.Path, c.profile, err)
 		}
 	}
-	for key, env := range envKeys {
-		if err := c.v.BindEnv(key, env); err != nil {
-			return nil, withCode(exitSoftware, err)
+	for key, env := range EnvKeys {
+		if err := c.V.BindEnv(key, env); err != nil {
+			return nil, WithCode(ExitSoftware, err)
 		}
 	}
 	// Bound here, for the command being run only: binding every command's
@@ -160,21 +160,21 @@ func loadConfig(root, cmd *cobra.Command, errOut func(string)) (*config, error) 
 	var bindErr error
 	flags.VisitAll(func(f *pflag.Flag) {
 		if bindErr == nil {
-			bindErr = c.v.BindPFlag(c.key(cmd, f), f)
+			bindErr = c.V.BindPFlag(c.key(cmd, f), f)
 		}
 	})
 	if bindErr != nil {
-		return nil, withCode(exitSoftware, bindErr)
+		return nil, WithCode(ExitSoftware, bindErr)
 	}
 	return c, nil
 }
 
-// applyCommandDefaults gives each flag of cmd that the command line did
+// ApplyCommandDefaults gives each flag of cmd that the command line did
 // not set the value of its per-command key in the config file
 // ("subscribe: {ack: client}"), as if it had been given: the flag's own
 // checks apply, and a value a flag refuses is a configuration error (78)
 // naming the file and the key.
-func (c *config) applyCommandDefaults(cmd *cobra.Command) error {
+func (c *Config) ApplyCommandDefaults(cmd *cobra.Command) error {
 	var err error
 	cmd.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
 		key := c.key(cmd, f)
@@ -188,11 +188,11 @@ func (c *config) applyCommandDefaults(cmd *cobra.Command) error {
 		}
 		for _, v := range values {
 			if _, nested := v.(map[string]any); nested {
-				err = configErrorf("config %s: %s: want a value, not a map", c.path, key)
+				err = ConfigErrorf("config %s: %s: want a value, not a map", c.Path, key)
 				return
 			}
 			if serr := cmd.Flags().Set(f.Name, fmt.Sprint(v)); serr != nil {
-				err = configErrorf("config %s: %s %q: %v", c.path, key, fmt.Sprint(v), flagReason(serr))
+				err = ConfigErrorf("config %s: %s %q: %v", c.Path, key, fmt.Sprint(v), flagReason(serr))
 				return
 			}
 		}
@@ -204,32 +204,32 @@ func (c *config) applyCommandDefaults(cmd *cobra.Command) error {
 // around it.
 func flagReason(err error) string {
 	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
-		return valueReason(m[3])
+		return ValueReason(m[3])
 	}
 	return err.Error()
 }
 
 // read parses the config file into a map. A missing default file is an
 // empty configuration; a missing named one is an error.
-func (c *config) read(warn func(string)) (map[string]any, error) {
-	if c.path == "" {
+func (c *Config) read(warn func(string)) (map[string]any, error) {
+	if c.Path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(c.path)
+	data, err := os.ReadFile(c.Path)
 	if errors.Is(err, fs.ErrNotExist) && !c.explicit {
-		c.path = ""
+		c.Path = ""
 		return nil, nil
 	}
 	if err != nil {
-		return nil, configErrorf("config: %v", err)
+		return nil, ConfigErrorf("config: %v", err)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, configErrorf("config %s: %v", c.path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, ConfigErrorf("config %s: %v", c.Path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if runtime.GOOS != "windows" && holdsPassword(doc) {
-		if st, err := os.Stat(c.path); err == nil && st.Mode().Perm()&0o077 != 0 {
-			warn(fmt.Sprintf("warning: config %s holds a password and is readable by group or others (chmod 600 %s)", c.path, c.path))
+		if st, err := os.Stat(c.Path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			warn(fmt.Sprintf("warning: config %s holds a password and is readable by group or others (chmod 600 %s)", c.Path, c.Path))
 		}
 	}
 	return doc, nil
@@ -255,16 +255,16 @@ func holdsPassword(doc map[string]any) bool {
 // key is the viper key of a flag of cmd: its name for a global flag,
 // "<command>.<name>" for a command's own flag, so that per-command defaults
 // live under the command's name in the config file.
-func (c *config) key(cmd *cobra.Command, f *pflag.Flag) string {
+func (c *Config) key(cmd *cobra.Command, f *pflag.Flag) string {
 	if cmd.Root().PersistentFlags().Lookup(f.Name) != nil {
 		return f.Name
 	}
 	return cmd.Name() + "." + f.Name
 }
 
-// source says where the effective value of key comes from: flag, env,
+// Source says where the effective value of key comes from: flag, env,
 // profile:NAME, file or default.
-func (c *config) source(cmd *cobra.Command, key string) string {
+func (c *Config) Source(cmd *cobra.Command, key string) string {
 	name := key
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		name = key[i+1:]
@@ -272,7 +272,7 @@ func (c *config) source(cmd *cobra.Command, key string) string {
 	if f := cmd.Flags().Lookup(name); f != nil && f.Changed && c.key(cmd, f) == key {
 		return "flag"
 	}
-	if env, ok := envKeys[key]; ok {
+	if env, ok := EnvKeys[key]; ok {
 		if os.Getenv(env) != "" {
 			return "env"
 		}
@@ -280,15 +280,15 @@ func (c *config) source(cmd *cobra.Command, key string) string {
 	if c.fromProf[key] {
 		return "profile:" + c.profile
 	}
-	if c.fromFile[key] {
+	if c.FromFile[key] {
 		return "file"
 	}
 	return "default"
 }
 
-// flagOrEnv returns the value of a flag when given, else of an env
+// FlagOrEnv returns the value of a flag when given, else of an env
 // variable, and whether either was set.
-func flagOrEnv(flags *pflag.FlagSet, name, env string) (string, bool) {
+func FlagOrEnv(flags *pflag.FlagSet, name, env string) (string, bool) {
 	if f := flags.Lookup(name); f != nil && f.Changed {
 		return f.Value.String(), true
 	}
@@ -301,7 +301,7 @@ func flagOrEnv(flags *pflag.FlagSet, name, env string) (string, bool) {
 // isGlobalKey reports whether k names a global flag that may be set in a
 // config file.
 func isGlobalKey(root *cobra.Command, k string) bool {
-	return root.PersistentFlags().Lookup(k) != nil && !notInFile[k]
+	return root.PersistentFlags().Lookup(k) != nil && !NotInFile[k]
 }
 
 // commandFlags maps each command's name to the names of its own flags.

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"crypto/tls"
@@ -12,65 +12,65 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// parseServer parses --server: a broker URI or a failover URI.
-func (a *app) parseServer() (*failover.URI, error) {
-	s := a.opts.Server
+// ParseServer parses --server: a broker URI or a failover URI.
+func (a *Factory) ParseServer() (*failover.URI, error) {
+	s := a.Opts.Server
 	u, err := failover.Parse(s)
 	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("--server: %w", err))
+		return nil, WithCode(ExitUsage, fmt.Errorf("--server: %w", err))
 	}
 	for _, w := range u.Warnings {
-		a.warn("warning: " + w)
+		a.Warn("warning: " + w)
 	}
 	return u, nil
 }
 
-// kindOf returns the kind of the broker c is connected to.
-func kindOf(c *client.Client) dialect.Kind {
+// KindOf returns the kind of the broker c is connected to.
+func KindOf(c *client.Client) dialect.Kind {
 	server, _ := c.Server()
 	return dialect.Of(server)
 }
 
-// tlsConfig builds the client TLS configuration of the --tls-* flags.
-func (a *app) tlsConfig() (*tls.Config, error) {
-	o := a.opts
+// TLSConfig builds the client TLS configuration of the --tls-* flags.
+func (a *Factory) TLSConfig() (*tls.Config, error) {
+	o := a.Opts
 	cfg := &tls.Config{ServerName: o.TLSServerName, InsecureSkipVerify: o.TLSInsecure}
 	if o.TLSCA != "" {
 		pem, err := os.ReadFile(o.TLSCA)
 		if err != nil {
-			return nil, configErrorf("--tls-ca: %v", err)
+			return nil, ConfigErrorf("--tls-ca: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, configErrorf("--tls-ca %s: no PEM certificate found", o.TLSCA)
+			return nil, ConfigErrorf("--tls-ca %s: no PEM certificate found", o.TLSCA)
 		}
 		cfg.RootCAs = pool
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return nil, usageErrorf("--tls-cert and --tls-key go together")
+		return nil, UsageErrorf("--tls-cert and --tls-key go together")
 	}
 	if o.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
 		if err != nil {
-			return nil, configErrorf("--tls-cert/--tls-key: %v", err)
+			return nil, ConfigErrorf("--tls-cert/--tls-key: %v", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
 }
 
-// clientConfig is the client configuration of the global options. reconnect
+// ClientConfig is the client configuration of the global options. reconnect
 // asks for reconnects after a loss, which only failover: URIs do.
-func (a *app) clientConfig(reconnect bool, headers protocol.Headers) (client.Config, error) {
-	u, err := a.parseServer()
+func (a *Factory) ClientConfig(reconnect bool, headers protocol.Headers) (client.Config, error) {
+	u, err := a.ParseServer()
 	if err != nil {
 		return client.Config{}, err
 	}
-	tlsCfg, err := a.tlsConfig()
+	tlsCfg, err := a.TLSConfig()
 	if err != nil {
 		return client.Config{}, err
 	}
-	o := a.opts
+	o := a.Opts
 	cfg := client.Config{
 		URI: u, Login: o.User, Passcode: o.Password, Host: o.VHost,
 		Versions: o.Versions, HeartBeat: o.HeartBeat, Headers: headers,
@@ -78,18 +78,18 @@ func (a *app) clientConfig(reconnect bool, headers protocol.Headers) (client.Con
 		TLS:       tlsCfg,
 		Limits:    protocol.Limits{MaxBodySize: o.MaxFrameSize, MaxLineSize: o.MaxHeaderSize, MaxHeaders: protocol.DefaultLimits.MaxHeaders},
 		Reconnect: reconnect && u.Failover,
-		OnAttempt: a.showAttempt,
+		OnAttempt: a.ShowAttempt,
 	}
 	if o.Trace {
 		cfg.Trace = a.ErrOut
 	}
 	if o.Verbose > 0 {
-		cfg.Logf = a.logf
+		cfg.Logf = a.Logf
 	}
 	return cfg, nil
 }
 
-// logf writes an event line on stderr (with -v).
-func (a *app) logf(format string, args ...any) {
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.errColor().Sprint("stompest:"), printable(fmt.Sprintf(format, args...)))
+// Logf writes an event line on stderr (with -v).
+func (a *Factory) Logf(format string, args ...any) {
+	fmt.Fprintf(a.ErrOut, "%s %s\n", a.ErrColor().Sprint("stompest:"), Printable(fmt.Sprintf(format, args...)))
 }

@@ -1,6 +1,8 @@
-package cli
+package cmdutil
 
-import "testing"
+import (
+	"testing"
+)
 
 // TestPrintable: control characters from a broker are shown escaped, never
 // passed to the terminal; ordinary text, tabs and non-ASCII letters stay.
@@ -13,11 +15,11 @@ func TestPrintable(t *testing.T) {
 		{"c1 \u009b31m", `c1 \x9b31m`},
 		{"line\nbreak", `line\x0abreak`},
 	} {
-		if got := printable(tc.in); got != tc.want {
+		if got := Printable(tc.in); got != tc.want {
 			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if got := escapeControls("a\nb\x1b", true); got != "a\nb\\x1b" {
+	if got := EscapeControls("a\nb\x1b", true); got != "a\nb\\x1b" {
 		t.Errorf("escapeControls keeping newlines: %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"bufio"
@@ -7,9 +7,9 @@ import (
 	"io"
 )
 
-// readFirstLine reads the first line of r without its line end (one
+// ReadFirstLine reads the first line of r without its line end (one
 // trailing "\n" or "\r\n").
-func readFirstLine(r io.Reader) ([]byte, error) {
+func ReadFirstLine(r io.Reader) ([]byte, error) {
 	line, err := bufio.NewReader(r).ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"runtime"
@@ -12,21 +12,18 @@ type Build struct {
 	Version, Commit, Date string
 }
 
-// build is the binary's Build, set once by Execute.
-var build Build
-
-// buildInfo is what `stompest version` reports.
-type buildInfo struct {
+// BuildInfo is what `stompest version` reports.
+type BuildInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	Date    string `json:"date,omitempty"`
 	Go      string `json:"go"`
 }
 
-// currentBuild returns the link-time version, falling back to the module
-// and VCS information Go records (go install, go build).
-func currentBuild() buildInfo {
-	b := buildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date, Go: runtime.Version()}
+// Info returns the link-time version, falling back to the module and VCS
+// information Go records (go install, go build).
+func (l Build) Info() BuildInfo {
+	b := BuildInfo{Version: l.Version, Commit: l.Commit, Date: l.Date, Go: runtime.Version()}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			b.Version = info.Main.Version

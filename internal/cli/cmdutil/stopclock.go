@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"time"
@@ -7,19 +7,19 @@ import (
 	"github.com/stompest/stompest/internal/client"
 )
 
-// stopClock holds the timers of the stop conditions --timeout (from the
+// StopClock holds the timers of the stop conditions --timeout (from the
 // start) and --idle (from the last sign of life), for every command that
 // waits for messages: subscribe, its --exec form, ack, nack and move.
-type stopClock struct {
+type StopClock struct {
 	deadline *time.Timer
 	idle     *time.Timer
 	idleFor  time.Duration
 	paused   bool
 }
 
-// newStopClock starts the clock of stop; Stop releases it.
-func newStopClock(stop flags.Stop) *stopClock {
-	c := &stopClock{idleFor: stop.Idle}
+// NewStopClock starts the clock of stop; Stop releases it.
+func NewStopClock(stop flags.Stop) *StopClock {
+	c := &StopClock{idleFor: stop.Idle}
 	if stop.Timeout > 0 {
 		c.deadline = time.NewTimer(stop.Timeout)
 	}
@@ -30,7 +30,7 @@ func newStopClock(stop flags.Stop) *stopClock {
 }
 
 // Deadline fires when --timeout has passed; nil without --timeout.
-func (c *stopClock) Deadline() <-chan time.Time {
+func (c *StopClock) Deadline() <-chan time.Time {
 	if c.deadline == nil {
 		return nil
 	}
@@ -39,7 +39,7 @@ func (c *stopClock) Deadline() <-chan time.Time {
 
 // Idle fires when --idle passed since the start or the last Touch; nil
 // without --idle.
-func (c *stopClock) Idle() <-chan time.Time {
+func (c *StopClock) Idle() <-chan time.Time {
 	if c.idle == nil || c.paused {
 		return nil
 	}
@@ -50,7 +50,7 @@ func (c *stopClock) Idle() <-chan time.Time {
 // reconnects (the broker cannot deliver anything then), and it starts
 // again from zero once the link is up: --idle is silence on a live
 // subscription.
-func (c *stopClock) Link(e client.LinkEvent) {
+func (c *StopClock) Link(e client.LinkEvent) {
 	switch e.State {
 	case client.LinkReconnecting:
 		c.paused = true
@@ -64,14 +64,14 @@ func (c *stopClock) Link(e client.LinkEvent) {
 }
 
 // Touch restarts the idle time: something came.
-func (c *stopClock) Touch() {
+func (c *StopClock) Touch() {
 	if c.idle != nil {
 		c.idle.Reset(c.idleFor)
 	}
 }
 
 // Stop releases the timers.
-func (c *stopClock) Stop() {
+func (c *StopClock) Stop() {
 	if c.deadline != nil {
 		c.deadline.Stop()
 	}

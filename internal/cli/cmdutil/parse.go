@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"errors"
@@ -14,18 +14,18 @@ import (
 // badFlagValue matches pflag's error for a value a flag refused.
 var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`)
 
-// flagError rewrites pflag's error for a refused value in the words of
+// FlagError rewrites pflag's error for a refused value in the words of
 // the rest of stompest: `--count "x": want a whole number`.
-func flagError(err error) error {
+func FlagError(err error) error {
 	m := badFlagValue.FindStringSubmatch(err.Error())
 	if m == nil {
 		return err
 	}
-	return fmt.Errorf("%s %q: %s", m[2], m[1], valueReason(m[3]))
+	return fmt.Errorf("%s %q: %s", m[2], m[1], ValueReason(m[3]))
 }
 
-// valueReason says why a flag refused a value without Go's parser names.
-func valueReason(reason string) string {
+// ValueReason says why a flag refused a value without Go's parser names.
+func ValueReason(reason string) string {
 	switch {
 	case strings.Contains(reason, "strconv.ParseInt"), strings.Contains(reason, "strconv.ParseUint"), strings.Contains(reason, "strconv.Atoi"):
 		return "want a whole number"
@@ -39,8 +39,8 @@ func valueReason(reason string) string {
 	return reason
 }
 
-// parseDuration parses a Go duration, or a plain number of milliseconds.
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration parses a Go duration, or a plain number of milliseconds.
+func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return time.Duration(n) * time.Millisecond, nil
@@ -48,9 +48,9 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// parseVersions parses --stomp-version: a comma-separated list of 1.0, 1.1
+// ParseVersions parses --stomp-version: a comma-separated list of 1.0, 1.1
 // and 1.2.
-func parseVersions(s string) ([]protocol.Version, error) {
+func ParseVersions(s string) ([]protocol.Version, error) {
 	var vs []protocol.Version
 	for part := range strings.SplitSeq(s, ",") {
 		v, err := protocol.ParseVersion(strings.TrimSpace(part))
@@ -62,24 +62,24 @@ func parseVersions(s string) ([]protocol.Version, error) {
 	return vs, nil
 }
 
-// parseHeartBeat parses --heartbeat CX,CY, each a Go duration or a number
+// ParseHeartBeat parses --heartbeat CX,CY, each a Go duration or a number
 // of milliseconds.
-func parseHeartBeat(s string) (protocol.HeartBeatSpec, error) {
+func ParseHeartBeat(s string) (protocol.HeartBeatSpec, error) {
 	cx, cy, ok := strings.Cut(s, ",")
 	if !ok {
 		return protocol.HeartBeatSpec{}, errors.New("want CX,CY such as 10s,10s")
 	}
-	x, err1 := parseDuration(cx)
-	y, err2 := parseDuration(cy)
+	x, err1 := ParseDuration(cx)
+	y, err2 := ParseDuration(cy)
 	if err1 != nil || err2 != nil || x < 0 || y < 0 {
 		return protocol.HeartBeatSpec{}, errors.New("want CX,CY such as 10s,10s")
 	}
 	return protocol.HeartBeatSpec{Send: x, Receive: y}, nil
 }
 
-// parseSize parses a byte size: a number with an optional unit (B, KiB,
+// ParseSize parses a byte size: a number with an optional unit (B, KiB,
 // MiB, GiB, or K, M, G meaning the same).
-func parseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	units := []struct {
 		suffix string

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"context"
@@ -23,11 +23,11 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{nil, 0},
-		{withCode(exitFailed, errors.New("message not found")), 1},
-		{usageErrorf("--color %q: want auto, always or never", "x"), 64},
-		{fmt.Errorf("send: %w", withCode(exitDataErr, errors.New("line 3: bad JSON"))), 65},
+		{WithCode(ExitFailed, errors.New("message not found")), 1},
+		{UsageErrorf("--color %q: want auto, always or never", "x"), 64},
+		{fmt.Errorf("send: %w", WithCode(ExitDataErr, errors.New("line 3: bad JSON"))), 65},
 		{fmt.Errorf("open in.txt: %w", fs.ErrNotExist), 66},
-		{withCode(exitUnavailable, errors.New("no broker reachable")), 69},
+		{WithCode(ExitUnavailable, errors.New("no broker reachable")), 69},
 		{fmt.Errorf("connect: %w", &client.UnreachableError{Reason: "timeout after 1s"}), 69},
 		{fmt.Errorf("probe: %w", &failover.URIError{Err: failover.ErrUnknownOption, Part: "x"}), 64},
 		{fmt.Errorf("send: %w", client.ErrConnectionLost), 75},
@@ -37,18 +37,18 @@ func TestExitCode(t *testing.T) {
 		{&client.RefusedError{Frame: protocol.NewFrame(protocol.CmdError, "version", "1.2")}, 76},
 		{&client.RefusedError{Frame: protocol.NewFrame(protocol.CmdError, "message", "bad login")}, 77},
 		{errors.New("something unforeseen"), 70},
-		{withCode(exitIOErr, errors.New("write stdout: disk full")), 74},
+		{WithCode(ExitIOErr, errors.New("write stdout: disk full")), 74},
 		{fmt.Errorf("receipt: %w", context.DeadlineExceeded), 75},
 		{fmt.Errorf("read: %w", frameErr), 76},
 		{fmt.Errorf("connect: %w", protocol.ErrVersionMismatch), 76},
-		{withCode(exitNoPerm, errors.New("connect refused")), 77},
-		{configErrorf("config x.yaml: unknown key %q", "sever"), 78},
-		{&interrupted{os.Interrupt}, 130},
-		{&interrupted{syscall.SIGHUP}, 129},
-		{fmt.Errorf("subscribe: %w", &interrupted{syscall.SIGTERM}), 143},
+		{WithCode(ExitNoPerm, errors.New("connect refused")), 77},
+		{ConfigErrorf("config x.yaml: unknown key %q", "sever"), 78},
+		{&Interrupted{os.Interrupt}, 130},
+		{&Interrupted{syscall.SIGHUP}, 129},
+		{fmt.Errorf("subscribe: %w", &Interrupted{syscall.SIGTERM}), 143},
 	}
 	for _, tc := range tests {
-		if got := exitCode(tc.err); got != tc.want {
+		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
@@ -59,11 +59,11 @@ func TestExitCode(t *testing.T) {
 func TestExitCodesDocumented(t *testing.T) {
 	t.Parallel()
 	listed := map[int]bool{}
-	for _, c := range exitCodes {
-		listed[c.code] = true
+	for _, c := range ExitCodes {
+		listed[c.Code] = true
 	}
-	for _, code := range []int{exitOK, exitFailed, exitUsage, exitDataErr, exitNoInput, exitUnavailable,
-		exitSoftware, exitIOErr, exitTempFail, exitProtocol, exitNoPerm, exitConfig, exitSIGINT, exitSIGTERM} {
+	for _, code := range []int{ExitOK, ExitFailed, ExitUsage, ExitDataErr, ExitNoInput, ExitUnavailable,
+		ExitSoftware, ExitIOErr, ExitTempFail, ExitProtocol, ExitNoPerm, ExitConfig, ExitSIGHUP, ExitSIGINT, ExitSIGTERM} {
 		if !listed[code] {
 			t.Errorf("exit code %d is not documented", code)
 		}

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"io"
@@ -28,13 +28,13 @@ func SystemStreams() Streams {
 	}
 }
 
-// lockedWriter serialises the writes of several goroutines.
-type lockedWriter struct {
+// LockedWriter serialises the writes of several goroutines.
+type LockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *LockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)

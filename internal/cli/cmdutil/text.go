@@ -1,17 +1,17 @@
-package cli
+package cmdutil
 
 import (
 	"fmt"
 	"strings"
 )
 
-// printable escapes the control characters of s (ESC, BEL, CR, DEL, the
+// Printable escapes the control characters of s (ESC, BEL, CR, DEL, the
 // C1 controls, ...) as \xHH, so that text a broker supplied (an ERROR's
 // message, CONNECTED's server) cannot drive the terminal it is printed
 // on. Tabs, and newlines where keepNewlines, stay.
-func printable(s string) string { return escapeControls(s, false) }
+func Printable(s string) string { return EscapeControls(s, false) }
 
-func escapeControls(s string, keepNewlines bool) string {
+func EscapeControls(s string, keepNewlines bool) string {
 	clean := true
 	for _, r := range s {
 		if isControl(r, keepNewlines) {
@@ -43,7 +43,7 @@ func isControl(r rune, keepNewlines bool) bool {
 	return false
 }
 
-// oneLine folds a message onto one line.
-func oneLine(s string) string {
+// OneLine folds a message onto one line.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
