@@ -14,6 +14,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -222,7 +223,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 			inflight--
 			clock.Touch()
 			if len(r.stdout) > 0 {
-				if _, err := s.Out.Write(r.stdout); err != nil && !isClosedPipe(err) {
+				if _, err := s.Out.Write(r.stdout); err != nil && !msgio.IsClosedPipe(err) {
 					return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))
 				}
 			}

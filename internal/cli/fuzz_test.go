@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -30,15 +31,15 @@ func FuzzJSONL(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		r, err := decodeRecord(line)
+		r, err := msgio.DecodeRecord(line)
 		if err != nil {
 			return
 		}
-		body, err := r.body()
+		body, err := r.Bytes()
 		if err != nil {
 			return
 		}
-		headers := r.headerList(false)
+		headers := r.HeaderList(false)
 		dest := r.Destination
 		if dest == "" {
 			dest = "/queue/fuzz"
@@ -64,14 +65,14 @@ func FuzzJSONL(f *testing.F) {
 			}
 		}
 		var out bytes.Buffer
-		if err := jsonLine(&out, recordOf(1, got)); err != nil {
+		if err := msgio.JSONLine(&out, msgio.RecordOf(1, got)); err != nil {
 			t.Fatal(err)
 		}
-		again, err := decodeRecord(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
+		again, err := msgio.DecodeRecord(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
 		if err != nil {
 			t.Fatalf("the printed record %q does not decode: %v", out.Bytes(), err)
 		}
-		againBody, err := again.body()
+		againBody, err := again.Bytes()
 		if err != nil || !bytes.Equal(againBody, body) {
 			t.Fatalf("the printed record's body %q (%v), want %q", againBody, err, body)
 		}
@@ -88,7 +89,7 @@ func FuzzHeaderFlag(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, flag string) {
-		hs, err := parseHeaderFlags([]string{flag})
+		hs, err := cmdutil.ParseHeaderFlags([]string{flag})
 		if err != nil {
 			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 				t.Fatalf("-H %q: exit %d, want %d", flag, cmdutil.ExitCode(err), cmdutil.ExitUsage)
@@ -112,10 +113,10 @@ func FuzzSplitter(f *testing.F) {
 		if len(delim) == 0 {
 			return
 		}
-		s := newSplitter(bytes.NewReader(data), delim)
+		s := msgio.NewSplitter(bytes.NewReader(data), delim)
 		var recs [][]byte
 		for {
-			rec, err := s.next()
+			rec, err := s.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -65,9 +66,9 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	if err != nil {
 		return err
 	}
-	var out *messageWriter
+	var out *msgio.Writer
 	if o.out.Format != "" || o.out.Template != "" {
-		if out, err = a.newMessageWriter(o.out, []byte("\n")); err != nil {
+		if out, err = msgio.NewWriter(a.Factory, o.out, []byte("\n")); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -84,7 +85,7 @@ func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) e
 // nil), until the selection is complete or a stop condition. It returns
 // nil when done, an exit-1 error for ids not found, an exit-75 error when
 // --count was not reached.
-func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, act func(*client.Message) error) error {
+func (p *picker) run(ctx context.Context, c *client.Client, out *msgio.Writer, act func(*client.Message) error) error {
 	clock := cmdutil.NewStopClock(p.stop)
 	defer clock.Stop()
 	for !p.complete() {
@@ -118,11 +119,11 @@ func (p *picker) run(ctx context.Context, c *client.Client, out *messageWriter, 
 			}
 			p.done++
 			if out != nil {
-				err := out.write(int64(p.done), m.Frame)
+				err := out.Write(int64(p.done), m.Frame)
 				if err == nil {
-					err = out.bw.Flush()
+					err = out.Flush()
 				}
-				if err != nil && !isClosedPipe(err) {
+				if err != nil && !msgio.IsClosedPipe(err) {
 					return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("write stdout: %w", err))
 				}
 			}

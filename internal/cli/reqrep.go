@@ -14,6 +14,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -72,7 +73,7 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	if o.replies < 1 || o.timeout <= 0 {
 		return cmdutil.UsageErrorf("--replies must be 1 or more and --timeout positive")
 	}
-	headers, err := parseHeaderFlags(o.headers)
+	headers, err := cmdutil.ParseHeaderFlags(o.headers)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	} else if body, err = io.ReadAll(a.In); err != nil {
 		return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("request: read stdin: %w", err))
 	}
-	out, err := a.newMessageWriter(o.out, []byte("\n"))
+	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 
 // request sets up the reply destination, sends the request and prints the
 // replies; it returns how many came.
-func (a *app) request(ctx context.Context, c *client.Client, dest string, body []byte, headers protocol.Headers, out *messageWriter, o requestOptions) (int, error) {
+func (a *app) request(ctx context.Context, c *client.Client, dest string, body []byte, headers protocol.Headers, out *msgio.Writer, o requestOptions) (int, error) {
 	replyTo := o.replyTo
 	if replyTo == "" {
 		replyTo = "/temp-queue/stompest-" + newCorrelationID()[:12]
@@ -142,10 +143,10 @@ func (a *app) request(ctx context.Context, c *client.Client, dest string, body [
 				continue // a late reply to an earlier request
 			}
 			got++
-			if err := out.write(int64(got), m.Frame); err != nil {
+			if err := out.Write(int64(got), m.Frame); err != nil {
 				return got, err
 			}
-			if err := out.bw.Flush(); err != nil {
+			if err := out.Flush(); err != nil {
 				return got, err
 			}
 		case <-timer.C:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 	"github.com/stompest/stompest/internal/session"
@@ -72,7 +73,7 @@ type runStep struct {
 func parseScript(r io.Reader) ([]runStep, error) {
 	var steps []runStep
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxRecord)
+	sc.Buffer(make([]byte, 64<<10), msgio.MaxRecord)
 	for n := 1; sc.Scan(); n++ {
 		words, err := shell.Fields(sc.Text(), nil)
 		if err != nil {
@@ -107,7 +108,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 			return err
 		}
 	}
-	out, err := a.newMessageWriter(o.out, []byte("\n"))
+	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func checkStep(s runStep) error {
 type scriptRun struct {
 	*app
 	c   *client.Client
-	out *messageWriter
+	out *msgio.Writer
 	tx  string
 
 	live    func(*client.Message) // called for each message as it arrives
@@ -212,11 +213,11 @@ func (r *scriptRun) print() error {
 	r.printed = len(r.received)
 	r.mu.Unlock()
 	for i, m := range ms {
-		if err := r.out.write(int64(r.printed-len(ms)+i+1), m.Frame); err != nil {
+		if err := r.out.Write(int64(r.printed-len(ms)+i+1), m.Frame); err != nil {
 			return err
 		}
 	}
-	return r.out.bw.Flush()
+	return r.out.Flush()
 }
 
 // stepFlags parses the -H option of a step and the options in allowed

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -125,7 +126,7 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	if len(args) > 0 {
 		dest = args[0]
 	}
-	headers, err := parseHeaderFlags(o.headers)
+	headers, err := cmdutil.ParseHeaderFlags(o.headers)
 	if err != nil {
 		return err
 	}
@@ -553,7 +554,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 				default:
 					// A pipe, such as -f <(cmd): read as a stream, spooled
 					// like stdin to learn its length.
-					spool, size, done, serr := spoolStdin(cmdutil.Interruptible(a.Sig.Ctx, f))
+					spool, size, done, serr := msgio.SpoolStdin(cmdutil.Interruptible(a.Sig.Ctx, f))
 					if err = serr; err == nil {
 						closers = append(closers, done)
 						files, sizes = append(files, spool), append(sizes, size)
@@ -582,14 +583,14 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 		}
 		if o.delimiter != "" {
 			var err error
-			if delim, err = parseDelimiter(o.delimiter); err != nil {
+			if delim, err = msgio.ParseDelimiter(o.delimiter); err != nil {
 				return nil, none, cmdutil.UsageErrorf("--delimiter %q: %v", o.delimiter, err)
 			}
 		}
-		sp := newSplitter(a.In, delim)
+		sp := msgio.NewSplitter(a.In, delim)
 		var m outgoing // one record at a time: the body is the splitter's buffer too
 		return func() (*outgoing, error) {
-			rec, err := sp.next()
+			rec, err := sp.Next()
 			if err != nil {
 				if err != io.EOF {
 					err = cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
@@ -597,16 +598,16 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 				return nil, err
 			}
 			if o.text && bytes.IndexByte(rec, 0) >= 0 {
-				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.n))
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("record %d holds NUL, which --text cannot send", sp.Records()))
 			}
-			m = outgoing{dest: dest, headers: headers, body: rec, record: sp.n, more: sp.more()}
+			m = outgoing{dest: dest, headers: headers, body: rec, record: sp.Records(), more: sp.More()}
 			return &m, nil
 		}, none, nil
 	}
 	if a.InTTY {
 		return nil, none, cmdutil.UsageErrorf("send: no body: give BODY, --file, or pipe one into stdin")
 	}
-	f, size, cleanup, err := spoolStdin(a.In)
+	f, size, cleanup, err := msgio.SpoolStdin(a.In)
 	if err != nil {
 		return nil, none, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
 	}
@@ -628,8 +629,8 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			for {
 				chunk, err := br.ReadSlice('\n')
 				buf = append(buf, chunk...)
-				if len(buf) > maxRecord {
-					return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: record larger than %d bytes", line+1, maxRecord))
+				if len(buf) > msgio.MaxRecord {
+					return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: record larger than %d bytes", line+1, msgio.MaxRecord))
 				}
 				if err == bufio.ErrBufferFull {
 					continue
@@ -647,11 +648,11 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			if len(text) == 0 {
 				continue
 			}
-			r, err := decodeRecord(text)
+			r, err := msgio.DecodeRecord(text)
 			if err != nil {
 				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
 			}
-			body, err := r.body()
+			body, err := r.Bytes()
 			if err != nil {
 				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
 			}
@@ -668,7 +669,7 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			if o.text && bytes.IndexByte(body, 0) >= 0 {
 				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: body holds NUL, which --text cannot send", line))
 			}
-			hs := r.headerList(o.keepHeaders)
+			hs := r.HeaderList(o.keepHeaders)
 			for _, h := range headers {
 				hs.Set(h.Name, h.Value)
 			}
@@ -735,23 +736,6 @@ func (a *app) checkHeaderSizes(hs protocol.Headers) error {
 		}
 	}
 	return nil
-}
-
-// parseHeaderFlags parses -H K:V flags: split at the first colon, taken
-// literally, the last for a name wins.
-func parseHeaderFlags(flags []string) (protocol.Headers, error) {
-	var hs protocol.Headers
-	for _, kv := range flags {
-		k, v, ok := strings.Cut(kv, ":")
-		if !ok || k == "" {
-			return nil, cmdutil.UsageErrorf("-H %q: want NAME:VALUE", kv)
-		}
-		if k == protocol.HdrDestination || k == protocol.HdrContentLength {
-			return nil, cmdutil.UsageErrorf("-H %q: %s is set by stompest", kv, k)
-		}
-		hs.Set(k, v)
-	}
-	return hs, nil
 }
 
 // unwrapPath drops the path from an *os.PathError, which the caller names.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -70,7 +71,7 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if err != nil {
 		return err
 	}
-	out, err := a.newMessageWriter(o.out, []byte("\n"))
+	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	return a.Finish(c, name, err)
 }
 
-func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *picker, nack bool, out *messageWriter) error {
+func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *picker, nack bool, out *msgio.Writer) error {
 	if nack && c.Version() == protocol.V10 {
 		return cmdutil.UsageErrorf("nack: STOMP 1.0 has no NACK")
 	}

@@ -16,6 +16,7 @@ import (
 	"mvdan.cc/sh/v3/shell"
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -91,7 +92,7 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 	}
 	defer rl.Close()
 	// The output goes through readline, which redraws the prompt below it.
-	out, err := a.messageWriterTo(rl.Stdout(), o.out, []byte("\n"))
+	out, err := msgio.NewWriterTo(a.Factory, rl.Stdout(), o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -116,7 +117,7 @@ type consumer struct {
 	*app
 	c         *client.Client
 	o         subscribeOptions
-	out       *messageWriter
+	out       *msgio.Writer
 	received  int64
 	acked     int
 	forwarded int
@@ -124,8 +125,8 @@ type consumer struct {
 	dedupe    *dedupe
 	repeats   int
 	links     <-chan client.LinkEvent
-	pipe      *pipeGauge // stdout is a pipe: acknowledge what the reader took
-	held      []heldAck  // written into the pipe, not read out yet
+	pipe      *msgio.PipeGauge // stdout is a pipe: acknowledge what the reader took
+	held      []heldAck        // written into the pipe, not read out yet
 }
 
 // heldAck is a message written into a pipe whose bytes end at end (an
@@ -175,15 +176,15 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		sep = nil
 	} else if o.delimiterSet {
 		var err error
-		if sep, err = parseDelimiter(o.delimiter); err != nil {
+		if sep, err = msgio.ParseDelimiter(o.delimiter); err != nil {
 			return cmdutil.UsageErrorf("--delimiter %q: %v", o.delimiter, err)
 		}
 	}
-	extra, err := parseHeaderFlags(o.headers)
+	extra, err := cmdutil.ParseHeaderFlags(o.headers)
 	if err != nil {
 		return err
 	}
-	out, err := a.newMessageWriter(o.out, sep)
+	out, err := msgio.NewWriter(a.Factory, o.out, sep)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	}
 	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links}
 	if o.exec == "" && !o.peek && o.ack != protocol.AckAuto {
-		s.pipe = newPipeGauge(a.Out)
+		s.pipe = msgio.NewPipeGauge(a.Out)
 	}
 	err = s.run(ctx, dests, extra)
 	if a.Opts.Verbose > 0 {
@@ -418,21 +419,21 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 		if s.dedupe.repeat(m) {
 			s.repeats++
 			written = append(written, m)
-			ends = append(ends, s.out.position())
+			ends = append(ends, s.out.Position())
 			continue
 		}
 		s.received++
-		if err := s.out.write(s.received, m.Frame); err != nil {
+		if err := s.out.Write(s.received, m.Frame); err != nil {
 			return true, s.writeFailed(err, written, ends)
 		}
 		s.dedupe.remember(m)
 		written = append(written, m)
-		ends = append(ends, s.out.position())
+		ends = append(ends, s.out.Position())
 		if o.Count > 0 && s.received >= int64(o.Count) {
 			done = true
 		}
 	}
-	if err := s.out.bw.Flush(); err != nil {
+	if err := s.out.Flush(); err != nil {
 		return true, s.writeFailed(err, written, ends)
 	}
 	if err := s.acknowledge(written, ends); err != nil {
@@ -462,8 +463,8 @@ func (s *consumer) release() error {
 	if len(s.held) == 0 {
 		return nil
 	}
-	readTo := s.out.written()
-	if unread, err := s.pipe.unread(); err == nil {
+	readTo := s.out.Written()
+	if unread, err := s.pipe.Unread(); err == nil {
 		readTo -= unread
 	}
 	n := 0
@@ -494,7 +495,7 @@ func (s *consumer) drain() error {
 		if err := s.release(); err != nil || len(s.held) == 0 {
 			return err
 		}
-		if s.pipe.readerGone() || time.Now().After(deadline) {
+		if s.pipe.ReaderGone() || time.Now().After(deadline) {
 			if s.Opts.Verbose > 0 {
 				s.Logf("%d messages left unread in the pipe: not acknowledged", len(s.held))
 			}
@@ -509,13 +510,13 @@ func (s *consumer) drain() error {
 // error exit 74.
 func (s *consumer) writeFailed(err error, written []*client.Message, ends []int64) error {
 	n := 0
-	for n < len(written) && ends[n] <= s.out.written() {
+	for n < len(written) && ends[n] <= s.out.Written() {
 		n++
 	}
 	if aerr := s.acknowledge(written[:n], ends[:n]); aerr != nil {
 		return aerr
 	}
-	if isClosedPipe(err) {
+	if msgio.IsClosedPipe(err) {
 		return errStop
 	}
 	return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("subscribe: write stdout: %w", err))

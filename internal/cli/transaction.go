@@ -16,6 +16,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -83,8 +84,8 @@ func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
 	var ops []txOp
 	for line := 1; ; line++ {
 		text, err := br.ReadBytes('\n')
-		if len(text) > maxRecord {
-			return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("transaction: line %d: record larger than %d bytes", line, maxRecord))
+		if len(text) > msgio.MaxRecord {
+			return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("transaction: line %d: record larger than %d bytes", line, msgio.MaxRecord))
 		}
 		if t := bytes.TrimSpace(text); len(t) > 0 {
 			op, verr := parseTxOp(line, t, keep)
@@ -107,7 +108,7 @@ func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
 }
 
 func parseTxOp(line int, text []byte, keep bool) (txOp, error) {
-	r, err := decodeRecord(text)
+	r, err := msgio.DecodeRecord(text)
 	if err != nil {
 		return txOp{}, err
 	}
@@ -123,10 +124,10 @@ func parseTxOp(line int, text []byte, keep bool) (txOp, error) {
 		if r.Count != 0 {
 			return op, errors.New("count belongs to ack and nack")
 		}
-		if op.body, err = r.body(); err != nil {
+		if op.body, err = r.Bytes(); err != nil {
 			return op, err
 		}
-		op.headers = r.headerList(keep)
+		op.headers = r.HeaderList(keep)
 		op.headers.Del(protocol.HdrDestination)
 		op.headers.Del(protocol.HdrContentLength)
 	case "ack", "nack":

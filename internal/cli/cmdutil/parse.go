@@ -98,3 +98,20 @@ func ParseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// ParseHeaderFlags parses -H K:V flags: split at the first colon, taken
+// literally, the last for a name wins.
+func ParseHeaderFlags(flags []string) (protocol.Headers, error) {
+	var hs protocol.Headers
+	for _, kv := range flags {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || k == "" {
+			return nil, UsageErrorf("-H %q: want NAME:VALUE", kv)
+		}
+		if k == protocol.HdrDestination || k == protocol.HdrContentLength {
+			return nil, UsageErrorf("-H %q: %s is set by stompest", kv, k)
+		}
+		hs.Set(k, v)
+	}
+	return hs, nil
+}

@@ -1,6 +1,10 @@
 package cmdutil
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stompest/stompest/internal/protocol"
+)
 
 func TestParseSize(t *testing.T) {
 	t.Parallel()
@@ -12,6 +16,28 @@ func TestParseSize(t *testing.T) {
 	for _, bad := range []string{"", "x", "-1", "1TB"} {
 		if _, err := ParseSize(bad); err == nil {
 			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseHeaderFlags(t *testing.T) {
+	t.Parallel()
+	hs, err := ParseHeaderFlags([]string{"a:1", "b:x:y", "a:2", "empty:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := protocol.Headers{{Name: "a", Value: "2"}, {Name: "b", Value: "x:y"}, {Name: "empty", Value: ""}}
+	if len(hs) != len(want) {
+		t.Fatalf("got %v", hs)
+	}
+	for i := range want {
+		if hs[i] != want[i] {
+			t.Fatalf("got %v, want %v", hs, want)
+		}
+	}
+	for _, bad := range []string{"novalue", ":v", "destination:/q", "content-length:3"} {
+		if _, err := ParseHeaderFlags([]string{bad}); ExitCode(err) != ExitUsage {
+			t.Errorf("-H %q: %v", bad, err)
 		}
 	}
 }

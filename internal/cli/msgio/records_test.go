@@ -1,4 +1,4 @@
-package cli
+package msgio
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -33,7 +32,7 @@ func TestParseDelimiter(t *testing.T) {
 		{`\xzz`, "", true},
 	}
 	for _, tc := range tests {
-		got, err := parseDelimiter(tc.in)
+		got, err := ParseDelimiter(tc.in)
 		if (err != nil) != tc.err || string(got) != tc.want {
 			t.Errorf("parseDelimiter(%q) = %q, %v", tc.in, got, err)
 		}
@@ -58,10 +57,10 @@ func TestSplitter(t *testing.T) {
 		{"a\r\nb\r\n", "\r\n", []string{"a", "b"}},
 	}
 	for _, tc := range tests {
-		sp := newSplitter(iotest.HalfReader(strings.NewReader(tc.input)), []byte(tc.delim))
+		sp := NewSplitter(iotest.HalfReader(strings.NewReader(tc.input)), []byte(tc.delim))
 		var got []string
 		for {
-			rec, err := sp.next()
+			rec, err := sp.Next()
 			if err == io.EOF {
 				break
 			}
@@ -99,27 +98,27 @@ func TestRecordRoundTrip(t *testing.T) {
 		f := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/a", "message-id", "m1",
 			"k", "a:b\\c\nd", "ü", "☕", "k", "second")
 		f.Body = body
-		r := recordOf(3, f)
+		r := RecordOf(3, f)
 		if r.Headers["k"] != "a:b\\c\nd" {
 			t.Errorf("first value of a repeated header: %q", r.Headers["k"])
 		}
 		var buf bytes.Buffer
-		if err := jsonLine(&buf, r); err != nil {
+		if err := JSONLine(&buf, r); err != nil {
 			t.Fatal(err)
 		}
-		back, err := decodeRecord(buf.Bytes())
+		back, err := DecodeRecord(buf.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := back.body()
+		got, err := back.Bytes()
 		if err != nil || !bytes.Equal(got, body) {
 			t.Errorf("body %q came back as %q (%v)", body, got, err)
 		}
-		hs := back.headerList(false)
+		hs := back.HeaderList(false)
 		if hs.Has("message-id") || hs.Has("destination") || hs.Value("k") != "a:b\\c\nd" || hs.Value("ü") != "☕" {
 			t.Errorf("headers came back as %v", hs)
 		}
-		if back.headerList(true).Value("message-id") != "m1" {
+		if back.HeaderList(true).Value("message-id") != "m1" {
 			t.Errorf("--keep-headers lost message-id")
 		}
 	}
@@ -133,38 +132,16 @@ func TestDecodeRecordErrors(t *testing.T) {
 		`{"body": "x"} {"body": "y"}`,
 		`not json`,
 	} {
-		if _, err := decodeRecord([]byte(line)); err == nil {
+		if _, err := DecodeRecord([]byte(line)); err == nil {
 			t.Errorf("%s: no error", line)
 		}
 	}
-	r, _ := decodeRecord([]byte(`{"body": "@@", "body_encoding": "base64"}`))
-	if _, err := r.body(); err == nil {
+	r, _ := DecodeRecord([]byte(`{"body": "@@", "body_encoding": "base64"}`))
+	if _, err := r.Bytes(); err == nil {
 		t.Error("invalid base64 accepted")
 	}
-	r, _ = decodeRecord([]byte(`{"body": "x", "body_encoding": "hex"}`))
-	if _, err := r.body(); err == nil {
+	r, _ = DecodeRecord([]byte(`{"body": "x", "body_encoding": "hex"}`))
+	if _, err := r.Bytes(); err == nil {
 		t.Error("unknown encoding accepted")
-	}
-}
-
-func TestParseHeaderFlags(t *testing.T) {
-	t.Parallel()
-	hs, err := parseHeaderFlags([]string{"a:1", "b:x:y", "a:2", "empty:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := protocol.Headers{{Name: "a", Value: "2"}, {Name: "b", Value: "x:y"}, {Name: "empty", Value: ""}}
-	if len(hs) != len(want) {
-		t.Fatalf("got %v", hs)
-	}
-	for i := range want {
-		if hs[i] != want[i] {
-			t.Fatalf("got %v, want %v", hs, want)
-		}
-	}
-	for _, bad := range []string{"novalue", ":v", "destination:/q", "content-length:3"} {
-		if _, err := parseHeaderFlags([]string{bad}); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-			t.Errorf("-H %q: %v", bad, err)
-		}
 	}
 }

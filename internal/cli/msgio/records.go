@@ -1,4 +1,4 @@
-package cli
+package msgio
 
 import (
 	"bufio"
@@ -19,11 +19,11 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// maxRecord is the largest JSON Lines record accepted (PRODUCT.md §11).
-const maxRecord = 96 << 20
+// MaxRecord is the largest JSON Lines record accepted (PRODUCT.md §11).
+const MaxRecord = 96 << 20
 
-// record is one JSON Lines message (PRODUCT.md §7). Field names are frozen.
-type record struct {
+// Record is one JSON Lines message (PRODUCT.md §7). Field names are frozen.
+type Record struct {
 	Seq          int64             `json:"seq,omitempty"`
 	Command      string            `json:"command,omitempty"`
 	Destination  string            `json:"destination,omitempty"`
@@ -34,11 +34,11 @@ type record struct {
 	Count        int               `json:"count,omitempty"`
 }
 
-// recordOf builds the JSON Lines record of a received frame: headers
+// RecordOf builds the JSON Lines record of a received frame: headers
 // unescaped, a repeated header keeps its first value, the body in UTF-8
 // unless it is not valid UTF-8 or holds NUL.
-func recordOf(seq int64, f *protocol.Frame) record {
-	r := record{Seq: seq, Command: string(f.Command), Destination: f.Header(protocol.HdrDestination), Headers: map[string]string{}}
+func RecordOf(seq int64, f *protocol.Frame) Record {
+	r := Record{Seq: seq, Command: string(f.Command), Destination: f.Header(protocol.HdrDestination), Headers: map[string]string{}}
 	for _, h := range f.Headers {
 		if _, seen := r.Headers[h.Name]; !seen {
 			r.Headers[h.Name] = h.Value
@@ -52,8 +52,8 @@ func recordOf(seq int64, f *protocol.Frame) record {
 	return r
 }
 
-// body decodes the record's body.
-func (r *record) body() ([]byte, error) {
+// Bytes decodes the record's Bytes.
+func (r *Record) Bytes() ([]byte, error) {
 	switch r.BodyEncoding {
 	case "", "utf8":
 		return []byte(r.Body), nil
@@ -67,9 +67,9 @@ func (r *record) body() ([]byte, error) {
 	return nil, fmt.Errorf("body_encoding %q: want utf8 or base64", r.BodyEncoding)
 }
 
-// headerList returns the record's headers in name order, without the
+// HeaderList returns the record's headers in name order, without the
 // broker-managed ones unless keep.
-func (r *record) headerList(keep bool) protocol.Headers {
+func (r *Record) HeaderList(keep bool) protocol.Headers {
 	names := make([]string, 0, len(r.Headers))
 	for name := range r.Headers {
 		if dialect.Copied(name, keep) {
@@ -122,9 +122,9 @@ func article(name string) string {
 	return "a " + name
 }
 
-// decodeRecord parses one JSON line strictly: unknown fields are refused.
-func decodeRecord(line []byte) (record, error) {
-	var r record
+// DecodeRecord parses one JSON line strictly: unknown fields are refused.
+func DecodeRecord(line []byte) (Record, error) {
+	var r Record
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -136,22 +136,22 @@ func decodeRecord(line []byte) (record, error) {
 	return r, nil
 }
 
-// splitter reads records separated by a delimiter, of any length: the
+// Splitter reads records separated by a delimiter, of any length: the
 // delimiter is removed, an empty record is kept, and a last record without
 // a delimiter is still returned.
-type splitter struct {
+type Splitter struct {
 	br    *bufio.Reader
 	delim []byte
 	buf   []byte
 	n     int // records read
 }
 
-func newSplitter(r io.Reader, delim []byte) *splitter {
-	return &splitter{br: bufio.NewReaderSize(r, 64<<10), delim: delim}
+func NewSplitter(r io.Reader, delim []byte) *Splitter {
+	return &Splitter{br: bufio.NewReaderSize(r, 64<<10), delim: delim}
 }
 
-// next returns the next record, valid until the following call, or io.EOF.
-func (s *splitter) next() ([]byte, error) {
+// Next returns the Next record, valid until the following call, or io.EOF.
+func (s *Splitter) Next() ([]byte, error) {
 	last := s.delim[len(s.delim)-1]
 	s.buf = s.buf[:0]
 	for {
@@ -174,13 +174,13 @@ func (s *splitter) next() ([]byte, error) {
 	}
 }
 
-// more reports whether input is already buffered, so that the next record
+// More reports whether input is already buffered, so that the next record
 // comes without waiting.
-func (s *splitter) more() bool { return s.br.Buffered() > 0 }
+func (s *Splitter) More() bool { return s.br.Buffered() > 0 }
 
-// parseDelimiter decodes a --delimiter sequence: \n \r \t \0 \\ and \xHH
+// ParseDelimiter decodes a --delimiter sequence: \n \r \t \0 \\ and \xHH
 // escapes, anything else literally.
-func parseDelimiter(seq string) ([]byte, error) {
+func ParseDelimiter(seq string) ([]byte, error) {
 	var out []byte
 	for i := 0; i < len(seq); i++ {
 		c := seq[i]
@@ -223,10 +223,10 @@ func parseDelimiter(seq string) ([]byte, error) {
 	return out, nil
 }
 
-// spoolStdin makes a piped body of unknown length into a file of known
+// SpoolStdin makes a piped body of unknown length into a file of known
 // size: stdin itself when it is a regular file, else a private temporary
 // file, removed by the returned cleanup, so that memory stays small.
-func spoolStdin(in io.Reader) (f *os.File, size int64, cleanup func(), err error) {
+func SpoolStdin(in io.Reader) (f *os.File, size int64, cleanup func(), err error) {
 	if file, ok := in.(*os.File); ok {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
 			pos, err := file.Seek(0, io.SeekCurrent)
@@ -254,9 +254,12 @@ func spoolStdin(in io.Reader) (f *os.File, size int64, cleanup func(), err error
 	return tmp, size, cleanup, nil
 }
 
-// jsonLine writes r as one JSON line, with <, > and & as they are.
-func jsonLine(w io.Writer, r record) error {
+// JSONLine writes r as one JSON line, with <, > and & as they are.
+func JSONLine(w io.Writer, r Record) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
+
+// Records returns how many records Next has returned.
+func (s *Splitter) Records() int { return s.n }

@@ -1,4 +1,4 @@
-package cli
+package msgio
 
 import (
 	"bufio"
@@ -32,32 +32,32 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// isClosedPipe reports whether err is a write to a closed pipe (`| head`).
-func isClosedPipe(err error) bool {
+// IsClosedPipe reports whether err is a write to a closed pipe (`| head`).
+func IsClosedPipe(err error) bool {
 	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
 }
 
-// messageWriter writes received messages to stdout in one output format.
-type messageWriter struct {
+// Writer writes received messages to stdout in one output format.
+type Writer struct {
 	count *countingWriter
 	bw    *bufio.Writer
 	write func(seq int64, f *protocol.Frame) error
 }
 
-// newMessageWriter builds the writer of --output, --format and the body
-// separator.
-func (a *app) newMessageWriter(o flags.Output, sep []byte) (*messageWriter, error) {
-	return a.messageWriterTo(a.Out, o, sep)
+// NewWriter builds the writer of --output, --format and the body
+// separator, writing to the run's stdout.
+func NewWriter(a *cmdutil.Factory, o flags.Output, sep []byte) (*Writer, error) {
+	return NewWriterTo(a, a.Out, o, sep)
 }
 
-// messageWriterTo is newMessageWriter writing to w instead of stdout.
-func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*messageWriter, error) {
+// NewWriterTo is NewWriter writing to w instead of stdout.
+func NewWriterTo(a *cmdutil.Factory, w io.Writer, o flags.Output, sep []byte) (*Writer, error) {
 	output, format := o.Format, o.Template
 	cw := &countingWriter{w: w}
-	mw := &messageWriter{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
+	mw := &Writer{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
 	bw := mw.bw
 	if format != "" {
-		text, err := parseDelimiter(format)
+		text, err := ParseDelimiter(format)
 		if err != nil {
 			return nil, cmdutil.UsageErrorf("--format: %v", err)
 		}
@@ -66,7 +66,7 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 			return nil, cmdutil.UsageErrorf("--format: %v", err)
 		}
 		mw.write = func(seq int64, f *protocol.Frame) error {
-			r := recordOf(seq, f)
+			r := RecordOf(seq, f)
 			data := map[string]any{
 				"seq": r.Seq, "command": r.Command, "destination": r.Destination,
 				"headers": r.Headers, "body": string(f.Body), "body_encoding": r.BodyEncoding,
@@ -92,7 +92,7 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		mw.write = func(seq int64, f *protocol.Frame) error {
-			return enc.Encode(recordOf(seq, f))
+			return enc.Encode(RecordOf(seq, f))
 		}
 	case "pretty":
 		head := a.OutColor(color.Bold, color.FgCyan)
@@ -134,8 +134,14 @@ func (a *app) messageWriterTo(w io.Writer, o flags.Output, sep []byte) (*message
 	return mw, nil
 }
 
-// written returns how many bytes have left for stdout.
-func (m *messageWriter) written() int64 { return m.count.n }
+// Written returns how many bytes have left for stdout.
+func (m *Writer) Written() int64 { return m.count.n }
 
 // buffered returns the bytes written to the buffer so far, left or not.
-func (m *messageWriter) position() int64 { return m.count.n + int64(m.bw.Buffered()) }
+func (m *Writer) Position() int64 { return m.count.n + int64(m.bw.Buffered()) }
+
+// Write writes message number seq into the buffer.
+func (m *Writer) Write(seq int64, f *protocol.Frame) error { return m.write(seq, f) }
+
+// Flush writes what the buffer holds.
+func (m *Writer) Flush() error { return m.bw.Flush() }
