@@ -16,6 +16,7 @@ import (
 
 	"github.com/stompest/stompest/internal/broker"
 	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/handler"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -225,7 +226,7 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 // an error with the command's exit status (128+N when signal N ended it).
 // A signal to stompest ends the command too.
 func (a *app) runWithBroker(ctx context.Context, line, server string) error {
-	cmd := shellCommand(ctx, line)
+	cmd := handler.ShellCommand(ctx, line)
 	cmd.Env = append(os.Environ(), "STOMPEST_SERVER="+server)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.In, a.Out, a.ErrOut
 	cmd.WaitDelay = time.Second

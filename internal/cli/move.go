@@ -12,6 +12,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/cli/msgio"
+	"github.com/stompest/stompest/internal/cli/pick"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -62,7 +63,7 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	if src == dest {
 		return cmdutil.UsageErrorf("move: SRC and DEST are the same")
 	}
-	p, err := newPicker("move", o.sel, o.stop)
+	p, err := pick.New("move", o.sel, o.stop)
 	if err != nil {
 		return err
 	}
@@ -76,9 +77,9 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	if err != nil {
 		return err
 	}
-	err = p.subscribe(ctx, c, src)
+	err = p.Subscribe(ctx, c, src)
 	if err == nil {
-		err = p.run(ctx, c, out, func(m *client.Message) error {
+		err = p.Run(ctx, c, out, func(m *client.Message) error {
 			return a.moveOne(ctx, c, m, dest, o.keepHeaders)
 		})
 	}
@@ -94,7 +95,7 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	default:
 		err = a.Finish(c, "move", err)
 	}
-	a.Note(fmt.Sprintf("moved %d messages from %s to %s", p.done, src, dest))
+	a.Note(fmt.Sprintf("moved %d messages from %s to %s", p.Done, src, dest))
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
+	"github.com/stompest/stompest/internal/cli/handler"
 	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -291,7 +292,7 @@ func (a *app) answer(ctx context.Context, c *client.Client, m *client.Message, o
 	}
 	body := m.Body
 	if o.exec != "" {
-		out, err := runHandlerCmd(ctx, o.exec, m, o.timeout, a.ErrOut)
+		out, err := handler.Run(ctx, o.exec, m, o.timeout, a.ErrOut)
 		if err != nil {
 			return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/cli/msgio"
+	"github.com/stompest/stompest/internal/cli/pick"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -67,7 +68,7 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if nack {
 		name = "nack"
 	}
-	p, err := newPicker(name, o.sel, o.stop)
+	p, err := pick.New(name, o.sel, o.stop)
 	if err != nil {
 		return err
 	}
@@ -86,14 +87,14 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	return a.Finish(c, name, err)
 }
 
-func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *picker, nack bool, out *msgio.Writer) error {
+func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *pick.Picker, nack bool, out *msgio.Writer) error {
 	if nack && c.Version() == protocol.V10 {
 		return cmdutil.UsageErrorf("nack: STOMP 1.0 has no NACK")
 	}
-	if err := p.subscribe(ctx, c, dest); err != nil {
+	if err := p.Subscribe(ctx, c, dest); err != nil {
 		return err
 	}
-	return p.run(ctx, c, out, func(m *client.Message) error {
+	return p.Run(ctx, c, out, func(m *client.Message) error {
 		var err error
 		if nack {
 			err = c.Nack(m, "")

@@ -1,4 +1,5 @@
-package cli
+// Package pick chooses the messages that ack, nack and move act on.
+package pick
 
 import (
 	"context"
@@ -13,22 +14,22 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// picker takes the messages that a selection names from one queue, for
+// Picker takes the messages that a selection names from one queue, for
 // the commands that settle or move chosen messages (ack, nack, move): the
 // first --count N, every one with --all, the ones with given ids
 // (--message-id) or headers (--match), or what a broker-side --selector
 // picks. It stops when everything asked for was found, after --idle
 // without a message or at --timeout.
-type picker struct {
+type Picker struct {
 	sel     flags.Selection
 	stop    flags.Stop
 	matches []flags.HeaderMatch
 	wanted  []string // ids asked for and not found yet
-	done    int      // messages acted on
+	Done    int      // messages acted on
 }
 
-// newPicker checks the selection and stop flags of the command name.
-func newPicker(name string, sel flags.Selection, stop flags.Stop) (*picker, error) {
+// New checks the selection and stop flags of the command name.
+func New(name string, sel flags.Selection, stop flags.Stop) (*Picker, error) {
 	matches, err := sel.Matches()
 	if err != nil {
 		return nil, cmdutil.WithCode(cmdutil.ExitUsage, err)
@@ -45,13 +46,13 @@ func newPicker(name string, sel flags.Selection, stop flags.Stop) (*picker, erro
 	case stop.Timeout < 0:
 		return nil, cmdutil.UsageErrorf("--timeout must not be negative")
 	}
-	return &picker{sel: sel, stop: stop, matches: matches, wanted: slices.Clone(sel.MessageIDs)}, nil
+	return &Picker{sel: sel, stop: stop, matches: matches, wanted: slices.Clone(sel.MessageIDs)}, nil
 }
 
-// subscribe subscribes to dest in client-individual mode, in the broker's
+// Subscribe subscribes to dest in client-individual mode, in the broker's
 // dialect: the selector (with the ids where the broker selects by id), a
 // prefetch of --count when it takes the first N, else 1000.
-func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) error {
+func (p *Picker) Subscribe(ctx context.Context, c *client.Client, dest string) error {
 	kind := cmdutil.KindOf(c)
 	selector := p.sel.Selector
 	switch {
@@ -81,11 +82,11 @@ func (p *picker) subscribe(ctx context.Context, c *client.Client, dest string) e
 	return err
 }
 
-// run hands each selected message to act, then writes it to out (when not
+// Run hands each selected message to act, then writes it to out (when not
 // nil), until the selection is complete or a stop condition. It returns
 // nil when done, an exit-1 error for ids not found, an exit-75 error when
 // --count was not reached.
-func (p *picker) run(ctx context.Context, c *client.Client, out *msgio.Writer, act func(*client.Message) error) error {
+func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, act func(*client.Message) error) error {
 	clock := cmdutil.NewStopClock(p.stop)
 	defer clock.Stop()
 	for !p.complete() {
@@ -117,9 +118,9 @@ func (p *picker) run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 			if err := act(m); err != nil {
 				return err
 			}
-			p.done++
+			p.Done++
 			if out != nil {
-				err := out.Write(int64(p.done), m.Frame)
+				err := out.Write(int64(p.Done), m.Frame)
 				if err == nil {
 					err = out.Flush()
 				}
@@ -133,23 +134,23 @@ func (p *picker) run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 }
 
 // complete reports whether everything asked for was found.
-func (p *picker) complete() bool {
-	return (p.stop.Count > 0 && p.done >= p.stop.Count) || (len(p.sel.MessageIDs) > 0 && len(p.wanted) == 0)
+func (p *Picker) complete() bool {
+	return (p.stop.Count > 0 && p.Done >= p.stop.Count) || (len(p.sel.MessageIDs) > 0 && len(p.wanted) == 0)
 }
 
 // finish is the outcome of a search that stopped before it was complete.
-func (p *picker) finish() error {
+func (p *Picker) finish() error {
 	if len(p.wanted) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("message-id not found: %s", strings.Join(p.wanted, ", ")))
 	}
-	if p.stop.Count > 0 && p.done < p.stop.Count {
-		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("--count not reached: %d of %d", p.done, p.stop.Count))
+	if p.stop.Count > 0 && p.Done < p.stop.Count {
+		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("--count not reached: %d of %d", p.Done, p.stop.Count))
 	}
 	return nil
 }
 
 // selected reports whether m is one of the messages asked for.
-func (p *picker) selected(m *client.Message) bool {
+func (p *Picker) selected(m *client.Message) bool {
 	if len(p.sel.MessageIDs) > 0 && !slices.Contains(p.sel.MessageIDs, m.Header(protocol.HdrMessageID)) {
 		return false
 	}

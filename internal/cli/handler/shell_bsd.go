@@ -1,6 +1,6 @@
 //go:build !windows && !linux
 
-package cli
+package handler
 
 import "syscall"
 

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package cli
+package handler
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// shellCommand runs line with /bin/sh -c in a process group of its own, so
+// ShellCommand runs line with /bin/sh -c in a process group of its own, so
 // that a terminal's Ctrl-C reaches only stompest, and so that a timeout
 // kills the whole group; on Linux the shell dies with stompest.
-func shellCommand(ctx context.Context, line string) *exec.Cmd {
+func ShellCommand(ctx context.Context, line string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	dieWithParent(cmd.SysProcAttr)
