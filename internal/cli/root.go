@@ -10,6 +10,8 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmd/move"
+	"github.com/stompest/stompest/internal/cli/cmd/settle"
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
@@ -131,10 +133,10 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		a.newFailoverProbeCmd(),
 		a.newSendCmd(),
 		a.newSubscribeCmd(),
-		a.newSettleCmd(false),
-		a.newSettleCmd(true),
+		settle.NewCmd(a.Factory, false, nil),
+		settle.NewCmd(a.Factory, true, nil),
 		a.newTransactionCmd(),
-		a.newMoveCmd(),
+		move.NewCmd(a.Factory, nil),
 		a.newBrokerCmd(),
 		a.newManCmd(),
 		a.newBenchCmd(),

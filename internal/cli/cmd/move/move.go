@@ -1,4 +1,5 @@
-package cli
+// Package move is the move command.
+package move
 
 import (
 	"context"
@@ -17,16 +18,21 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// moveOptions are the flags of move.
-type moveOptions struct {
+// Options are the arguments and flags of move.
+type Options struct {
+	*cmdutil.Factory
+
+	src, dest   string
 	sel         flags.Selection
 	stop        flags.Stop
 	out         flags.Output
 	keepHeaders bool
 }
 
-func (a *app) newMoveCmd() *cobra.Command {
-	var o moveOptions
+// NewCmd returns move; runF, when not nil, runs instead of the command
+// (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "move SRC DEST",
 		Short: "Move messages from one destination to another, each in a transaction",
@@ -49,7 +55,11 @@ the summary goes to stderr.`,
   stompest move /queue/DLQ.orders /queue/orders --match order-id=42 -o jsonl`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runMove(cmd.Context(), args[0], args[1], o)
+			o.src, o.dest = args[0], args[1]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
 	o.sel.Add(cmd, "move")
@@ -59,7 +69,8 @@ the summary goes to stderr.`,
 	return cmd
 }
 
-func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) error {
+func (o *Options) run(ctx context.Context) error {
+	src, dest := o.src, o.dest
 	if src == dest {
 		return cmdutil.UsageErrorf("move: SRC and DEST are the same")
 	}
@@ -69,18 +80,18 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	}
 	var out *msgio.Writer
 	if o.out.Format != "" || o.out.Template != "" {
-		if out, err = msgio.NewWriter(a.Factory, o.out, []byte("\n")); err != nil {
+		if out, err = msgio.NewWriter(o.Factory, o.out, []byte("\n")); err != nil {
 			return err
 		}
 	}
-	c, err := a.Dial(ctx, "move", false, nil)
+	c, err := o.Dial(ctx, "move", false, nil)
 	if err != nil {
 		return err
 	}
 	err = p.Subscribe(ctx, c, src)
 	if err == nil {
 		err = p.Run(ctx, c, out, func(m *client.Message) error {
-			return a.moveOne(ctx, c, m, dest, o.keepHeaders)
+			return o.moveOne(ctx, c, m, dest, o.keepHeaders)
 		})
 	}
 	var ce *cmdutil.CommitError
@@ -88,21 +99,21 @@ func (a *app) runMove(ctx context.Context, src, dest string, o moveOptions) erro
 	case errors.As(err, &ce):
 		// Reported even after a signal: the outcome is unknown.
 		err = fmt.Errorf("move: %w", err)
-		a.Disconnect(c)
+		o.Disconnect(c)
 	case err != nil && !cmdutil.IsInterrupt(err):
 		err = fmt.Errorf("move: %w", err)
 		fallthrough
 	default:
-		err = a.Finish(c, "move", err)
+		err = o.Finish(c, "move", err)
 	}
-	a.Note(fmt.Sprintf("moved %d messages from %s to %s", p.Done, src, dest))
+	o.Note(fmt.Sprintf("moved %d messages from %s to %s", p.Done, src, dest))
 	return err
 }
 
 // moveOne moves one message in its own transaction.
-func (a *app) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
+func (o *Options) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
 	headers := dialect.Copy(m.Headers, keep)
-	_, err := a.InTransaction(ctx, c, nil, func(tx string) error {
+	_, err := o.InTransaction(ctx, c, nil, func(tx string) error {
 		if _, err := c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx}); err != nil {
 			return err
 		}

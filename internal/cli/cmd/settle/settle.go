@@ -1,4 +1,5 @@
-package cli
+// Package settle is the ack and nack commands.
+package settle
 
 import (
 	"context"
@@ -15,15 +16,21 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// settleOptions are the flags of ack and nack.
-type settleOptions struct {
+// Options are the arguments and flags of ack and nack.
+type Options struct {
+	*cmdutil.Factory
+
+	nack bool   // nack, else ack
+	dest string // the queue
 	sel  flags.Selection
 	stop flags.Stop
 	out  flags.Output
 }
 
-func (a *app) newSettleCmd(nack bool) *cobra.Command {
-	var o settleOptions
+// NewCmd returns ack, or nack when nack is set; runF, when not nil, runs
+// instead of the command (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, nack bool, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f, nack: nack}
 	name, verb, frame := "ack", "Acknowledge", "ACK"
 	if nack {
 		name, verb, frame = "nack", "Reject", "NACK"
@@ -54,7 +61,11 @@ reached.`,
   stompest ` + name + ` /queue/orders --count 10 -o jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runSettle(cmd.Context(), args[0], o, nack)
+			o.dest = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
 	o.sel.Add(cmd, name)
@@ -63,8 +74,8 @@ reached.`,
 	return cmd
 }
 
-func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack bool) error {
-	name := "ack"
+func (o *Options) run(ctx context.Context) error {
+	name, nack := "ack", o.nack
 	if nack {
 		name = "nack"
 	}
@@ -72,22 +83,22 @@ func (a *app) runSettle(ctx context.Context, dest string, o settleOptions, nack 
 	if err != nil {
 		return err
 	}
-	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
+	out, err := msgio.NewWriter(o.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
-	c, err := a.Dial(ctx, name, false, nil)
+	c, err := o.Dial(ctx, name, false, nil)
 	if err != nil {
 		return err
 	}
-	err = a.settle(ctx, c, dest, p, nack, out)
+	err = o.settle(ctx, c, o.dest, p, nack, out)
 	if err != nil && !cmdutil.IsInterrupt(err) {
 		err = fmt.Errorf("%s: %w", name, err)
 	}
-	return a.Finish(c, name, err)
+	return o.Finish(c, name, err)
 }
 
-func (a *app) settle(ctx context.Context, c *client.Client, dest string, p *pick.Picker, nack bool, out *msgio.Writer) error {
+func (o *Options) settle(ctx context.Context, c *client.Client, dest string, p *pick.Picker, nack bool, out *msgio.Writer) error {
 	if nack && c.Version() == protocol.V10 {
 		return cmdutil.UsageErrorf("nack: STOMP 1.0 has no NACK")
 	}
