@@ -10,8 +10,11 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmd/config"
 	"github.com/stompest/stompest/internal/cli/cmd/move"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
+	"github.com/stompest/stompest/internal/cli/cmd/transaction"
+	"github.com/stompest/stompest/internal/cli/cmd/version"
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/protocol"
@@ -128,14 +131,14 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		return cmdutil.WithCode(cmdutil.ExitUsage, cmdutil.FlagError(err))
 	})
 	root.AddCommand(
-		a.newVersionCmd(),
-		a.newConfigCmd(),
+		version.NewCmd(a.Factory),
+		config.NewCmd(a.Factory),
 		a.newFailoverProbeCmd(),
 		a.newSendCmd(),
 		a.newSubscribeCmd(),
 		settle.NewCmd(a.Factory, false, nil),
 		settle.NewCmd(a.Factory, true, nil),
-		a.newTransactionCmd(),
+		transaction.NewCmd(a.Factory, nil),
 		move.NewCmd(a.Factory, nil),
 		a.newBrokerCmd(),
 		a.newManCmd(),

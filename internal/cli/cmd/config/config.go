@@ -1,4 +1,5 @@
-package cli
+// Package config is the config command: view, path and init.
+package config
 
 import (
 	"encoding/json"
@@ -23,7 +24,8 @@ import (
 // secretKeys are masked by `config view`.
 var secretKeys = map[string]bool{"password": true}
 
-func (a *app) newConfigCmd() *cobra.Command {
+// NewCmd returns config.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show where the configuration comes from",
@@ -42,7 +44,7 @@ STOMPEST_CONNECT_TIMEOUT are read from the environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.newConfigViewCmd(), a.newConfigPathCmd(), a.newConfigInitCmd())
+	cmd.AddCommand(newConfigViewCmd(f), newConfigPathCmd(f), newConfigInitCmd(f))
 	return cmd
 }
 
@@ -52,7 +54,7 @@ type setting struct {
 	Source string `json:"source"`
 }
 
-func (a *app) newConfigViewCmd() *cobra.Command {
+func newConfigViewCmd(f *cmdutil.Factory) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "view",
@@ -62,20 +64,20 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			settings := map[string]setting{}
-			cmd.Root().PersistentFlags().VisitAll(func(f *pflag.Flag) {
-				if cmdutil.NotInFile[f.Name] {
+			cmd.Root().PersistentFlags().VisitAll(func(fl *pflag.Flag) {
+				if cmdutil.NotInFile[fl.Name] {
 					return
 				}
-				settings[f.Name] = a.effective(cmd, f.Name)
+				settings[fl.Name] = effective(f, cmd, fl.Name)
 			})
-			for key := range a.Config.FromFile {
+			for key := range f.Config.FromFile {
 				if strings.Contains(key, ".") {
-					settings[key] = a.effective(cmd, key)
+					settings[key] = effective(f, cmd, key)
 				}
 			}
 			switch output {
 			case "json":
-				enc := json.NewEncoder(a.Out)
+				enc := json.NewEncoder(f.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(settings)
 			case "table":
@@ -84,8 +86,8 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 					keys = append(keys, k)
 				}
 				sort.Strings(keys)
-				tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-				bold := a.OutColor(color.Bold)
+				tw := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
+				bold := f.OutColor(color.Bold)
 				fmt.Fprintln(tw, bold.Sprint("SETTING\tVALUE\tSOURCE"))
 				for _, k := range keys {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", k, settings[k].Value, settings[k].Source)
@@ -101,10 +103,10 @@ func (a *app) newConfigViewCmd() *cobra.Command {
 
 // effective returns the effective value of key, masked when secret, and
 // its source.
-func (a *app) effective(cmd *cobra.Command, key string) setting {
-	value := a.Config.V.GetString(key)
+func effective(f *cmdutil.Factory, cmd *cobra.Command, key string) setting {
+	value := f.Config.V.GetString(key)
 	if key == "password" {
-		value = a.Opts.Password
+		value = f.Opts.Password
 	}
 	if secretKeys[key] && value != "" {
 		value = "***"
@@ -112,10 +114,10 @@ func (a *app) effective(cmd *cobra.Command, key string) setting {
 	if key == "server" {
 		value = failover.Redact(value) // a password in user:pass@
 	}
-	return setting{Value: value, Source: a.Config.Source(cmd, key)}
+	return setting{Value: value, Source: f.Config.Source(cmd, key)}
 }
 
-func (a *app) newConfigPathCmd() *cobra.Command {
+func newConfigPathCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "path",
 		Short: "Print the path of the config file in use (or that would be)",
@@ -123,16 +125,16 @@ func (a *app) newConfigPathCmd() *cobra.Command {
   STOMPEST_CONFIG=./ci.yaml stompest config path`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := a.Config.Path
+			path := f.Config.Path
 			if path == "" {
 				path = cmdutil.DefaultConfigPath()
 			}
 			if abs, err := filepath.Abs(path); err == nil {
 				path = abs
 			}
-			_, err := fmt.Fprintln(a.Out, path)
+			_, err := fmt.Fprintln(f.Out, path)
 			if _, statErr := os.Stat(path); statErr != nil {
-				a.Warn("note: " + path + " does not exist")
+				f.Warn("note: " + path + " does not exist")
 			}
 			return err
 		},
@@ -176,7 +178,7 @@ const configTemplate = `# stompest configuration. Keys are the long names of the
 #     vhost: prod
 `
 
-func (a *app) newConfigInitCmd() *cobra.Command {
+func newConfigInitCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "init",
 		Short: "Write a commented config file template where 'config path' says",
@@ -199,21 +201,21 @@ there it exits 1 and leaves it as it is.`,
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if errors.Is(err, fs.ErrExist) {
 				return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("config init: %s exists: not overwritten", path))
 			}
 			if err != nil {
 				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
-			if _, err := f.WriteString(configTemplate); err != nil {
-				f.Close()
+			if _, err := file.WriteString(configTemplate); err != nil {
+				file.Close()
 				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
-			if err := f.Close(); err != nil {
+			if err := file.Close(); err != nil {
 				return cmdutil.ConfigErrorf("config init: %v", err)
 			}
-			_, err = fmt.Fprintln(a.Out, path)
+			_, err = fmt.Fprintln(f.Out, path)
 			return err
 		},
 	}

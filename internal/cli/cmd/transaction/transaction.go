@@ -1,4 +1,5 @@
-package cli
+// Package transaction is the transaction command.
+package transaction
 
 import (
 	"bufio"
@@ -21,8 +22,11 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// txOptions are the flags of transaction.
-type txOptions struct {
+// Options are the argument and flags of transaction.
+type Options struct {
+	*cmdutil.Factory
+
+	path        string // the JSON Lines file, - for stdin
 	output      string
 	keepHeaders bool
 	wait        time.Duration
@@ -38,8 +42,10 @@ type txOp struct {
 	count   int
 }
 
-func (a *app) newTransactionCmd() *cobra.Command {
-	var o txOptions
+// NewCmd returns transaction; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:     "transaction [FILE|-]",
 		Aliases: []string{"tx"},
@@ -55,23 +61,26 @@ ERROR frame or signal aborts the transaction, and the report says so.`,
   printf '%s\n' '{"destination":"/queue/a","body":"one"}' '{"op":"ack","destination":"/queue/in","count":1}' | stompest tx`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "-"
+			o.path = "-"
 			if len(args) == 1 {
-				path = args[0]
+				o.path = args[0]
 			}
-			return a.runTransaction(cmd.Context(), path, o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
+	fs := cmd.Flags()
 	flags.Enum(cmd, &o.output, "output", "o", "text", []string{"text", "json"}, "report: text or json")
-	f.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers of the records")
-	f.DurationVar(&o.wait, "wait", 5*time.Second, "how long an ack or nack waits for its messages")
+	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers of the records")
+	fs.DurationVar(&o.wait, "wait", 5*time.Second, "how long an ack or nack waits for its messages")
 	return cmd
 }
 
 // readTxOps reads and validates every line before anything is sent.
-func (a *app) readTxOps(path string, keep bool) ([]txOp, error) {
-	var in io.Reader = a.In
+func (o *Options) readTxOps(path string, keep bool) ([]txOp, error) {
+	var in io.Reader = o.In
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -155,30 +164,30 @@ type txReport struct {
 	Error       string `json:"error,omitempty"`
 }
 
-func (a *app) runTransaction(ctx context.Context, path string, o txOptions) error {
-	ops, err := a.readTxOps(path, o.keepHeaders)
+func (o *Options) run(ctx context.Context) error {
+	ops, err := o.readTxOps(o.path, o.keepHeaders)
 	if err != nil {
 		return err
 	}
-	c, err := a.Dial(ctx, "transaction", false, nil)
+	c, err := o.Dial(ctx, "transaction", false, nil)
 	if err != nil {
 		return err
 	}
-	rep, err := a.transact(ctx, c, ops, o)
+	rep, err := o.transact(ctx, c, ops)
 	var ce *cmdutil.CommitError
-	if e := a.Sig.Err(); e != nil && !rep.Committed && !errors.As(err, &ce) {
+	if e := o.Sig.Err(); e != nil && !rep.Committed && !errors.As(err, &ce) {
 		err = e
 	}
 	if err != nil {
 		rep.Error = cmdutil.OneLine(err.Error())
-		a.printTxReport(rep, o)
-		a.Disconnect(c)
+		o.printTxReport(rep)
+		o.Disconnect(c)
 		if _, ok := err.(*cmdutil.Interrupted); ok {
-			a.Warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
+			o.Warn(fmt.Sprintf("%v: transaction aborted: nothing of it was committed (%d of %d operations done)", err, rep.Operations, len(ops)))
 			return err
 		}
 		if errors.As(err, &ce) {
-			if e := a.Sig.Err(); e != nil {
+			if e := o.Sig.Err(); e != nil {
 				// The COMMIT left: the broker may have committed it.
 				return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("transaction: %v after the COMMIT was sent, before its receipt came: outcome unknown, it may or may not have taken effect", e))
 			}
@@ -186,22 +195,22 @@ func (a *app) runTransaction(ctx context.Context, path string, o txOptions) erro
 		}
 		return fmt.Errorf("transaction: %w (aborted: nothing of it was committed)", err)
 	}
-	a.printTxReport(rep, o)
-	if err := a.Finish(c, "transaction", nil); err != nil {
+	o.printTxReport(rep)
+	if err := o.Finish(c, "transaction", nil); err != nil {
 		return fmt.Errorf("transaction: committed, then: %w", err)
 	}
 	return nil
 }
 
 // transact runs ops in one transaction; on any error it aborts.
-func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOptions) (rep txReport, err error) {
+func (o *Options) transact(ctx context.Context, c *client.Client, ops []txOp) (rep txReport, err error) {
 	subs := map[string]bool{}
-	rep.Committed, err = a.InTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
+	rep.Committed, err = o.InTransaction(ctx, c, func(tx string) { rep.Transaction = tx }, func(tx string) error {
 		for _, op := range ops {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err := a.txOp(ctx, c, op, tx, subs, &rep, o); err != nil {
+			if err := o.txOp(ctx, c, op, tx, subs, &rep); err != nil {
 				return fmt.Errorf("line %d: %w", op.line, err)
 			}
 			rep.Operations++
@@ -213,7 +222,7 @@ func (a *app) transact(ctx context.Context, c *client.Client, ops []txOp, o txOp
 
 // txOp runs one operation inside tx; subs are the destinations subscribed
 // to so far.
-func (a *app) txOp(ctx context.Context, c *client.Client, op txOp, tx string, subs map[string]bool, rep *txReport, o txOptions) error {
+func (o *Options) txOp(ctx context.Context, c *client.Client, op txOp, tx string, subs map[string]bool, rep *txReport) error {
 	if op.op == "send" {
 		if _, err := c.Send(op.dest, op.body, client.SendOptions{Headers: op.headers, Transaction: tx}); err != nil {
 			return err
@@ -234,7 +243,7 @@ func (a *app) txOp(ctx context.Context, c *client.Client, op txOp, tx string, su
 		}
 		subs[op.dest] = true
 	}
-	n, err := a.settleInTx(ctx, c, op, tx, o.wait)
+	n, err := o.settleInTx(ctx, c, op, tx, o.wait)
 	if op.op == "ack" {
 		rep.Acked += n
 	} else {
@@ -244,7 +253,7 @@ func (a *app) txOp(ctx context.Context, c *client.Client, op txOp, tx string, su
 }
 
 // settleInTx acks or nacks the next op.count messages of op.dest inside tx.
-func (a *app) settleInTx(ctx context.Context, c *client.Client, op txOp, tx string, wait time.Duration) (int, error) {
+func (o *Options) settleInTx(ctx context.Context, c *client.Client, op txOp, tx string, wait time.Duration) (int, error) {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	n := 0
@@ -276,14 +285,14 @@ func (a *app) settleInTx(ctx context.Context, c *client.Client, op txOp, tx stri
 	return n, c.Flush()
 }
 
-func (a *app) printTxReport(rep txReport, o txOptions) {
+func (o *Options) printTxReport(rep txReport) {
 	if o.output == "json" {
-		enc := json.NewEncoder(a.Out)
+		enc := json.NewEncoder(o.Out)
 		enc.SetEscapeHTML(false)
 		enc.Encode(rep)
 		return
 	}
 	if rep.Committed {
-		a.Note(fmt.Sprintf("committed %d operations (%d sent, %d acked, %d nacked)", rep.Operations, rep.Sent, rep.Acked, rep.Nacked))
+		o.Note(fmt.Sprintf("committed %d operations (%d sent, %d acked, %d nacked)", rep.Operations, rep.Sent, rep.Acked, rep.Nacked))
 	}
 }

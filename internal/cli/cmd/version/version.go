@@ -1,4 +1,5 @@
-package cli
+// Package version is the version command.
+package version
 
 import (
 	"encoding/json"
@@ -10,7 +11,8 @@ import (
 	"github.com/stompest/stompest/internal/cli/flags"
 )
 
-func (a *app) newVersionCmd() *cobra.Command {
+// NewCmd returns version.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -20,13 +22,13 @@ func (a *app) newVersionCmd() *cobra.Command {
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := a.Build.Info()
+			b := f.Build.Info()
 			switch output {
 			case "text":
-				_, err := fmt.Fprintf(a.Out, "stompest %s (commit %s, %s)\n", b.Version, b.Commit, b.Go)
+				_, err := fmt.Fprintf(f.Out, "stompest %s (commit %s, %s)\n", b.Version, b.Commit, b.Go)
 				return err
 			case "json":
-				enc := json.NewEncoder(a.Out)
+				enc := json.NewEncoder(f.Out)
 				return enc.Encode(b)
 			}
 			return nil
