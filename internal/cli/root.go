@@ -10,8 +10,11 @@ import (
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 
+	"github.com/stompest/stompest/internal/cli/cmd/bench"
+	"github.com/stompest/stompest/internal/cli/cmd/broker"
 	"github.com/stompest/stompest/internal/cli/cmd/config"
 	"github.com/stompest/stompest/internal/cli/cmd/move"
+	"github.com/stompest/stompest/internal/cli/cmd/probe"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
 	"github.com/stompest/stompest/internal/cli/cmd/transaction"
 	"github.com/stompest/stompest/internal/cli/cmd/version"
@@ -133,16 +136,16 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 	root.AddCommand(
 		version.NewCmd(a.Factory),
 		config.NewCmd(a.Factory),
-		a.newFailoverProbeCmd(),
+		probe.NewCmd(a.Factory, nil),
 		a.newSendCmd(),
 		a.newSubscribeCmd(),
 		settle.NewCmd(a.Factory, false, nil),
 		settle.NewCmd(a.Factory, true, nil),
 		transaction.NewCmd(a.Factory, nil),
 		move.NewCmd(a.Factory, nil),
-		a.newBrokerCmd(),
+		broker.NewCmd(a.Factory, nil),
 		a.newManCmd(),
-		a.newBenchCmd(),
+		bench.NewCmd(a.Factory, nil),
 		a.newRequestCmd(),
 		a.newReplyCmd(),
 		a.newRunCmd(),

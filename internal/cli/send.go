@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
@@ -91,7 +89,7 @@ message a stable id (sequence number and content hash) that 'subscribe
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` (repeatable; the last for a name wins)")
 	f.StringVar(&o.contentType, "content-type", "", "content-type header")
 	f.BoolVar(&o.persistent, "persistent", true, "ask the broker to keep messages across restarts (persistent:true)")
-	flags.Enum(cmd, &o.receipt, "receipt", "", "last", receiptModes, "confirmation: each (every message), last (the last of each burst) or none")
+	flags.Enum(cmd, &o.receipt, "receipt", "", "last", flags.ReceiptModes, "confirmation: each (every message), last (the last of each burst) or none")
 	f.BoolVar(&o.transaction, "transaction", false, "send everything in one transaction: COMMIT at the end, ABORT on error")
 	f.IntVar(&o.count, "count", 1, "send each message `N` times")
 	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
@@ -102,9 +100,6 @@ message a stable id (sequence number and content hash) that 'subscribe
 	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
 	return cmd
 }
-
-// receiptModes are the values of --receipt.
-var receiptModes = []string{"each", "last", "none"}
 
 // outgoing is one message to send.
 type outgoing struct {
@@ -146,7 +141,7 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	case protocol.HdrDestination, protocol.HdrContentLength, protocol.HdrReceipt, protocol.HdrTransaction:
 		return cmdutil.UsageErrorf("--id-header %q: a header stompest sets itself", o.idHeader)
 	}
-	limiter, err := parseRate(o.rate, 1)
+	limiter, err := cmdutil.ParseRate(o.rate, 1)
 	if err != nil {
 		return err
 	}
@@ -745,17 +740,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// parseRate parses --rate N/s into a limiter allowing bursts of burst
-// messages (at least one); "" is no limit.
-func parseRate(s string, burst int) (*rate.Limiter, error) {
-	if s == "" {
-		return nil, nil
-	}
-	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
-	if err != nil || n <= 0 {
-		return nil, cmdutil.UsageErrorf("--rate %q: want messages per second, such as 100/s", s)
-	}
-	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
 }

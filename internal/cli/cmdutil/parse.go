@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/protocol"
+	"golang.org/x/time/rate"
 )
 
 // badFlagValue matches pflag's error for a value a flag refused.
@@ -114,4 +115,17 @@ func ParseHeaderFlags(flags []string) (protocol.Headers, error) {
 		hs.Set(k, v)
 	}
 	return hs, nil
+}
+
+// ParseRate parses --rate N/s into a limiter allowing bursts of burst
+// messages (at least one); "" is no limit.
+func ParseRate(s string, burst int) (*rate.Limiter, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || n <= 0 {
+		return nil, UsageErrorf("--rate %q: want messages per second, such as 100/s", s)
+	}
+	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
 }

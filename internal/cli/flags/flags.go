@@ -159,3 +159,6 @@ func (s *Selection) Picks() bool {
 func Headers(cmd *cobra.Command, p *[]string, usage string) {
 	cmd.Flags().StringArrayVarP(p, "header", "H", nil, usage)
 }
+
+// ReceiptModes are the values of --receipt.
+var ReceiptModes = []string{"each", "last", "none"}

@@ -1,4 +1,4 @@
-package cli
+package probe
 
 import (
 	"context"
@@ -37,12 +37,12 @@ type brokerProbe struct {
 }
 
 // probeLive connects to every broker of u at once and reports each.
-func (a *app) probeLive(u *failover.URI, o probeOptions) error {
-	cfg, err := a.ClientConfig(false, nil)
+func (o *Options) probeLive(u *failover.URI) error {
+	cfg, err := o.ClientConfig(false, nil)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.Opts.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), o.Opts.ConnectTimeout)
 	defer cancel()
 	report := probeReport{URI: u.String(), Brokers: make([]brokerProbe, len(u.Brokers))}
 	var wg sync.WaitGroup
@@ -57,7 +57,7 @@ func (a *app) probeLive(u *failover.URI, o probeOptions) error {
 				var refused *client.RefusedError
 				p.refused = errors.As(res.Err, &refused)
 				if errors.Is(res.Err, context.DeadlineExceeded) {
-					p.Error = "no answer within --connect-timeout " + a.Opts.ConnectTimeout.String()
+					p.Error = "no answer within --connect-timeout " + o.Opts.ConnectTimeout.String()
 				}
 			} else {
 				p.Version, p.Server, p.Session = res.Version.String(), res.Server, res.Session
@@ -68,13 +68,13 @@ func (a *app) probeLive(u *failover.URI, o probeOptions) error {
 	}
 	wg.Wait()
 	if o.output == "json" {
-		enc := json.NewEncoder(a.Out)
+		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(report); err != nil {
 			return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 		}
-	} else if err := a.printProbe(report); err != nil {
+	} else if err := o.printProbe(report); err != nil {
 		return cmdutil.WithCode(cmdutil.ExitIOErr, err)
 	}
 	up, refused := 0, 0
@@ -101,11 +101,11 @@ func ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
 }
 
-func (a *app) printProbe(r probeReport) error {
-	head := a.OutColor(color.Bold)
-	good := a.OutColor(color.FgGreen, color.Bold)
-	bad := a.OutColor(color.FgRed, color.Bold)
-	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), r.URI)
+func (o *Options) printProbe(r probeReport) error {
+	head := o.OutColor(color.Bold)
+	good := o.OutColor(color.FgGreen, color.Bold)
+	bad := o.OutColor(color.FgRed, color.Bold)
+	fmt.Fprintf(o.Out, "%s %s\n", head.Sprint("URI"), r.URI)
 	rows := [][]string{{"", "BROKER", "TCP", "STOMP", "VERSION", "SERVER", "HEART-BEAT", "SESSION / ERROR"}}
 	for _, p := range r.Brokers {
 		if p.Up {
@@ -142,7 +142,7 @@ func (a *app) printProbe(r probeReport) error {
 				line.WriteString("  ")
 			}
 		}
-		if _, err := fmt.Fprintln(a.Out, strings.TrimRight(line.String(), " ")); err != nil {
+		if _, err := fmt.Fprintln(o.Out, strings.TrimRight(line.String(), " ")); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,6 @@
-package cli
+// Package broker is the broker command: the embedded broker, for local
+// work and CI.
+package broker
 
 import (
 	"context"
@@ -14,18 +16,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stompest/stompest/internal/broker"
+	embedded "github.com/stompest/stompest/internal/broker"
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/handler"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// brokerOptions are the flags of `stompest broker`: its own, never read
+// Options are the flags of `stompest broker`: its own, never read
 // from the config file or the environment.
-type brokerOptions struct {
+type Options struct {
+	*cmdutil.Factory
+
 	listen      string
 	listenSet   bool   // --listen was given
-	run         string // --run CMD
+	runCmd      string // --run CMD
 	wsListen    string
 	user        string
 	password    string
@@ -43,8 +47,10 @@ type brokerOptions struct {
 	wsAllowOrigins []string
 }
 
-func (a *app) newBrokerCmd() *cobra.Command {
-	var o brokerOptions
+// NewCmd returns broker; runF, when not nil, runs instead of the command
+// (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Run the embedded in-memory STOMP broker",
@@ -104,31 +110,34 @@ own: they are not read from the config file or STOMPEST_*.`,
 		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.listenSet = cmd.Flags().Changed("listen")
-			return a.runBroker(cmd.Context(), o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:61613", "address to listen on (with --run: a free port of 127.0.0.1)")
-	f.StringVar(&o.run, "run", "", "run `CMD` (/bin/sh -c) with STOMPEST_SERVER set to this broker, then stop and exit with its status")
-	f.StringVar(&o.wsListen, "ws-listen", "", "also serve STOMP over WebSocket on this `ADDR`, path /")
-	f.StringVar(&o.user, "user", "", "require this login")
-	f.StringVar(&o.password, "password", "", "require this passcode")
-	f.StringVar(&o.tlsCert, "tls-cert", "", "server certificate `FILE` (PEM): --listen speaks TLS")
-	f.StringVar(&o.tlsKey, "tls-key", "", "server key `FILE` (PEM)")
-	f.StringVar(&o.tlsClientCA, "tls-client-ca", "", "require client certificates signed by the CA in `FILE`")
-	f.StringVar(&o.heartbeat, "heartbeat", "10s,10s", "heart-beats `SX,SY` the broker offers (0 = none)")
-	f.StringVar(&o.maxFrame, "max-frame-size", "64MiB", "largest body accepted")
-	f.BoolVar(&o.trace, "trace", false, "write every frame to stderr")
-	f.StringVar(&o.passwordFile, "password-file", "", "read the passcode from the first line of `FILE` (- for stdin)")
-	f.StringVar(&o.maxMemory, "max-memory", "512MiB", "memory budget: messages may take half of it (0 = none)")
-	f.IntVar(&o.maxPending, "max-pending", broker.DefaultMaxPending, "messages a topic subscriber may fall behind before it is disconnected (0 = no limit)")
-	f.DurationVar(&o.connectTimeout, "connect-timeout", broker.DefaultConnectTimeout, "close connections that have not sent CONNECT by then (0 = never)")
-	f.StringArrayVar(&o.wsAllowOrigins, "ws-allow-origin", nil, "also accept WebSocket handshakes from origins matching `PATTERN` (glob, repeatable; * = all)")
+	fs := cmd.Flags()
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:61613", "address to listen on (with --run: a free port of 127.0.0.1)")
+	fs.StringVar(&o.runCmd, "run", "", "run `CMD` (/bin/sh -c) with STOMPEST_SERVER set to this broker, then stop and exit with its status")
+	fs.StringVar(&o.wsListen, "ws-listen", "", "also serve STOMP over WebSocket on this `ADDR`, path /")
+	fs.StringVar(&o.user, "user", "", "require this login")
+	fs.StringVar(&o.password, "password", "", "require this passcode")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "server certificate `FILE` (PEM): --listen speaks TLS")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "server key `FILE` (PEM)")
+	fs.StringVar(&o.tlsClientCA, "tls-client-ca", "", "require client certificates signed by the CA in `FILE`")
+	fs.StringVar(&o.heartbeat, "heartbeat", "10s,10s", "heart-beats `SX,SY` the broker offers (0 = none)")
+	fs.StringVar(&o.maxFrame, "max-frame-size", "64MiB", "largest body accepted")
+	fs.BoolVar(&o.trace, "trace", false, "write every frame to stderr")
+	fs.StringVar(&o.passwordFile, "password-file", "", "read the passcode from the first line of `FILE` (- for stdin)")
+	fs.StringVar(&o.maxMemory, "max-memory", "512MiB", "memory budget: messages may take half of it (0 = none)")
+	fs.IntVar(&o.maxPending, "max-pending", embedded.DefaultMaxPending, "messages a topic subscriber may fall behind before it is disconnected (0 = no limit)")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", embedded.DefaultConnectTimeout, "close connections that have not sent CONNECT by then (0 = never)")
+	fs.StringArrayVar(&o.wsAllowOrigins, "ws-allow-origin", nil, "also accept WebSocket handshakes from origins matching `PATTERN` (glob, repeatable; * = all)")
 	return cmd
 }
 
-func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
-	if o.run != "" && !o.listenSet {
+func (o *Options) run(ctx context.Context) error {
+	if o.runCmd != "" && !o.listenSet {
 		// A port of its own: never another broker that holds 61613.
 		o.listen = "127.0.0.1:0"
 	}
@@ -147,21 +156,21 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 	if o.maxPending < 0 || o.connectTimeout < 0 {
 		return cmdutil.UsageErrorf("--max-pending and --connect-timeout cannot be negative")
 	}
-	password, err := a.brokerPassword(o)
+	password, err := o.brokerPassword()
 	if err != nil {
 		return err
 	}
 	if (o.user == "") != (password == "") {
 		return cmdutil.UsageErrorf("--user and a passcode (--password, --password-file, STOMPEST_BROKER_PASSWORD) go together")
 	}
-	cfg := broker.Config{
+	cfg := embedded.Config{
 		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: password, HeartBeat: hb,
 		Limits: protocol.Limits{MaxBodySize: size}, MaxMemory: orNone(memory),
 		MaxPending: int(orNone(int64(o.maxPending))), ConnectTimeout: time.Duration(orNone(int64(o.connectTimeout))),
-		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { a.Logf("broker: "+format, args...) },
+		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { o.Logf("broker: "+format, args...) },
 	}
 	if o.trace {
-		cfg.Trace = a.ErrOut
+		cfg.Trace = o.ErrOut
 	}
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsClientCA != "" {
 		if o.tlsCert == "" || o.tlsKey == "" {
@@ -185,12 +194,12 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 			cfg.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 	}
-	broker.Version = a.Build.Info().Version
+	embedded.Version = o.Build.Info().Version
 	cmdutil.DefaultRuntime(true)
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && memory > 0 {
 		debug.SetMemoryLimit(memory)
 	}
-	b := broker.New(cfg)
+	b := embedded.New(cfg)
 	if err := b.Start(); err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("broker: %w", err))
 	}
@@ -206,17 +215,17 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 		}
 		listening += " and " + wscheme + "://" + ws + "/"
 	}
-	if o.run != "" {
-		err := a.runWithBroker(ctx, o.run, scheme+"://"+b.Addr())
+	if o.runCmd != "" {
+		err := o.runWithBroker(ctx, o.runCmd, scheme+"://"+b.Addr())
 		if cerr := b.Close(); cerr != nil {
-			a.Logf("broker: close: %v", cerr)
+			o.Logf("broker: close: %v", cerr)
 		}
 		return err
 	}
-	fmt.Fprintf(a.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
+	fmt.Fprintf(o.ErrOut, "stompest broker listening on %s (in memory: nothing is kept on disk)\n", listening)
 	<-ctx.Done()
 	if err := b.Close(); err != nil {
-		a.Logf("broker: close: %v", err)
+		o.Logf("broker: close: %v", err)
 	}
 	return nil
 }
@@ -225,13 +234,13 @@ func (a *app) runBroker(ctx context.Context, o brokerOptions) error {
 // stompest's own streams, and returns its outcome: nil for exit 0, else
 // an error with the command's exit status (128+N when signal N ended it).
 // A signal to stompest ends the command too.
-func (a *app) runWithBroker(ctx context.Context, line, server string) error {
+func (o *Options) runWithBroker(ctx context.Context, line, server string) error {
 	cmd := handler.ShellCommand(ctx, line)
 	cmd.Env = append(os.Environ(), "STOMPEST_SERVER="+server)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.In, a.Out, a.ErrOut
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.In, o.Out, o.ErrOut
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
-		if e := a.Sig.Err(); e != nil {
+		if e := o.Sig.Err(); e != nil {
 			return e
 		}
 		var ee *exec.ExitError
@@ -262,15 +271,15 @@ const brokerPasswordEnv = "STOMPEST_BROKER_PASSWORD"
 // brokerPassword resolves the broker's passcode: --password (with a
 // warning: it is visible in ps), the first line of --password-file (- for
 // stdin), or STOMPEST_BROKER_PASSWORD when --user is given.
-func (a *app) brokerPassword(o brokerOptions) (string, error) {
+func (o *Options) brokerPassword() (string, error) {
 	switch {
 	case o.password != "" && o.passwordFile != "":
 		return "", cmdutil.UsageErrorf("--password and --password-file exclude each other")
 	case o.password != "":
-		a.Warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
+		o.Warn("warning: --password on the command line is visible in ps; prefer --password-file or " + brokerPasswordEnv)
 		return o.password, nil
 	case o.passwordFile != "":
-		return a.ReadPasswordFile(o.passwordFile)
+		return o.ReadPasswordFile(o.passwordFile)
 	}
 	if o.user == "" {
 		return "", nil

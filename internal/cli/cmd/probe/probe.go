@@ -1,6 +1,9 @@
-package cli
+// Package probe is the failover-probe command: a live check of every
+// broker of a failover URI, or its reconnect schedule.
+package probe
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -16,8 +19,11 @@ import (
 	"github.com/stompest/stompest/internal/failover"
 )
 
-// probeOptions are the flags of failover-probe.
-type probeOptions struct {
+// Options are the argument and flags of failover-probe.
+type Options struct {
+	*cmdutil.Factory
+
+	uri       string // the URI to probe; "" for --server
 	schedule  int
 	seed      uint64
 	seeded    bool
@@ -25,8 +31,10 @@ type probeOptions struct {
 	output    string
 }
 
-func (a *app) newFailoverProbeCmd() *cobra.Command {
-	var o probeOptions
+// NewCmd returns failover-probe; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:     "failover-probe [URI]",
 		Aliases: []string{"probe"},
@@ -59,17 +67,19 @@ maxReconnectAttempts every reconnect after a loss (--reconnect).`,
 				// Never the live probe: a schedule was asked for.
 				return cmdutil.UsageErrorf("--schedule %d: want N >= 1", o.schedule)
 			}
-			uri := a.Opts.Server
 			if len(args) == 1 {
-				uri = args[0]
+				o.uri = args[0]
 			}
-			return a.runFailoverProbe(uri, o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run()
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.schedule, "schedule", 0, "print the first `N` attempts of the schedule")
-	f.Uint64Var(&o.seed, "seed", 0, "seed of the randomness (randomize, jitter): the same seed gives the same schedule")
-	f.BoolVar(&o.reconnect, "reconnect", false, "show the schedule of a reconnect after a loss (maxReconnectAttempts) instead of the first connect")
+	fs := cmd.Flags()
+	fs.IntVar(&o.schedule, "schedule", 0, "print the first `N` attempts of the schedule")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of the randomness (randomize, jitter): the same seed gives the same schedule")
+	fs.BoolVar(&o.reconnect, "reconnect", false, "show the schedule of a reconnect after a loss (maxReconnectAttempts) instead of the first connect")
 	flags.Enum(cmd, &o.output, "output", "o", "table", []string{"table", "json"}, "output format: table or json")
 	return cmd
 }
@@ -89,7 +99,11 @@ type scheduleAttempt struct {
 	DelayMS float64 `json:"delay_ms"`
 }
 
-func (a *app) runFailoverProbe(uri string, o probeOptions) error {
+func (o *Options) run() error {
+	uri := o.uri
+	if uri == "" {
+		uri = o.Opts.Server
+	}
 	if o.schedule < 0 {
 		return cmdutil.UsageErrorf("--schedule %d: want N >= 1", o.schedule)
 	}
@@ -98,10 +112,10 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("failover-probe: %w", err))
 	}
 	for _, w := range u.Warnings {
-		a.Warn("warning: " + w)
+		o.Warn("warning: " + w)
 	}
 	if o.schedule == 0 {
-		return a.probeLive(u, o)
+		return o.probeLive(u)
 	}
 	if !o.seeded {
 		o.seed = rand.Uint64()
@@ -126,28 +140,28 @@ func (a *app) runFailoverProbe(uri string, o probeOptions) error {
 		})
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(a.Out)
+		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		return enc.Encode(report)
 	}
-	head := a.OutColor(color.Bold)
-	fmt.Fprintf(a.Out, "%s %s\n", head.Sprint("URI"), report.URI)
+	head := o.OutColor(color.Bold)
+	fmt.Fprintf(o.Out, "%s %s\n", head.Sprint("URI"), report.URI)
 	wn, wb, wd := len("N"), len("BROKER"), len("DELAY")
 	for _, at := range report.Attempts {
 		wn = max(wn, len(strconv.Itoa(at.N)))
 		wb = max(wb, len(at.Broker))
 		wd = max(wd, len(formatMS(at.DelayMS)))
 	}
-	fmt.Fprintln(a.Out, head.Sprintf("%*s  %-*s  %*s", wn, "N", wb, "BROKER", wd, "DELAY"))
+	fmt.Fprintln(o.Out, head.Sprintf("%*s  %-*s  %*s", wn, "N", wb, "BROKER", wd, "DELAY"))
 	for _, at := range report.Attempts {
-		if _, err := fmt.Fprintf(a.Out, "%*d  %-*s  %*s\n", wn, at.N, wb, at.Broker, wd, formatMS(at.DelayMS)); err != nil {
+		if _, err := fmt.Fprintf(o.Out, "%*d  %-*s  %*s\n", wn, at.N, wb, at.Broker, wd, formatMS(at.DelayMS)); err != nil {
 			return err
 		}
 	}
 	if report.Exhausted {
-		fmt.Fprintf(a.Out, "%s after %d attempts (%s=%d)\n",
-			a.OutColor(color.FgYellow).Sprint("exhausted"), len(report.Attempts), limitName, s.MaxAttempts()-1)
+		fmt.Fprintf(o.Out, "%s after %d attempts (%s=%d)\n",
+			o.OutColor(color.FgYellow).Sprint("exhausted"), len(report.Attempts), limitName, s.MaxAttempts()-1)
 	}
 	return nil
 }

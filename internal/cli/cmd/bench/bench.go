@@ -1,4 +1,6 @@
-package cli
+// Package bench is the bench command: throughput and latency against a
+// broker.
+package bench
 
 import (
 	"context"
@@ -28,7 +30,11 @@ import (
 // nanoseconds: producers and consumers share one process and one clock.
 const benchStamp = "stompest-bench-sent"
 
-type benchOptions struct {
+// Options are the argument and flags of bench.
+type Options struct {
+	*cmdutil.Factory
+
+	dest       string
 	messages   int
 	size       int
 	producers  int
@@ -43,8 +49,10 @@ type benchOptions struct {
 	output     string
 }
 
-func (a *app) newBenchCmd() *cobra.Command {
-	var o benchOptions
+// NewCmd returns bench; runF, when not nil, runs instead of the command
+// (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "bench DEST",
 		Short: "Measure throughput and latency against a broker",
@@ -68,26 +76,29 @@ CI regression gates.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("messages") {
-				a.Warn("warning: --messages is deprecated: use --count, as every other command does")
+				o.Warn("warning: --messages is deprecated: use --count, as every other command does")
 			}
-			cmdutil.DefaultRuntime(false)
-			return a.runBench(cmd.Context(), args[0], o)
+			o.dest = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.IntVarP(&o.messages, "count", "n", 100000, "messages to send in all (with --duration: no limit)")
-	f.IntVar(&o.messages, "messages", 100000, "the old name of --count")
-	f.MarkHidden("messages")
-	f.IntVar(&o.size, "size", 100, "body size in bytes")
-	f.IntVar(&o.producers, "producers", 1, "producer connections")
-	f.IntVar(&o.consumers, "consumers", 1, "consumer connections")
+	fs := cmd.Flags()
+	fs.IntVarP(&o.messages, "count", "n", 100000, "messages to send in all (with --duration: no limit)")
+	fs.IntVar(&o.messages, "messages", 100000, "the old name of --count")
+	fs.MarkHidden("messages")
+	fs.IntVar(&o.size, "size", 100, "body size in bytes")
+	fs.IntVar(&o.producers, "producers", 1, "producer connections")
+	fs.IntVar(&o.consumers, "consumers", 1, "consumer connections")
 	flags.Enum(cmd, &o.ack, "ack", "", protocol.AckAuto, []string{protocol.AckAuto, protocol.AckClientIndividual}, "consumers' ack mode: auto or client-individual")
-	f.BoolVar(&o.persistent, "persistent", false, "send persistent:true")
-	flags.Enum(cmd, &o.receipt, "receipt", "", "last", receiptModes, "producers' receipts: each, last or none")
-	f.IntVar(&o.txBatch, "transaction-batch", 0, "send in transactions of `N` messages (0: none)")
-	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second in all")
-	f.DurationVar(&o.duration, "duration", 0, "send for this long instead of --count")
-	f.BoolVar(&o.embedded, "embedded", false, "start an in-memory broker in this process and use it")
+	fs.BoolVar(&o.persistent, "persistent", false, "send persistent:true")
+	flags.Enum(cmd, &o.receipt, "receipt", "", "last", flags.ReceiptModes, "producers' receipts: each, last or none")
+	fs.IntVar(&o.txBatch, "transaction-batch", 0, "send in transactions of `N` messages (0: none)")
+	fs.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second in all")
+	fs.DurationVar(&o.duration, "duration", 0, "send for this long instead of --count")
+	fs.BoolVar(&o.embedded, "embedded", false, "start an in-memory broker in this process and use it")
 	flags.Enum(cmd, &o.output, "output", "o", "text", []string{"text", "json"}, "report: text or json")
 	return cmd
 }
@@ -119,14 +130,16 @@ type benchReport struct {
 	Latency     benchLatency `json:"latency"`
 }
 
-func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
+func (o *Options) run(ctx context.Context) error {
+	cmdutil.DefaultRuntime(false)
+	dest := o.dest
 	switch {
 	case o.producers < 1 || o.consumers < 0 || o.size < 0 || o.txBatch < 0 || o.duration < 0:
 		return cmdutil.UsageErrorf("--producers must be 1 or more; --consumers, --size, --transaction-batch and --duration not negative")
 	case o.duration == 0 && o.messages < 1:
 		return cmdutil.UsageErrorf("--messages %d: want 1 or more", o.messages)
 	}
-	limiter, err := parseRate(o.rate, 0)
+	limiter, err := cmdutil.ParseRate(o.rate, 0)
 	if err != nil {
 		return err
 	}
@@ -144,12 +157,12 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 			return cmdutil.WithCode(cmdutil.ExitSoftware, err)
 		}
 	}
-	r := &benchRun{app: a, o: o, server: embedded, dest: dest, limiter: limiter, body: make([]byte, o.size)}
+	r := &benchRun{Factory: o.Factory, o: o, server: embedded, dest: dest, limiter: limiter, body: make([]byte, o.size)}
 	for i := range r.body {
 		r.body[i] = 'x'
 	}
 	err = r.run(ctx)
-	if e := a.Sig.Err(); e != nil {
+	if e := o.Sig.Err(); e != nil {
 		return e
 	}
 	if err != nil {
@@ -157,18 +170,18 @@ func (a *app) runBench(ctx context.Context, dest string, o benchOptions) error {
 	}
 	rep := r.report()
 	if o.output == "json" {
-		enc := json.NewEncoder(a.Out)
+		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	a.printBench(rep)
+	o.printBench(rep)
 	return nil
 }
 
 // benchRun is one run of the bench command.
 type benchRun struct {
-	*app
-	o       benchOptions
+	*cmdutil.Factory
+	o       *Options
 	server  *failover.URI // the broker under test when not --server's
 	dest    string
 	limiter *rate.Limiter
@@ -487,8 +500,8 @@ func (r *benchRun) report() benchReport {
 	return rep
 }
 
-func (a *app) printBench(rep benchReport) {
-	fmt.Fprintf(a.Out, "%s on %s, %d-byte bodies\n", rep.Destination, rep.Server, rep.Size)
+func (o *Options) printBench(rep benchReport) {
+	fmt.Fprintf(o.Out, "%s on %s, %d-byte bodies\n", rep.Destination, rep.Server, rep.Size)
 	for _, x := range []struct {
 		name string
 		r    benchRole
@@ -496,12 +509,12 @@ func (a *app) printBench(rep benchReport) {
 		if x.r.Count == 0 {
 			continue
 		}
-		fmt.Fprintf(a.Out, "%-9s %3d  %10d msgs  %8.3f s  %12.0f msg/s  %8.2f MB/s\n",
+		fmt.Fprintf(o.Out, "%-9s %3d  %10d msgs  %8.3f s  %12.0f msg/s  %8.2f MB/s\n",
 			x.name, x.r.Count, x.r.Messages, x.r.Seconds, x.r.MsgsPerSec, x.r.MBPerSec)
 	}
 	if rep.Consumers.Messages > 0 {
 		l := rep.Latency
-		fmt.Fprintf(a.Out, "latency   p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n",
+		fmt.Fprintf(o.Out, "latency   p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n",
 			l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
 }
