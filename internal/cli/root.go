@@ -15,6 +15,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/config"
 	"github.com/stompest/stompest/internal/cli/cmd/move"
 	"github.com/stompest/stompest/internal/cli/cmd/probe"
+	"github.com/stompest/stompest/internal/cli/cmd/reqrep"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
 	"github.com/stompest/stompest/internal/cli/cmd/transaction"
 	"github.com/stompest/stompest/internal/cli/cmd/version"
@@ -146,8 +147,8 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		broker.NewCmd(a.Factory, nil),
 		a.newManCmd(),
 		bench.NewCmd(a.Factory, nil),
-		a.newRequestCmd(),
-		a.newReplyCmd(),
+		reqrep.NewRequestCmd(a.Factory, nil),
+		reqrep.NewReplyCmd(a.Factory, nil),
 		a.newRunCmd(),
 		a.newShellCmd(),
 		newExitCodesTopic(),

@@ -326,7 +326,7 @@ func (s *consumer) subscribeHeaders(kind dialect.Kind, browse bool) protocol.Hea
 		h.Add(protocol.HdrSelector, o.selector)
 	}
 	if browse {
-		h.Add("browser", "true")
+		dialect.Browse(&h)
 	}
 	if o.durable != "" {
 		kind.Durable(&h, o.durable)
@@ -405,7 +405,7 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 	written := batch[:0:0]
 	done := false
 	for _, m := range batch {
-		if m.Header("browser") == "end" {
+		if dialect.BrowseEnd(m.Frame) {
 			s.browsing--
 			if s.browsing <= 0 {
 				done = true

@@ -103,6 +103,14 @@ func (k Kind) DurableRemoval(name string) protocol.Headers {
 // browser:end) without consuming and without marking messages redelivered.
 func (k Kind) Browses() bool { return k == ActiveMQ || k == Stompest }
 
+// Browse adds to h the SUBSCRIBE header of a browsing subscription
+// (ActiveMQ's browser:true, which the embedded broker follows).
+func Browse(h *protocol.Headers) { h.Add("browser", "true") }
+
+// BrowseEnd reports whether f is the MESSAGE that ends a browse
+// (browser:end, no body of its own).
+func BrowseEnd(f *protocol.Frame) bool { return f.Header("browser") == "end" }
+
 // Selectors reports whether the broker implements SUBSCRIBE selectors.
 // RabbitMQ ignores them and would deliver everything.
 func (k Kind) Selectors() bool { return k != RabbitMQ }

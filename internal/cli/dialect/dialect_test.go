@@ -77,3 +77,18 @@ func flat(hs protocol.Headers) string {
 	}
 	return s
 }
+
+// TestBrowse checks the browse headers: the SUBSCRIBE header, and the end
+// of a browse told from an ordinary message.
+func TestBrowse(t *testing.T) {
+	var h protocol.Headers
+	Browse(&h)
+	if got := flat(h); got != "browser:true" {
+		t.Errorf("Browse: %s, want browser:true", got)
+	}
+	end := &protocol.Frame{Command: protocol.CmdMessage}
+	end.Headers.Add("browser", "end")
+	if !BrowseEnd(end) || BrowseEnd(&protocol.Frame{Command: protocol.CmdMessage}) {
+		t.Error("BrowseEnd does not tell the end of a browse from a message")
+	}
+}

@@ -228,8 +228,7 @@ func (r *benchRun) run(ctx context.Context) error {
 		var h protocol.Headers
 		h.Add(protocol.HdrAck, r.o.ack)
 		if r.o.ack != protocol.AckAuto {
-			h.Add("activemq.prefetchSize", "1000")
-			h.Add("prefetch-count", "1000")
+			cmdutil.KindOf(c).Prefetch(&h, 1000)
 		}
 		if _, err := c.Subscribe(ctx, r.dest, h); err != nil {
 			return err

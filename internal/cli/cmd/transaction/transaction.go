@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -236,8 +235,7 @@ func (o *Options) txOp(ctx context.Context, c *client.Client, op txOp, tx string
 	if !subs[op.dest] {
 		var h protocol.Headers
 		h.Add(protocol.HdrAck, protocol.AckClientIndividual)
-		h.Add("activemq.prefetchSize", strconv.Itoa(op.count))
-		h.Add("prefetch-count", strconv.Itoa(op.count))
+		cmdutil.KindOf(c).Prefetch(&h, op.count)
 		if _, err := c.Subscribe(ctx, op.dest, h); err != nil {
 			return err
 		}

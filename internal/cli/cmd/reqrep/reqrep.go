@@ -1,4 +1,5 @@
-package cli
+// Package reqrep is the request and reply commands.
+package reqrep
 
 import (
 	"context"
@@ -25,7 +26,12 @@ const (
 	hdrCorrelationID = "correlation-id"
 )
 
-type requestOptions struct {
+// RequestOptions are the arguments and flags of request.
+type RequestOptions struct {
+	*cmdutil.Factory
+
+	dest    string
+	body    []byte // the BODY argument; nil: read stdin
 	replyTo string
 	replies int
 	timeout time.Duration
@@ -33,8 +39,10 @@ type requestOptions struct {
 	out     flags.Output
 }
 
-func (a *app) newRequestCmd() *cobra.Command {
-	var o requestOptions
+// NewRequestCmd returns request; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewRequestCmd(f *cmdutil.Factory, runF func(context.Context, *RequestOptions) error) *cobra.Command {
+	o := &RequestOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "request DEST [BODY]",
 		Short: "Send a request and print the replies to it",
@@ -52,13 +60,20 @@ ActiveMQ and the embedded broker get a SUBSCRIBE first.`,
   stompest reply /queue/rpc --exec 'tr a-z A-Z' & stompest request /queue/rpc hello`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runRequest(cmd.Context(), args, o)
+			o.dest = args[0]
+			if len(args) == 2 {
+				o.body = []byte(args[1])
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.replyTo, "reply-to", "", "reply destination (default: a temporary queue)")
-	f.IntVar(&o.replies, "replies", 1, "replies to wait for")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "wait this long for the replies")
+	fs := cmd.Flags()
+	fs.StringVar(&o.replyTo, "reply-to", "", "reply destination (default: a temporary queue)")
+	fs.IntVar(&o.replies, "replies", 1, "replies to wait for")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "wait this long for the replies")
 	flags.Headers(cmd, &o.headers, "header `K:V` of the request (repeatable)")
 	o.out.AddMessages(cmd, "each reply")
 	return cmd
@@ -70,7 +85,7 @@ func newCorrelationID() string {
 	return hex.EncodeToString(b)
 }
 
-func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) error {
+func (o *RequestOptions) run(ctx context.Context) error {
 	if o.replies < 1 || o.timeout <= 0 {
 		return cmdutil.UsageErrorf("--replies must be 1 or more and --timeout positive")
 	}
@@ -78,25 +93,26 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 	if err != nil {
 		return err
 	}
-	var body []byte
-	if len(args) == 2 {
-		body = []byte(args[1])
-	} else if body, err = io.ReadAll(a.In); err != nil {
+	body := o.body
+	if body == nil {
+		body, err = io.ReadAll(o.In)
+	}
+	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("request: read stdin: %w", err))
 	}
-	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
+	out, err := msgio.NewWriter(o.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
-	c, err := a.Dial(ctx, "request", false, nil)
+	c, err := o.Dial(ctx, "request", false, nil)
 	if err != nil {
 		return err
 	}
-	got, err := a.request(ctx, c, args[0], body, headers, out, o)
+	got, err := o.request(ctx, c, o.dest, body, headers, out)
 	if err != nil && !cmdutil.IsInterrupt(err) {
 		err = fmt.Errorf("request: %w", err)
 	}
-	if err := a.Finish(c, "request", err); err != nil {
+	if err := o.Finish(c, "request", err); err != nil {
 		return err
 	}
 	if got < o.replies {
@@ -107,7 +123,7 @@ func (a *app) runRequest(ctx context.Context, args []string, o requestOptions) e
 
 // request sets up the reply destination, sends the request and prints the
 // replies; it returns how many came.
-func (a *app) request(ctx context.Context, c *client.Client, dest string, body []byte, headers protocol.Headers, out *msgio.Writer, o requestOptions) (int, error) {
+func (o *RequestOptions) request(ctx context.Context, c *client.Client, dest string, body []byte, headers protocol.Headers, out *msgio.Writer) (int, error) {
 	replyTo := o.replyTo
 	if replyTo == "" {
 		replyTo = "/temp-queue/stompest-" + newCorrelationID()[:12]
@@ -159,7 +175,11 @@ func (a *app) request(ctx context.Context, c *client.Client, dest string, body [
 	return got, nil
 }
 
-type replyOptions struct {
+// ReplyOptions are the argument and flags of reply.
+type ReplyOptions struct {
+	*cmdutil.Factory
+
+	dest        string
 	exec        string
 	echo        bool
 	count       int
@@ -167,8 +187,10 @@ type replyOptions struct {
 	timeout     time.Duration
 }
 
-func (a *app) newReplyCmd() *cobra.Command {
-	var o replyOptions
+// NewReplyCmd returns reply; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewReplyCmd(f *cmdutil.Factory, runF func(context.Context, *ReplyOptions) error) *cobra.Command {
+	o := &ReplyOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "reply DEST",
 		Short: "Answer requests: run a command for each and send its output back",
@@ -185,45 +207,49 @@ without reply-to is acknowledged and skipped with a warning.`,
   stompest reply /queue/rpc --exec ./handler.sh --concurrency 4`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runReply(cmd.Context(), args[0], o)
+			o.dest = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.exec, "exec", "", "answer with the stdout of `CMD` (request body on stdin)")
-	f.BoolVar(&o.echo, "echo", false, "answer with the request body")
-	f.IntVar(&o.count, "count", 0, "stop after answering N requests (0: no limit)")
-	f.IntVar(&o.concurrency, "concurrency", 1, "handlers at once")
-	f.DurationVar(&o.timeout, "exec-timeout", 0, "kill a handler that runs longer (0: no limit)")
+	fs := cmd.Flags()
+	fs.StringVar(&o.exec, "exec", "", "answer with the stdout of `CMD` (request body on stdin)")
+	fs.BoolVar(&o.echo, "echo", false, "answer with the request body")
+	fs.IntVar(&o.count, "count", 0, "stop after answering N requests (0: no limit)")
+	fs.IntVar(&o.concurrency, "concurrency", 1, "handlers at once")
+	fs.DurationVar(&o.timeout, "exec-timeout", 0, "kill a handler that runs longer (0: no limit)")
 	return cmd
 }
 
-func (a *app) runReply(ctx context.Context, dest string, o replyOptions) error {
+func (o *ReplyOptions) run(ctx context.Context) error {
+	dest := o.dest
 	if (o.exec == "") == !o.echo {
 		return cmdutil.UsageErrorf("reply: give one of --exec CMD and --echo")
 	}
 	if o.count < 0 || o.concurrency < 1 {
 		return cmdutil.UsageErrorf("--count must not be negative and --concurrency must be 1 or more")
 	}
-	c, err := a.Dial(ctx, "reply", true, nil)
+	c, err := o.Dial(ctx, "reply", true, nil)
 	if err != nil {
 		return err
 	}
-	prefetch := fmt.Sprint(o.concurrency)
+	prefetch := o.concurrency
 	if o.count > 0 {
-		prefetch = fmt.Sprint(min(o.count, o.concurrency))
+		prefetch = min(o.count, o.concurrency)
 	}
-	if _, err := c.Subscribe(ctx, dest, protocol.Headers{
-		{Name: protocol.HdrAck, Value: protocol.AckClientIndividual},
-		{Name: "activemq.prefetchSize", Value: prefetch}, {Name: "prefetch-count", Value: prefetch},
-	}); err != nil {
-		return a.Finish(c, "reply", fmt.Errorf("reply: %w", err))
+	h := protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckClientIndividual}}
+	cmdutil.KindOf(c).Prefetch(&h, prefetch)
+	if _, err := c.Subscribe(ctx, dest, h); err != nil {
+		return o.Finish(c, "reply", fmt.Errorf("reply: %w", err))
 	}
-	return a.Finish(c, "reply", a.serveReplies(ctx, c, o))
+	return o.Finish(c, "reply", o.serveReplies(ctx, c))
 }
 
 // serveReplies answers requests until --count, a failure or ctx's end,
 // with at most --concurrency handlers at once.
-func (a *app) serveReplies(ctx context.Context, c *client.Client, o replyOptions) error {
+func (o *ReplyOptions) serveReplies(ctx context.Context, c *client.Client) error {
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -272,7 +298,7 @@ loop:
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			if err := a.answer(ctx, c, m, o); err != nil {
+			if err := o.answer(ctx, c, m); err != nil {
 				fail(err)
 			}
 		}()
@@ -283,16 +309,16 @@ loop:
 
 // answer runs the handler of one request, sends its reply and acknowledges
 // the request.
-func (a *app) answer(ctx context.Context, c *client.Client, m *client.Message, o replyOptions) error {
+func (o *ReplyOptions) answer(ctx context.Context, c *client.Client, m *client.Message) error {
 	id := m.Header(protocol.HdrMessageID)
 	to := m.Header(hdrReplyTo)
 	if to == "" {
-		a.Warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
+		o.Warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
 		return c.Ack(m, "")
 	}
 	body := m.Body
 	if o.exec != "" {
-		out, err := handler.Run(ctx, o.exec, m, o.timeout, a.ErrOut)
+		out, err := handler.Run(ctx, o.exec, m, o.timeout, o.ErrOut)
 		if err != nil {
 			return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("reply: request %s: %w (not answered, left for redelivery)", id, err))
 		}
