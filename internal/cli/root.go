@@ -16,6 +16,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/move"
 	"github.com/stompest/stompest/internal/cli/cmd/probe"
 	"github.com/stompest/stompest/internal/cli/cmd/reqrep"
+	"github.com/stompest/stompest/internal/cli/cmd/send"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
 	"github.com/stompest/stompest/internal/cli/cmd/transaction"
 	"github.com/stompest/stompest/internal/cli/cmd/version"
@@ -138,7 +139,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		version.NewCmd(a.Factory),
 		config.NewCmd(a.Factory),
 		probe.NewCmd(a.Factory, nil),
-		a.newSendCmd(),
+		send.NewCmd(a.Factory, nil),
 		a.newSubscribeCmd(),
 		settle.NewCmd(a.Factory, false, nil),
 		settle.NewCmd(a.Factory, true, nil),

@@ -1,4 +1,5 @@
-package cli
+// Package send is the send command.
+package send
 
 import (
 	"bufio"
@@ -19,8 +20,11 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// sendOptions are the flags of send.
-type sendOptions struct {
+// Options are the arguments and flags of send.
+type Options struct {
+	*cmdutil.Factory
+
+	args        []string // DEST and BODY, as given
 	files       []string
 	lines       bool
 	delimiter   string
@@ -40,8 +44,10 @@ type sendOptions struct {
 	allowEmpty  bool
 }
 
-func (a *app) newSendCmd() *cobra.Command {
-	var o sendOptions
+// NewCmd returns send; runF, when not nil, runs instead of the command
+// (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "send [DEST] [BODY]",
 		Short: "Send messages: a body, files, stdin, lines or JSON Lines",
@@ -77,27 +83,31 @@ message a stable id (sequence number and content hash) that 'subscribe
   seq 1 1000 | stompest -s 'failover:(tcp://mq1:61613,tcp://mq2:61613)' send /queue/a --lines --receipt each --id-header msg-id`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runSend(cmd.Context(), args, o)
+			o.args = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringArrayVarP(&o.files, "file", "f", nil, "send the contents of `FILE` as one message (repeatable)")
-	f.BoolVarP(&o.lines, "lines", "l", false, "one message per line of stdin")
-	f.StringVarP(&o.delimiter, "delimiter", "D", "", "one message per record of stdin separated by `SEQ` (\\n \\r \\t \\0 \\\\ \\xHH understood)")
-	f.BoolVarP(&o.null, "null", "z", false, "one message per NUL-separated record of stdin")
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&o.files, "file", "f", nil, "send the contents of `FILE` as one message (repeatable)")
+	fs.BoolVarP(&o.lines, "lines", "l", false, "one message per line of stdin")
+	fs.StringVarP(&o.delimiter, "delimiter", "D", "", "one message per record of stdin separated by `SEQ` (\\n \\r \\t \\0 \\\\ \\xHH understood)")
+	fs.BoolVarP(&o.null, "null", "z", false, "one message per NUL-separated record of stdin")
 	flags.Enum(cmd, &o.input, "input", "", "", []string{"jsonl"}, "stdin format: jsonl (JSON Lines records, one message each)")
-	f.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` (repeatable; the last for a name wins)")
-	f.StringVar(&o.contentType, "content-type", "", "content-type header")
-	f.BoolVar(&o.persistent, "persistent", true, "ask the broker to keep messages across restarts (persistent:true)")
+	fs.StringArrayVarP(&o.headers, "header", "H", nil, "header `K:V` (repeatable; the last for a name wins)")
+	fs.StringVar(&o.contentType, "content-type", "", "content-type header")
+	fs.BoolVar(&o.persistent, "persistent", true, "ask the broker to keep messages across restarts (persistent:true)")
 	flags.Enum(cmd, &o.receipt, "receipt", "", "last", flags.ReceiptModes, "confirmation: each (every message), last (the last of each burst) or none")
-	f.BoolVar(&o.transaction, "transaction", false, "send everything in one transaction: COMMIT at the end, ABORT on error")
-	f.IntVar(&o.count, "count", 1, "send each message `N` times")
-	f.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
-	f.BoolVar(&o.text, "text", false, "send no content-length (bodies with NUL are refused)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the frames that would be sent, without connecting")
-	f.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
-	f.BoolVar(&o.allowEmpty, "allow-empty", false, "with a body from stdin: send an empty message when stdin is empty")
-	f.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
+	fs.BoolVar(&o.transaction, "transaction", false, "send everything in one transaction: COMMIT at the end, ABORT on error")
+	fs.IntVar(&o.count, "count", 1, "send each message `N` times")
+	fs.StringVar(&o.rate, "rate", "", "at most `N/s` messages per second")
+	fs.BoolVar(&o.text, "text", false, "send no content-length (bodies with NUL are refused)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the frames that would be sent, without connecting")
+	fs.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
+	fs.BoolVar(&o.allowEmpty, "allow-empty", false, "with a body from stdin: send an empty message when stdin is empty")
+	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
 	return cmd
 }
 
@@ -116,7 +126,8 @@ type outgoing struct {
 // valid until the next call: a source may reuse both.
 type source func() (*outgoing, error)
 
-func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
+func (o *Options) run(ctx context.Context) error {
+	args := o.args
 	var dest string
 	if len(args) > 0 {
 		dest = args[0]
@@ -128,7 +139,7 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	if o.contentType != "" {
 		headers.Set(protocol.HdrContentType, o.contentType)
 	}
-	if err := a.checkHeaderSizes(headers); err != nil {
+	if err := o.checkHeaderSizes(headers); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	if o.persistent {
@@ -145,31 +156,31 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 	if err != nil {
 		return err
 	}
-	src, cleanup, err := a.sendSource(args, dest, headers, o)
+	src, cleanup, err := o.sendSource(args, dest, headers)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	if o.dryRun {
-		return a.dryRun(src, o)
+		return o.printDryRun(src)
 	}
 
-	cfg, err := a.ClientConfig(o.receipt == "each", nil)
+	cfg, err := o.ClientConfig(o.receipt == "each", nil)
 	if err != nil {
 		return err
 	}
 	cfg.Text = o.text
-	c, err := a.Connect(ctx, "send", cfg)
+	c, err := o.Connect(ctx, "send", cfg)
 	if err != nil {
 		return err
 	}
-	p := &producer{app: a, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
+	p := &producer{Factory: o.Factory, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
 	err = p.run(ctx, src)
-	if e := a.Sig.Err(); e != nil {
+	if e := o.Sig.Err(); e != nil {
 		// What was sent is confirmed by the receipt of DISCONNECT, when
 		// it came on the connection of every SEND not confirmed yet; an
 		// open transaction is aborted by it.
-		derr := a.Disconnect(c)
+		derr := o.Disconnect(c)
 		_, conn := c.Link()
 		var ce *cmdutil.CommitError
 		switch {
@@ -177,10 +188,10 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 			// The COMMIT left: the broker may have committed it.
 			return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("send: %v after the COMMIT of %d messages was sent, before its receipt came: outcome unknown, they may or may not have been delivered", e, p.sent))
 		case o.transaction && err == nil:
-			a.Warn(fmt.Sprintf("%v: %s (committed)", e, p.progress()))
+			o.Warn(fmt.Sprintf("%v: %s (committed)", e, p.progress()))
 			return e
 		case o.transaction:
-			a.Warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
+			o.Warn(fmt.Sprintf("%v: transaction aborted: nothing of the %d messages sent was committed", e, p.sent))
 			return e
 		case derr == nil && (p.since == 0 || p.since == conn):
 			p.confirmed = p.sent
@@ -194,14 +205,14 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 			}
 			return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("send: %v: %s; %s", e, p.progress(), why))
 		}
-		a.Warn(fmt.Sprintf("%v: %s", e, p.progress()))
+		o.Warn(fmt.Sprintf("%v: %s", e, p.progress()))
 		return e
 	}
-	if err = a.Finish(c, "send", err); err != nil {
+	if err = o.Finish(c, "send", err); err != nil {
 		return err
 	}
-	if a.Opts.Verbose > 0 {
-		a.Logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
+	if o.Opts.Verbose > 0 {
+		o.Logf("sent %d, confirmed %d, sent again after a failover %d", p.sent, p.confirmed, p.resent)
 	}
 	return nil
 }
@@ -209,9 +220,9 @@ func (a *app) runSend(ctx context.Context, args []string, o sendOptions) error {
 // producer sends the messages of a source and keeps count of what the
 // broker confirmed.
 type producer struct {
-	*app
+	*cmdutil.Factory
 	c         *client.Client
-	o         sendOptions
+	o         *Options
 	limiter   *rate.Limiter
 	tx        string
 	sent      int
@@ -493,7 +504,7 @@ func (p *producer) progress() string {
 }
 
 // sendSource picks where the messages come from.
-func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o sendOptions) (source, func(), error) {
+func (o *Options) sendSource(args []string, dest string, headers protocol.Headers) (source, func(), error) {
 	none := func() {}
 	splitting := 0
 	for _, on := range []bool{o.lines, o.delimiter != "", o.null, o.input != ""} {
@@ -549,7 +560,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 				default:
 					// A pipe, such as -f <(cmd): read as a stream, spooled
 					// like stdin to learn its length.
-					spool, size, done, serr := msgio.SpoolStdin(cmdutil.Interruptible(a.Sig.Ctx, f))
+					spool, size, done, serr := msgio.SpoolStdin(cmdutil.Interruptible(o.Sig.Ctx, f))
 					if err = serr; err == nil {
 						closers = append(closers, done)
 						files, sizes = append(files, spool), append(sizes, size)
@@ -570,7 +581,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			return &outgoing{dest: dest, headers: headers, stream: files[i-1], size: sizes[i-1], record: i, more: i < len(files)}, nil
 		}, cleanup, nil
 	case o.input == "jsonl":
-		return a.jsonlSource(dest, headers, o), none, nil
+		return o.jsonlSource(dest, headers), none, nil
 	case splitting > 0:
 		delim := []byte("\n")
 		if o.null {
@@ -582,7 +593,7 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 				return nil, none, cmdutil.UsageErrorf("--delimiter %q: %v", o.delimiter, err)
 			}
 		}
-		sp := msgio.NewSplitter(a.In, delim)
+		sp := msgio.NewSplitter(o.In, delim)
 		var m outgoing // one record at a time: the body is the splitter's buffer too
 		return func() (*outgoing, error) {
 			rec, err := sp.Next()
@@ -599,10 +610,10 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 			return &m, nil
 		}, none, nil
 	}
-	if a.InTTY {
+	if o.InTTY {
 		return nil, none, cmdutil.UsageErrorf("send: no body: give BODY, --file, or pipe one into stdin")
 	}
-	f, size, cleanup, err := msgio.SpoolStdin(a.In)
+	f, size, cleanup, err := msgio.SpoolStdin(o.In)
 	if err != nil {
 		return nil, none, cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("read stdin: %w", err))
 	}
@@ -614,8 +625,8 @@ func (a *app) sendSource(args []string, dest string, headers protocol.Headers, o
 }
 
 // jsonlSource reads JSON Lines records (PRODUCT.md §7).
-func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) source {
-	br := bufio.NewReaderSize(a.In, 64<<10)
+func (o *Options) jsonlSource(dest string, headers protocol.Headers) source {
+	br := bufio.NewReaderSize(o.In, 64<<10)
 	line := 0
 	var buf []byte
 	return func() (*outgoing, error) {
@@ -668,7 +679,7 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 			for _, h := range headers {
 				hs.Set(h.Name, h.Value)
 			}
-			if err := a.checkHeaderSizes(hs); err != nil {
+			if err := o.checkHeaderSizes(hs); err != nil {
 				return nil, fmt.Errorf("line %d: %w", line, err)
 			}
 			hs.Del(protocol.HdrDestination)
@@ -678,9 +689,9 @@ func (a *app) jsonlSource(dest string, headers protocol.Headers, o sendOptions) 
 	}
 }
 
-// dryRun prints the frames a send would write, in trace format.
-func (a *app) dryRun(src source, o sendOptions) error {
-	w := bufio.NewWriter(a.Out)
+// printDryRun prints the frames a send would write, in trace format.
+func (o *Options) printDryRun(src source) error {
+	w := bufio.NewWriter(o.Out)
 	tx := ""
 	if o.transaction {
 		tx = "tx-1"
@@ -720,14 +731,14 @@ func (a *app) dryRun(src source, o sendOptions) error {
 // --max-header-size: sent, it would make the message unreadable for every
 // consumer that has that limit, stompest included (escaped as 1.2 does,
 // the longest form).
-func (a *app) checkHeaderSizes(hs protocol.Headers) error {
+func (o *Options) checkHeaderSizes(hs protocol.Headers) error {
 	for _, h := range hs {
 		n, err := protocol.HeaderLineSize(protocol.CmdSend, h.Name, h.Value, protocol.V12)
 		if err != nil {
 			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("header %q: %v", h.Name, err))
 		}
-		if n > a.Opts.MaxHeaderSize {
-			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("header %q is %d bytes on the wire, over --max-header-size %d: a consumer could not read the message back (nothing sent)", h.Name, n, a.Opts.MaxHeaderSize))
+		if n > o.Opts.MaxHeaderSize {
+			return cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("header %q is %d bytes on the wire, over --max-header-size %d: a consumer could not read the message back (nothing sent)", h.Name, n, o.Opts.MaxHeaderSize))
 		}
 	}
 	return nil
