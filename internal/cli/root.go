@@ -18,6 +18,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/reqrep"
 	"github.com/stompest/stompest/internal/cli/cmd/send"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
+	"github.com/stompest/stompest/internal/cli/cmd/subscribe"
 	"github.com/stompest/stompest/internal/cli/cmd/transaction"
 	"github.com/stompest/stompest/internal/cli/cmd/version"
 	"github.com/stompest/stompest/internal/cli/cmdutil"
@@ -140,7 +141,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		config.NewCmd(a.Factory),
 		probe.NewCmd(a.Factory, nil),
 		send.NewCmd(a.Factory, nil),
-		a.newSubscribeCmd(),
+		subscribe.NewCmd(a.Factory, nil),
 		settle.NewCmd(a.Factory, false, nil),
 		settle.NewCmd(a.Factory, true, nil),
 		transaction.NewCmd(a.Factory, nil),

@@ -1,4 +1,6 @@
-package cli
+// Package subscribe is the subscribe command: messages to stdout or to a
+// handler per message (--exec).
+package subscribe
 
 import (
 	"context"
@@ -19,9 +21,12 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
-// subscribeOptions are the flags of subscribe.
-type subscribeOptions struct {
-	ack string
+// Options are the arguments and flags of subscribe.
+type Options struct {
+	*cmdutil.Factory
+
+	dests []string
+	ack   string
 	flags.Stop
 	prefetch  int
 	selector  string
@@ -45,8 +50,10 @@ type subscribeOptions struct {
 	errorDest   string
 }
 
-func (a *app) newSubscribeCmd() *cobra.Command {
-	var o subscribeOptions
+// NewCmd returns subscribe; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:     "subscribe DEST...",
 		Aliases: []string{"sub"},
@@ -87,36 +94,40 @@ not yet acknowledged comes again (at-least-once).`,
 				o.prefetch = -1
 			}
 			o.delimiterSet = cmd.Flags().Changed("delimiter")
-			return a.runSubscribe(cmd.Context(), args, o)
+			o.dests = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
+	fs := cmd.Flags()
 	flags.Enum(cmd, &o.ack, "ack", "", protocol.AckClientIndividual, []string{protocol.AckAuto, protocol.AckClient, protocol.AckClientIndividual}, "ack mode: auto, client or client-individual")
 	o.Stop.Add(cmd, flags.Stop{}, "receiving")
-	f.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
-	f.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
-	f.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
-	f.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge; ends at the end of the queue (browser:end, else --idle, default 1s), --count N shows up to N")
-	f.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
-	f.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
-	f.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
+	fs.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
+	fs.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
+	fs.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
+	fs.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge; ends at the end of the queue (browser:end, else --idle, default 1s), --count N shows up to N")
+	fs.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
+	fs.StringVar(&o.clientID, "client-id", "", "CONNECT client-id (default: the --durable name)")
+	fs.BoolVar(&o.unsubscribe, "unsubscribe", false, "with --durable: remove the durable subscription and its messages, then exit")
 	o.out.AddMessages(cmd, "each message")
-	f.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline (-D '' writes nothing: one body saved byte-exact)")
-	f.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
+	fs.StringVarP(&o.delimiter, "delimiter", "D", "", "write `SEQ` after each body instead of a newline (-D '' writes nothing: one body saved byte-exact)")
+	fs.BoolVarP(&o.null, "null", "z", false, "write NUL after each body")
 	flags.Headers(cmd, &o.headers, "extra SUBSCRIBE header `K:V` (repeatable)")
-	f.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
-	f.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
-	f.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
+	fs.StringVar(&o.exec, "exec", "", "run `CMD` (/bin/sh -c) once per message: body on stdin, headers as STOMP_* variables; exit 0 acknowledges")
+	fs.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
+	fs.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
 	flags.Enum(cmd, &o.onError, "on-error", "", "stop", []string{"stop", "nack", "forward"}, "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
-	f.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
+	fs.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
 	return cmd
 }
 
 // consumer is one running subscribe.
 type consumer struct {
-	*app
+	*cmdutil.Factory
 	c         *client.Client
-	o         subscribeOptions
+	o         *Options
 	out       *msgio.Writer
 	received  int64
 	acked     int
@@ -136,7 +147,8 @@ type heldAck struct {
 	end int64
 }
 
-func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptions) error {
+func (o *Options) run(ctx context.Context) error {
+	dests := o.dests
 	if err := o.Stop.Check(); err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUsage, err)
 	}
@@ -184,12 +196,12 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 	if err != nil {
 		return err
 	}
-	out, err := msgio.NewWriter(a.Factory, o.out, sep)
+	out, err := msgio.NewWriter(o.Factory, o.out, sep)
 	if err != nil {
 		return err
 	}
 	if o.ack == protocol.AckAuto {
-		a.Warn("warning: --ack auto: the broker pushes without limit and messages count as consumed once sent")
+		o.Warn("warning: --ack auto: the broker pushes without limit and messages count as consumed once sent")
 	}
 
 	// Closed pipes must give EPIPE on write, not kill the process.
@@ -201,7 +213,7 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 		}
 		connHeaders.Add("client-id", id)
 	}
-	cfg, err := a.ClientConfig(true, connHeaders)
+	cfg, err := o.ClientConfig(true, connHeaders)
 	if err != nil {
 		return err
 	}
@@ -222,17 +234,17 @@ func (a *app) runSubscribe(ctx context.Context, dests []string, o subscribeOptio
 			}
 		}
 	}
-	c, err := a.Connect(ctx, "subscribe", cfg)
+	c, err := o.Connect(ctx, "subscribe", cfg)
 	if err != nil {
 		return err
 	}
-	s := &consumer{app: a, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links}
+	s := &consumer{Factory: o.Factory, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links}
 	if o.exec == "" && !o.peek && o.ack != protocol.AckAuto {
-		s.pipe = msgio.NewPipeGauge(a.Out)
+		s.pipe = msgio.NewPipeGauge(o.Out)
 	}
 	err = s.run(ctx, dests, extra)
-	if a.Opts.Verbose > 0 {
-		a.Logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
+	if o.Opts.Verbose > 0 {
+		o.Logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
 	}
 	return err
 }

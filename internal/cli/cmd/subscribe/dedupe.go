@@ -1,4 +1,4 @@
-package cli
+package subscribe
 
 import (
 	"github.com/stompest/stompest/internal/client"

@@ -1,4 +1,4 @@
-package cli
+package subscribe
 
 import (
 	"context"
