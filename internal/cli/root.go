@@ -16,6 +16,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/move"
 	"github.com/stompest/stompest/internal/cli/cmd/probe"
 	"github.com/stompest/stompest/internal/cli/cmd/reqrep"
+	"github.com/stompest/stompest/internal/cli/cmd/script"
 	"github.com/stompest/stompest/internal/cli/cmd/send"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
 	"github.com/stompest/stompest/internal/cli/cmd/subscribe"
@@ -151,8 +152,8 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		bench.NewCmd(a.Factory, nil),
 		reqrep.NewRequestCmd(a.Factory, nil),
 		reqrep.NewReplyCmd(a.Factory, nil),
-		a.newRunCmd(),
-		a.newShellCmd(),
+		script.NewRunCmd(a.Factory, nil),
+		script.NewShellCmd(a.Factory, nil),
 		newExitCodesTopic(),
 	)
 	help := &cobra.Command{

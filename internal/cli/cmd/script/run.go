@@ -1,4 +1,6 @@
-package cli
+// Package script is the run and shell commands: steps of STOMP on one
+// connection, from a file or a prompt.
+package script
 
 import (
 	"bufio"
@@ -24,13 +26,19 @@ import (
 	"github.com/stompest/stompest/internal/session"
 )
 
-type runOptions struct {
+// Options are the argument and flags of run and shell.
+type Options struct {
+	*cmdutil.Factory
+
+	path      string // run's script, - for stdin
 	keepGoing bool
 	out       flags.Output
 }
 
-func (a *app) newRunCmd() *cobra.Command {
-	var o runOptions
+// NewRunCmd returns run; runF, when not nil, runs instead of the command
+// (tests check the parsed options with it).
+func NewRunCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "run [FILE|-]",
 		Short: "Run a script of STOMP steps on one connection",
@@ -49,15 +57,18 @@ its code (an unmet expect: 1; a script error: 65 with its line); with
   stompest run --keep-going ci-checks.stomp`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "-"
+			o.path = "-"
 			if len(args) == 1 {
-				path = args[0]
+				o.path = args[0]
 			}
-			return a.runScript(cmd.Context(), path, o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.runScript(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&o.keepGoing, "keep-going", false, "run every step even after a failure")
+	fs := cmd.Flags()
+	fs.BoolVar(&o.keepGoing, "keep-going", false, "run every step even after a failure")
 	o.out.AddMessages(cmd, "received messages")
 	return cmd
 }
@@ -89,9 +100,9 @@ func parseScript(r io.Reader) ([]runStep, error) {
 	return steps, nil
 }
 
-func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
-	in := a.In
-	if path != "-" {
+func (o *Options) runScript(ctx context.Context) error {
+	in := o.In
+	if path := o.path; path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			return cmdutil.WithCode(cmdutil.ExitNoInput, fmt.Errorf("run: %w", err))
@@ -108,15 +119,15 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 			return err
 		}
 	}
-	out, err := msgio.NewWriter(a.Factory, o.out, []byte("\n"))
+	out, err := msgio.NewWriter(o.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
-	c, err := a.Dial(ctx, "run", false, nil)
+	c, err := o.Dial(ctx, "run", false, nil)
 	if err != nil {
 		return err
 	}
-	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
+	r := &scriptRun{Factory: o.Factory, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	go r.receive()
 	var (
 		first     error
@@ -125,17 +136,17 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 	)
 	for _, s := range steps {
 		err := r.step(ctx, s)
-		if a.Sig.Err() != nil {
+		if o.Sig.Err() != nil {
 			r.print()
-			return a.Finish(c, "run", err)
+			return o.Finish(c, "run", err)
 		}
 		if err != nil {
 			err = fmt.Errorf("run: line %d: %s: %w", s.line, s.words[0], err)
 			if !o.keepGoing {
 				r.print()
-				return a.Finish(c, "run", err)
+				return o.Finish(c, "run", err)
 			}
-			a.Warn(cmdutil.OneLine(err.Error()))
+			o.Warn(cmdutil.OneLine(err.Error()))
 			failed++
 			if first == nil {
 				first, firstLine = err, s.line
@@ -143,7 +154,7 @@ func (a *app) runScript(ctx context.Context, path string, o runOptions) error {
 		}
 	}
 	r.print()
-	if err := a.Finish(c, "run", nil); err != nil && first == nil {
+	if err := o.Finish(c, "run", nil); err != nil && first == nil {
 		return err
 	}
 	if first != nil { // each failure was reported as it happened
@@ -162,7 +173,7 @@ func checkStep(s runStep) error {
 
 // scriptRun is the state of one run: what arrived, on which destination.
 type scriptRun struct {
-	*app
+	*cmdutil.Factory
 	c   *client.Client
 	out *msgio.Writer
 	tx  string

@@ -1,4 +1,4 @@
-package cli
+package script
 
 import (
 	"context"
@@ -31,8 +31,10 @@ func shellCommands() []string {
 	return append(names, "help", "exit")
 }
 
-func (a *app) newShellCmd() *cobra.Command {
-	var o runOptions
+// NewShellCmd returns shell; runF, when not nil, runs instead of the
+// command (tests check the parsed options with it).
+func NewShellCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "shell",
 		Short: "Talk STOMP interactively on one connection",
@@ -48,7 +50,10 @@ explain the commands; exit or Ctrl-D leaves (with DISCONNECT).
   stompest -s failover:(tcp://mq1:61613,tcp://mq2:61613) shell -o jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runShell(cmd.Context(), o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return o.runShell(cmd.Context())
 		},
 	}
 	o.out.AddMessages(cmd, "incoming messages")
@@ -71,7 +76,7 @@ func historyPath() string {
 	return filepath.Join(dir, "stompest", "history")
 }
 
-func (a *app) runShell(ctx context.Context, o runOptions) error {
+func (o *Options) runShell(ctx context.Context) error {
 	hist := historyPath()
 	if hist != "" {
 		os.MkdirAll(filepath.Dir(hist), 0o700)
@@ -83,26 +88,26 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 		AutoComplete:    sc,
 		InterruptPrompt: "^C",
 		EOFPrompt:       "exit",
-		Stdin:           io.NopCloser(a.In),
-		Stdout:          a.Out,
-		Stderr:          a.ErrOut,
+		Stdin:           io.NopCloser(o.In),
+		Stdout:          o.Out,
+		Stderr:          o.ErrOut,
 	})
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("shell: %w", err))
 	}
 	defer rl.Close()
 	// The output goes through readline, which redraws the prompt below it.
-	out, err := msgio.NewWriterTo(a.Factory, rl.Stdout(), o.out, []byte("\n"))
+	out, err := msgio.NewWriterTo(o.Factory, rl.Stdout(), o.out, []byte("\n"))
 	if err != nil {
 		return err
 	}
-	c, err := a.Dial(ctx, "shell", true, nil)
+	c, err := o.Dial(ctx, "shell", true, nil)
 	if err != nil {
 		return err
 	}
 	server, session := c.Server()
 	fmt.Fprintf(rl.Stderr(), "connected to %s (%s, session %s, STOMP %s); 'help' lists the commands\n", c.Broker(), cmdutil.Printable(server), cmdutil.Printable(session), c.Version())
-	r := &scriptRun{app: a, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
+	r := &scriptRun{Factory: o.Factory, c: c, out: out, arrived: map[string]int{}, base: map[string]int{}, wake: make(chan struct{}, 1)}
 	r.live = func(m *client.Message) {
 		sc.saw(m)
 		r.print()
@@ -152,11 +157,11 @@ func (a *app) runShell(ctx context.Context, o runOptions) error {
 			fmt.Fprintf(rl.Stderr(), "error: %s: %v\n", words[0], err)
 		}
 		if err := c.Err(); err != nil {
-			return a.Finish(c, "shell", fmt.Errorf("shell: %w", err))
+			return o.Finish(c, "shell", fmt.Errorf("shell: %w", err))
 		}
 	}
 	r.print()
-	return a.Finish(c, "shell", nil)
+	return o.Finish(c, "shell", nil)
 }
 
 // shellHelp explains all commands, or those named.

@@ -1,14 +1,11 @@
-package cli
+package msgio
 
 import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"testing"
 
-	"github.com/stompest/stompest/internal/cli/cmdutil"
-	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/protocol"
 )
 
@@ -31,7 +28,7 @@ func FuzzJSONL(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		r, err := msgio.DecodeRecord(line)
+		r, err := DecodeRecord(line)
 		if err != nil {
 			return
 		}
@@ -65,10 +62,10 @@ func FuzzJSONL(f *testing.F) {
 			}
 		}
 		var out bytes.Buffer
-		if err := msgio.JSONLine(&out, msgio.RecordOf(1, got)); err != nil {
+		if err := JSONLine(&out, RecordOf(1, got)); err != nil {
 			t.Fatal(err)
 		}
-		again, err := msgio.DecodeRecord(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
+		again, err := DecodeRecord(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
 		if err != nil {
 			t.Fatalf("the printed record %q does not decode: %v", out.Bytes(), err)
 		}
@@ -78,27 +75,6 @@ func FuzzJSONL(f *testing.F) {
 		}
 		if again.Destination != dest {
 			t.Fatalf("destination %q came back as %q", dest, again.Destination)
-		}
-	})
-}
-
-// FuzzHeaderFlag: -H NAME:VALUE splits at the first colon and takes both
-// parts literally, or is a usage error; it never panics.
-func FuzzHeaderFlag(f *testing.F) {
-	for _, seed := range []string{"k:v", "k:a:b\\c", ":v", "k", "destination:/q", "k:", "ü:☕\n"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, flag string) {
-		hs, err := cmdutil.ParseHeaderFlags([]string{flag})
-		if err != nil {
-			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-				t.Fatalf("-H %q: exit %d, want %d", flag, cmdutil.ExitCode(err), cmdutil.ExitUsage)
-			}
-			return
-		}
-		name, value, _ := strings.Cut(flag, ":")
-		if len(hs) != 1 || hs[0].Name != name || hs[0].Value != value {
-			t.Fatalf("-H %q gave %q", flag, hs)
 		}
 	})
 }
@@ -113,7 +89,7 @@ func FuzzSplitter(f *testing.F) {
 		if len(delim) == 0 {
 			return
 		}
-		s := msgio.NewSplitter(bytes.NewReader(data), delim)
+		s := NewSplitter(bytes.NewReader(data), delim)
 		var recs [][]byte
 		for {
 			rec, err := s.Next()
