@@ -1,18 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/spf13/cobra"
-	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/cmdtest"
 )
 
 // TestEveryCommandHasExamples: a user reading --help of any command finds
 // examples to start from.
 func TestEveryCommandHasExamples(t *testing.T) {
 	t.Parallel()
-	a := &app{&cmdutil.Factory{Streams: cmdutil.Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}}
+	f, _, _ := cmdtest.Factory("")
 	var walk func(*cobra.Command)
 	n := 0
 	walk = func(c *cobra.Command) {
@@ -29,7 +28,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(a.newRootCmd())
+	walk(newRootCmd(f))
 	if n < 15 {
 		t.Errorf("walked %d commands; the walk is broken", n)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
-func (a *app) newManCmd() *cobra.Command {
+func newManCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "man DIR",
 		Short: "Write the man pages, one per command, into DIR",
@@ -27,7 +27,7 @@ carry them under man/; to read one without installing: man ./DIR/stompest-send.1
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true
-			header := &doc.GenManHeader{Title: "STOMPEST", Section: "1", Source: "stompest " + a.Build.Info().Version, Manual: "stompest manual"}
+			header := &doc.GenManHeader{Title: "STOMPEST", Section: "1", Source: "stompest " + f.Build.Info().Version, Manual: "stompest manual"}
 			if err := doc.GenManTree(root, header, dir); err != nil {
 				return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("man: %w", err))
 			}

@@ -38,16 +38,16 @@ func Execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) 
 // execute runs the command line args of the binary b and returns the exit
 // code; exit, when not nil, ends the process at once on a second signal.
 func execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) int {
-	a := &app{cmdutil.New(b, s, exit)}
-	defer a.Sig.Stop()
-	root := a.newRootCmd()
+	f := cmdutil.New(b, s, exit)
+	defer f.Sig.Stop()
+	root := newRootCmd(f)
 	root.SetArgs(args)
-	root.SetIn(a.In)
+	root.SetIn(f.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	cmd, err := root.ExecuteContextC(a.Sig.Ctx)
+	cmd, err := root.ExecuteContextC(f.Sig.Ctx)
 	var ce *cmdutil.CommitError
-	if e := a.Sig.Err(); e != nil && err != nil && errors.Is(err, context.Canceled) && !errors.As(err, &ce) {
+	if e := f.Sig.Err(); e != nil && err != nil && errors.Is(err, context.Canceled) && !errors.As(err, &ce) {
 		// A wait on input, the network or a handler cut short; a COMMIT
 		// whose receipt wait was cut short is an unknown outcome, reported.
 		err = e
@@ -56,13 +56,13 @@ func execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) 
 		return cmdutil.ExitOK
 	}
 	code := cmdutil.ExitCode(err)
-	a.printError(cmd, err, code)
+	printError(f, cmd, err, code)
 	return code
 }
 
 // printError writes the one-line error, plus the usage line for a usage
 // error.
-func (a *app) printError(cmd *cobra.Command, err error, code int) {
+func printError(f *cmdutil.Factory, cmd *cobra.Command, err error, code int) {
 	var sig *cmdutil.Interrupted
 	if errors.As(err, &sig) {
 		return
@@ -71,13 +71,13 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 	if hint := limitHint(err); hint != "" {
 		msg += " (hint: " + hint + ")"
 	}
-	fmt.Fprintf(a.ErrOut, "%s %s\n", a.ErrColor(color.FgRed).Sprint("stompest:"), cmdutil.Printable(msg))
+	fmt.Fprintf(f.ErrOut, "%s %s\n", f.ErrColor(color.FgRed).Sprint("stompest:"), cmdutil.Printable(msg))
 	if code == cmdutil.ExitUsage && cmd != nil {
 		use := cmd.UseLine()
 		if !cmd.HasParent() {
 			use = "stompest <command> [flags]"
 		}
-		fmt.Fprintf(a.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", use, cmd.CommandPath())
+		fmt.Fprintf(f.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", use, cmd.CommandPath())
 	}
 }
 
@@ -92,7 +92,7 @@ func limitHint(err error) string {
 	return ""
 }
 
-func (a *app) newRootCmd() *cobra.Command {
+func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "stompest",
 		Short: "A command-line toolkit for STOMP messaging",
@@ -129,31 +129,31 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 			if _, skip := cmd.Annotations[cmdutil.NoConfig]; skip || cmd == cmd.Root() {
 				return nil
 			}
-			return a.Configure(cmd)
+			return f.Configure(cmd)
 		},
 		SuggestionsMinimumDistance: 2,
 	}
-	a.addGlobalFlags(root)
+	addGlobalFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return cmdutil.WithCode(cmdutil.ExitUsage, cmdutil.FlagError(err))
 	})
 	root.AddCommand(
-		version.NewCmd(a.Factory),
-		config.NewCmd(a.Factory),
-		probe.NewCmd(a.Factory, nil),
-		send.NewCmd(a.Factory, nil),
-		subscribe.NewCmd(a.Factory, nil),
-		settle.NewCmd(a.Factory, false, nil),
-		settle.NewCmd(a.Factory, true, nil),
-		transaction.NewCmd(a.Factory, nil),
-		move.NewCmd(a.Factory, nil),
-		broker.NewCmd(a.Factory, nil),
-		a.newManCmd(),
-		bench.NewCmd(a.Factory, nil),
-		reqrep.NewRequestCmd(a.Factory, nil),
-		reqrep.NewReplyCmd(a.Factory, nil),
-		script.NewRunCmd(a.Factory, nil),
-		script.NewShellCmd(a.Factory, nil),
+		version.NewCmd(f),
+		config.NewCmd(f),
+		probe.NewCmd(f, nil),
+		send.NewCmd(f, nil),
+		subscribe.NewCmd(f, nil),
+		settle.NewCmd(f, false, nil),
+		settle.NewCmd(f, true, nil),
+		transaction.NewCmd(f, nil),
+		move.NewCmd(f, nil),
+		broker.NewCmd(f, nil),
+		newManCmd(f),
+		bench.NewCmd(f, nil),
+		reqrep.NewRequestCmd(f, nil),
+		reqrep.NewReplyCmd(f, nil),
+		script.NewRunCmd(f, nil),
+		script.NewShellCmd(f, nil),
 		newExitCodesTopic(),
 	)
 	help := &cobra.Command{
@@ -228,7 +228,7 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-func (a *app) addGlobalFlags(root *cobra.Command) {
+func addGlobalFlags(root *cobra.Command) {
 	fs := root.PersistentFlags()
 	fs.StringP("server", "s", "tcp://127.0.0.1:61613", "broker `URI`: tcp://[user:pass@]h:p, ssl://h:p, stomp://, stomp+ssl://, ws://h:p/path, wss://, failover:(...)?... (env STOMPEST_SERVER)")
 	fs.StringP("user", "u", "", "CONNECT login (env STOMPEST_USER)")
@@ -254,9 +254,6 @@ func (a *app) addGlobalFlags(root *cobra.Command) {
 	fs.String("config", "", "config `FILE` (env STOMPEST_CONFIG; default $XDG_CONFIG_HOME/stompest/config.yaml)")
 	fs.String("profile", "", "named profile of the config file (env STOMPEST_PROFILE)")
 }
-
-// app is the run's factory, the receiver of the commands of this package.
-type app struct{ *cmdutil.Factory }
 
 // Build is what the release build sets at link time, handed over by main.
 type Build = cmdutil.Build
