@@ -232,3 +232,21 @@ func (a *Factory) colorFor(tty bool, attrs []color.Attribute) *color.Color {
 	}
 	return c
 }
+
+// Run runs a command: runF with its options when a test gave one (the test
+// checks what the command line made of them), else run.
+func Run[O any](ctx context.Context, o *O, runF func(context.Context, *O) error, run func(context.Context) error) error {
+	if runF != nil {
+		return runF(ctx, o)
+	}
+	return run(ctx)
+}
+
+// FileArg is the FILE argument of a command that reads FILE or stdin: "-"
+// (stdin) when it is absent.
+func FileArg(args []string) string {
+	if len(args) == 0 {
+		return "-"
+	}
+	return args[0]
+}

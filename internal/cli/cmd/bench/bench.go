@@ -79,10 +79,7 @@ CI regression gates.`,
 				o.Warn("warning: --messages is deprecated: use --count, as every other command does")
 			}
 			o.dest = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

@@ -110,10 +110,7 @@ own: they are not read from the config file or STOMPEST_*.`,
 		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.listenSet = cmd.Flags().Changed("listen")
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

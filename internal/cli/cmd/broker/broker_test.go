@@ -1,32 +1,21 @@
 package broker
 
 import (
-	"context"
 	"slices"
 	"testing"
 
-	embedded "github.com/stompest/stompest/internal/broker"
 	"github.com/stompest/stompest/internal/cli/cmdtest"
+	embedded "github.com/stompest/stompest/internal/broker"
 )
 
 // TestNewCmd checks what broker makes of its flags, without running it.
 func TestNewCmd(t *testing.T) {
 	t.Parallel()
-	f, _, _ := cmdtest.Factory("")
-	var got *Options
-	cmd := NewCmd(f, func(_ context.Context, o *Options) error {
-		got = o
-		return nil
-	})
-	cmdtest.Parse(t, cmd)
+	got := cmdtest.Parse(t, nil, NewCmd)
 	if got.listen != "127.0.0.1:61613" || got.listenSet || got.maxPending != embedded.DefaultMaxPending || got.runCmd != "" {
 		t.Errorf("defaults: options %+v", got)
 	}
-	cmd = NewCmd(f, func(_ context.Context, o *Options) error {
-		got = o
-		return nil
-	})
-	cmdtest.Parse(t, cmd, "--listen", "127.0.0.1:0", "--run", "make test", "--ws-allow-origin", "*.example", "--max-pending", "0")
+	got = cmdtest.Parse(t, nil, NewCmd, "--listen", "127.0.0.1:0", "--run", "make test", "--ws-allow-origin", "*.example", "--max-pending", "0")
 	if got.listen != "127.0.0.1:0" || !got.listenSet || got.runCmd != "make test" || got.maxPending != 0 ||
 		!slices.Equal(got.wsAllowOrigins, []string{"*.example"}) {
 		t.Errorf("options %+v", got)

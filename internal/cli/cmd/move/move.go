@@ -56,10 +56,7 @@ the summary goes to stderr.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.src, o.dest = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	o.sel.Add(cmd, "move")

@@ -70,10 +70,7 @@ maxReconnectAttempts every reconnect after a loss (--reconnect).`,
 			if len(args) == 1 {
 				o.uri = args[0]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run()
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()
@@ -99,7 +96,7 @@ type scheduleAttempt struct {
 	DelayMS float64 `json:"delay_ms"`
 }
 
-func (o *Options) run() error {
+func (o *Options) run(context.Context) error {
 	uri := o.uri
 	if uri == "" {
 		uri = o.Opts.Server

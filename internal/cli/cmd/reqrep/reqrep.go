@@ -64,10 +64,7 @@ ActiveMQ and the embedded broker get a SUBSCRIBE first.`,
 			if len(args) == 2 {
 				o.body = []byte(args[1])
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()
@@ -208,10 +205,7 @@ without reply-to is acknowledged and skipped with a warning.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dest = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

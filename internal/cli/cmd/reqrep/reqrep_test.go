@@ -1,7 +1,6 @@
 package reqrep
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -14,21 +13,16 @@ import (
 // stdin.
 func TestNewRequestCmd(t *testing.T) {
 	t.Parallel()
+	flags := []string{"--replies", "3", "--timeout", "5s", "-H", "k:v", "--reply-to", "/queue/me"}
 	for _, tc := range []struct {
 		args []string
 		body []byte
 	}{
-		{[]string{"/queue/rpc", "ping", "--replies", "3", "--timeout", "5s", "-H", "k:v", "--reply-to", "/queue/me"}, []byte("ping")},
-		{[]string{"/queue/rpc", "", "--replies", "3", "--timeout", "5s", "-H", "k:v", "--reply-to", "/queue/me"}, []byte{}},
-		{[]string{"/queue/rpc", "--replies", "3", "--timeout", "5s", "-H", "k:v", "--reply-to", "/queue/me"}, nil},
+		{[]string{"/queue/rpc", "ping"}, []byte("ping")},
+		{[]string{"/queue/rpc", ""}, []byte{}},
+		{[]string{"/queue/rpc"}, nil},
 	} {
-		f, _, _ := cmdtest.Factory("")
-		var got *RequestOptions
-		cmd := NewRequestCmd(f, func(_ context.Context, o *RequestOptions) error {
-			got = o
-			return nil
-		})
-		cmdtest.Parse(t, cmd, tc.args...)
+		got := cmdtest.Parse(t, nil, NewRequestCmd, append(tc.args, flags...)...)
 		if got.dest != "/queue/rpc" || (got.body == nil) != (tc.body == nil) || string(got.body) != string(tc.body) ||
 			got.replies != 3 || got.timeout != 5*time.Second || !slices.Equal(got.headers, []string{"k:v"}) || got.replyTo != "/queue/me" {
 			t.Errorf("%q: options %+v", tc.args, got)
@@ -39,13 +33,7 @@ func TestNewRequestCmd(t *testing.T) {
 // TestNewReplyCmd checks what reply makes of its argument and flags.
 func TestNewReplyCmd(t *testing.T) {
 	t.Parallel()
-	f, _, _ := cmdtest.Factory("")
-	var got *ReplyOptions
-	cmd := NewReplyCmd(f, func(_ context.Context, o *ReplyOptions) error {
-		got = o
-		return nil
-	})
-	cmdtest.Parse(t, cmd, "/queue/rpc", "--exec", "tr a-z A-Z", "--count", "2", "--concurrency", "4", "--exec-timeout", "1s")
+	got := cmdtest.Parse(t, nil, NewReplyCmd, "/queue/rpc", "--exec", "tr a-z A-Z", "--count", "2", "--concurrency", "4", "--exec-timeout", "1s")
 	if got.dest != "/queue/rpc" || got.exec != "tr a-z A-Z" || got.echo || got.count != 2 || got.concurrency != 4 || got.timeout != time.Second {
 		t.Errorf("options %+v", got)
 	}

@@ -57,14 +57,8 @@ its code (an unmet expect: 1; a script error: 65 with its line); with
   stompest run --keep-going ci-checks.stomp`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.path = "-"
-			if len(args) == 1 {
-				o.path = args[0]
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.runScript(cmd.Context())
+			o.path = cmdutil.FileArg(args)
+			return cmdutil.Run(cmd.Context(), o, runF, o.runScript)
 		},
 	}
 	fs := cmd.Flags()

@@ -50,10 +50,7 @@ explain the commands; exit or Ctrl-D leaves (with DISCONNECT).
   stompest -s failover:(tcp://mq1:61613,tcp://mq2:61613) shell -o jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.runShell(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.runShell)
 		},
 	}
 	o.out.AddMessages(cmd, "incoming messages")

@@ -84,10 +84,7 @@ message a stable id (sequence number and content hash) that 'subscribe
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.args = args
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

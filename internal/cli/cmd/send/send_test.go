@@ -1,7 +1,6 @@
 package send
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -12,24 +11,14 @@ import (
 // running it.
 func TestNewCmd(t *testing.T) {
 	t.Parallel()
-	f, _, _ := cmdtest.Factory("")
-	var got *Options
-	cmd := NewCmd(f, func(_ context.Context, o *Options) error {
-		got = o
-		return nil
-	})
-	cmdtest.Parse(t, cmd, "/queue/a", "--lines", "-H", "k:v", "-H", "k:w", "--receipt", "each", "--transaction",
+	got := cmdtest.Parse(t, nil, NewCmd, "/queue/a", "--lines", "-H", "k:v", "-H", "k:w", "--receipt", "each", "--transaction",
 		"--count", "3", "--rate", "10/s", "--persistent=false", "--id-header", "msg-id")
 	if !slices.Equal(got.args, []string{"/queue/a"}) || !got.lines || !slices.Equal(got.headers, []string{"k:v", "k:w"}) ||
 		got.receipt != "each" || !got.transaction || got.count != 3 || got.rate != "10/s" || got.persistent ||
 		got.idHeader != "msg-id" {
 		t.Errorf("options %+v", got)
 	}
-	cmd = NewCmd(f, func(_ context.Context, o *Options) error {
-		got = o
-		return nil
-	})
-	cmdtest.Parse(t, cmd, "/queue/a", "hello")
+	got = cmdtest.Parse(t, nil, NewCmd, "/queue/a", "hello")
 	if !slices.Equal(got.args, []string{"/queue/a", "hello"}) || got.receipt != "last" || got.count != 1 || !got.persistent || got.transaction {
 		t.Errorf("defaults: options %+v", got)
 	}

@@ -62,10 +62,7 @@ reached.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dest = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	o.sel.Add(cmd, name)

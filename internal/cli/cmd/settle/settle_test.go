@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/stompest/stompest/internal/cli/cmdtest"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
 )
 
 // TestNewCmd checks what ack and nack make of their arguments and flags,
@@ -15,14 +18,15 @@ func TestNewCmd(t *testing.T) {
 	t.Parallel()
 	for _, nack := range []bool{false, true} {
 		f, _, _ := cmdtest.Factory("")
-		var got *Options
-		cmd := NewCmd(f, nack, func(_ context.Context, o *Options) error {
-			got = o
-			return nil
-		})
-		cmdtest.Parse(t, cmd, "/queue/a", "--match", "k=v", "--message-id", "m1", "--message-id", "m2", "--idle", "3s", "-o", "jsonl")
-		if want := map[bool]string{false: "ack", true: "nack"}[nack]; cmd.Name() != want {
-			t.Errorf("nack=%v: the command is %s, want %s", nack, cmd.Name(), want)
+		var name string
+		newCmd := func(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+			cmd := NewCmd(f, nack, runF)
+			name = cmd.Name()
+			return cmd
+		}
+		got := cmdtest.Parse(t, f, newCmd, "/queue/a", "--match", "k=v", "--message-id", "m1", "--message-id", "m2", "--idle", "3s", "-o", "jsonl")
+		if want := map[bool]string{false: "ack", true: "nack"}[nack]; name != want {
+			t.Errorf("nack=%v: the command is %s, want %s", nack, name, want)
 		}
 		if got.nack != nack || got.dest != "/queue/a" || !slices.Equal(got.sel.Match, []string{"k=v"}) ||
 			!slices.Equal(got.sel.MessageIDs, []string{"m1", "m2"}) || got.stop.Idle != 3*time.Second || got.out.Format != "jsonl" {

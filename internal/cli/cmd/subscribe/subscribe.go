@@ -95,10 +95,7 @@ not yet acknowledged comes again (at-least-once).`,
 			}
 			o.delimiterSet = cmd.Flags().Changed("delimiter")
 			o.dests = args
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

@@ -1,7 +1,6 @@
 package subscribe
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -14,22 +13,12 @@ import (
 // explicit empty --delimiter is told from none.
 func TestNewCmd(t *testing.T) {
 	t.Parallel()
-	parse := func(args ...string) *Options {
-		f, _, _ := cmdtest.Factory("")
-		var got *Options
-		cmd := NewCmd(f, func(_ context.Context, o *Options) error {
-			got = o
-			return nil
-		})
-		cmdtest.Parse(t, cmd, args...)
-		return got
-	}
-	o := parse("/queue/a", "/queue/b", "--count", "5", "--idle", "2s", "--ack", "client", "--exec", "cat", "--concurrency", "1", "--on-error", "nack", "--dedupe", "msg-id")
+	o := cmdtest.Parse(t, nil, NewCmd, "/queue/a", "/queue/b", "--count", "5", "--idle", "2s", "--ack", "client", "--exec", "cat", "--on-error", "nack", "--dedupe", "msg-id")
 	if !slices.Equal(o.dests, []string{"/queue/a", "/queue/b"}) || o.Count != 5 || o.Idle != 2*time.Second || o.ack != "client" ||
 		o.exec != "cat" || o.onError != "nack" || o.dedupe != "msg-id" || o.prefetch != -1 || o.delimiterSet {
 		t.Errorf("options %+v", o)
 	}
-	o = parse("/queue/a", "--prefetch", "10", "-D", "")
+	o = cmdtest.Parse(t, nil, NewCmd, "/queue/a", "--prefetch", "10", "-D", "")
 	if o.prefetch != 10 || !o.delimiterSet || o.delimiter != "" || o.ack != "client-individual" {
 		t.Errorf("--prefetch 10 -D '': options %+v", o)
 	}

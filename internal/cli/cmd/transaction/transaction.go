@@ -60,14 +60,8 @@ ERROR frame or signal aborts the transaction, and the report says so.`,
   printf '%s\n' '{"destination":"/queue/a","body":"one"}' '{"op":"ack","destination":"/queue/in","count":1}' | stompest tx`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.path = "-"
-			if len(args) == 1 {
-				o.path = args[0]
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return o.run(cmd.Context())
+			o.path = cmdutil.FileArg(args)
+			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
 	fs := cmd.Flags()

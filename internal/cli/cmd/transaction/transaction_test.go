@@ -1,7 +1,6 @@
 package transaction
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -19,13 +18,7 @@ func TestNewCmd(t *testing.T) {
 		{nil, Options{path: "-", output: "text", wait: 5 * time.Second}},
 		{[]string{"batch.jsonl", "-o", "json", "--keep-headers", "--wait", "1s"}, Options{path: "batch.jsonl", output: "json", keepHeaders: true, wait: time.Second}},
 	} {
-		f, _, _ := cmdtest.Factory("")
-		var got *Options
-		cmd := NewCmd(f, func(_ context.Context, o *Options) error {
-			got = o
-			return nil
-		})
-		cmdtest.Parse(t, cmd, tc.args...)
+		got := cmdtest.Parse(t, nil, NewCmd, tc.args...)
 		if got.path != tc.want.path || got.output != tc.want.output || got.keepHeaders != tc.want.keepHeaders || got.wait != tc.want.wait {
 			t.Errorf("%q: options %+v, want %+v", tc.args, got, tc.want)
 		}
