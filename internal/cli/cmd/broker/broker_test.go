@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stompest/stompest/internal/cli/cmdtest"
 	embedded "github.com/stompest/stompest/internal/broker"
+	"github.com/stompest/stompest/internal/cli/cmdtest"
 )
 
 // TestNewCmd checks what broker makes of its flags, without running it.
