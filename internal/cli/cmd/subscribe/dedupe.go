@@ -38,13 +38,16 @@ func (d *dedupe) key(m *client.Message) (string, bool) {
 }
 
 // repeat reports whether m carries the id of a message handled before.
-func (d *dedupe) repeat(m *client.Message) bool {
+func (d *dedupe) repeat(m *client.Message) bool { return d.holds(d.seen, m) }
+
+// holds reports whether m has an id and set holds it.
+func (d *dedupe) holds(set map[string]struct{}, m *client.Message) bool {
 	id, ok := d.key(m)
 	if !ok {
 		return false
 	}
-	_, dup := d.seen[id]
-	return dup
+	_, in := set[id]
+	return in
 }
 
 // remember records m's id as handled.
@@ -68,14 +71,7 @@ func (d *dedupe) remember(m *client.Message) {
 
 // inHandler reports whether a handler has a message with m's id now: m waits
 // for its outcome (a repeat once it succeeded, to handle if it failed).
-func (d *dedupe) inHandler(m *client.Message) bool {
-	id, ok := d.key(m)
-	if !ok {
-		return false
-	}
-	_, busy := d.busy[id]
-	return busy
-}
+func (d *dedupe) inHandler(m *client.Message) bool { return d.holds(d.busy, m) }
 
 // start records that a handler took m.
 func (d *dedupe) start(m *client.Message) {
