@@ -38,13 +38,18 @@ func (d *dedupe) key(m *client.Message) (string, bool) {
 }
 
 // repeat reports whether m carries the id of a message handled before.
-func (d *dedupe) repeat(m *client.Message) bool { return d.holds(d.seen, m) }
+func (d *dedupe) repeat(m *client.Message) bool { return d.holds(m, false) }
 
-// holds reports whether m has an id and set holds it.
-func (d *dedupe) holds(set map[string]struct{}, m *client.Message) bool {
+// holds reports whether m has an id and it is among the handled ones, or
+// the ones in a handler now when busy.
+func (d *dedupe) holds(m *client.Message, busy bool) bool {
 	id, ok := d.key(m)
 	if !ok {
 		return false
+	}
+	set := d.seen
+	if busy {
+		set = d.busy
 	}
 	_, in := set[id]
 	return in
@@ -71,7 +76,7 @@ func (d *dedupe) remember(m *client.Message) {
 
 // inHandler reports whether a handler has a message with m's id now: m waits
 // for its outcome (a repeat once it succeeded, to handle if it failed).
-func (d *dedupe) inHandler(m *client.Message) bool { return d.holds(d.busy, m) }
+func (d *dedupe) inHandler(m *client.Message) bool { return d.holds(m, true) }
 
 // start records that a handler took m.
 func (d *dedupe) start(m *client.Message) {
