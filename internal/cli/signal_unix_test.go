@@ -36,11 +36,7 @@ func TestInterrupted(t *testing.T) {
 				}
 			}
 		}})
-		if err := b.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
-		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		serve(t, b, false)
 		var out, errOut bytes.Buffer
 		s := cmdutil.Streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut}
 		if code := run([]string{"send", "/queue/sig", "one"}, s, nil); code != 0 {
@@ -54,13 +50,9 @@ func TestInterrupted(t *testing.T) {
 			t.Fatal("the message was not acknowledged")
 		}
 		syscall.Kill(os.Getpid(), tc.sig)
-		select {
-		case code := <-done:
-			if code != tc.code {
-				t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%v: subscribe did not end", tc.sig)
+		code := exitOf(t, done, fmt.Sprintf("%v: subscribe did not end", tc.sig))
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
 		}
 		if out.String() != "one\n" {
 			t.Errorf("%v: output %q", tc.sig, out.String())
@@ -68,7 +60,6 @@ func TestInterrupted(t *testing.T) {
 		if n := b.QueueDepth("/queue/sig"); n != 0 {
 			t.Errorf("%v: %d messages left: the written one was not acknowledged", tc.sig, n)
 		}
-		b.Close()
 	}
 }
 
@@ -169,13 +160,9 @@ func TestInterruptedExecBatch(t *testing.T) {
 	release.WriteString("go\n")
 	release.Close()
 
-	select {
-	case code := <-done:
-		if code != cmdutil.ExitSIGTERM {
-			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("subscribe did not end")
+	code := exitOf(t, done, "subscribe did not end")
+	if code != cmdutil.ExitSIGTERM {
+		t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
 	}
 	if out.String() != "fastslow" {
 		t.Errorf("handlers wrote %q, want fastslow: only those two ran", out.String())
@@ -200,12 +187,7 @@ func TestInterruptedTransaction(t *testing.T) {
 			waiting <- struct{}{}
 		}
 	}})
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	serve(t, b, false)
 	batch := `{"destination":"/queue/tx-out","body":"held"}` + "\n" +
 		`{"op":"ack","destination":"/queue/tx-empty","count":1}` + "\n"
 	var out bytes.Buffer
@@ -219,22 +201,12 @@ func TestInterruptedTransaction(t *testing.T) {
 		t.Fatalf("the batch never reached its ack; stderr %q", errOut.String())
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	select {
-	case code := <-done:
-		if code != cmdutil.ExitSIGTERM {
-			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("transaction did not end")
+	code := exitOf(t, done, "transaction did not end")
+	if code != cmdutil.ExitSIGTERM {
+		t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitSIGTERM, errOut.String())
 	}
-	var cmds []string
-	for _, f := range b.Frames() {
-		switch f.Command {
-		case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
-			cmds = append(cmds, string(f.Command))
-		}
-	}
-	if got := strings.Join(cmds, " "); got != "BEGIN SEND ABORT" {
+	got := txCommands(b, 0)
+	if got != "BEGIN SEND ABORT" {
 		t.Errorf("the broker got %s, want BEGIN SEND ABORT", got)
 	}
 	if n := b.QueueDepth("/queue/tx-out"); n != 0 {
@@ -267,11 +239,7 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 				sends <- struct{}{}
 			}
 		}})
-		if err := b.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
-		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		serve(t, b, false)
 		in, feed := io.Pipe()
 		errOut := newSyncBuffer()
 		s := cmdutil.Streams{In: in, Out: io.Discard, ErrOut: errOut}
@@ -290,25 +258,15 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 			}
 		}
 		syscall.Kill(os.Getpid(), tc.sig)
-		select {
-		case code := <-done:
-			if code != tc.code {
-				t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%v (transaction %v): send still waits for input after the signal", tc.sig, tc.tx)
+		code := exitOf(t, done, fmt.Sprintf("%v (transaction %v): send still waits for input after the signal", tc.sig, tc.tx))
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.sig, code, tc.code, errOut.String())
 		}
 		feed.Close()
 		name := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"}[tc.sig]
 		if tc.tx {
-			var cmds []string
-			for _, f := range b.Frames() {
-				switch f.Command {
-				case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
-					cmds = append(cmds, string(f.Command))
-				}
-			}
-			if got := strings.Join(cmds, " "); got != "BEGIN SEND SEND ABORT" {
+			got := txCommands(b, 0)
+			if got != "BEGIN SEND SEND ABORT" {
 				t.Errorf("%v: the broker got %s, want BEGIN SEND SEND ABORT", tc.sig, got)
 			}
 			if n := b.QueueDepth("/queue/tail"); n != 0 {
@@ -325,7 +283,6 @@ func TestSignalWhileWaitingOnInput(t *testing.T) {
 				t.Errorf("%v: stderr %q, want %q", tc.sig, errOut.String(), want)
 			}
 		}
-		b.Close()
 	}
 }
 
@@ -350,13 +307,8 @@ func (b *syncBuffer) waitCount(t *testing.T, s string, n int) {
 // confirmed, exit 75.
 func TestSignalAfterReconnect(t *testing.T) {
 	b := broker.New(broker.Config{Addr: "127.0.0.1:0"})
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	serve(t, b, true)
 	b.DropOnceAfter(1) // the first SEND is not taken: the connection closes at it
-	t.Setenv("STOMPEST_SERVER", "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	errOut := newSyncBuffer()
 	s := cmdutil.Streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: errOut}
 	done := make(chan int, 1)
@@ -366,13 +318,9 @@ func TestSignalAfterReconnect(t *testing.T) {
 	}()
 	errOut.waitCount(t, "connected to ", 2) // the reconnect is done
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	select {
-	case code := <-done:
-		if code != cmdutil.ExitTempFail {
-			t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitTempFail, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("send did not end")
+	code := exitOf(t, done, "send did not end")
+	if code != cmdutil.ExitTempFail {
+		t.Errorf("exit %d, want %d (%s)", code, cmdutil.ExitTempFail, errOut.String())
 	}
 	if n := b.QueueDepth("/queue/lost"); n != 0 {
 		t.Fatalf("the broker holds %d messages: the SEND was not lost", n)
@@ -409,11 +357,7 @@ func TestSignalWhileCommitting(t *testing.T) {
 					<-release
 				}
 			}})
-			if err := b.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("STOMPEST_SERVER", "tcp://"+b.Addr())
-			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+			serve(t, b, false)
 			if tc.args[0] == "move" {
 				if code := run([]string{"send", "/queue/src", "x"}, cmdutil.Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, nil); code != cmdutil.ExitOK {
 					t.Fatalf("send to /queue/src: exit %d", code)
@@ -464,18 +408,12 @@ func TestSignalWhileCommitting(t *testing.T) {
 			if strings.Contains(all, "nothing of") {
 				t.Errorf("%s: stderr %q says nothing was committed", name, all)
 			}
-			var cmds []string
-			for _, f := range b.Frames()[seeded:] {
-				switch f.Command {
-				case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
-					cmds = append(cmds, string(f.Command))
-				}
-			}
+			got := txCommands(b, seeded)
 			want := "BEGIN SEND SEND COMMIT"
 			if tc.args[0] == "move" {
 				want = "BEGIN SEND COMMIT"
 			}
-			if got := strings.Join(cmds, " "); got != want {
+			if got != want {
 				t.Errorf("%s: the broker got %s, want %s", name, got, want)
 			}
 			if n, want := b.QueueDepth(tc.queue), strings.Count(want, "SEND"); n != want {
@@ -495,12 +433,8 @@ func TestSignalWhileCommitting(t *testing.T) {
 func TestTransactionLostOnReconnect(t *testing.T) {
 	for _, next := range []string{"two\n", ""} {
 		b := broker.New(broker.Config{Addr: "127.0.0.1:0", Record: true})
-		if err := b.Start(); err != nil {
-			t.Fatal(err)
-		}
+		serve(t, b, true)
 		b.DropOnceAfter(2) // CONNECT and BEGIN pass; the connection closes at the first SEND
-		t.Setenv("STOMPEST_SERVER", "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
-		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 		in, feed := io.Pipe()
 		errOut := newSyncBuffer()
 		s := cmdutil.Streams{In: in, Out: io.Discard, ErrOut: errOut}
@@ -514,13 +448,9 @@ func TestTransactionLostOnReconnect(t *testing.T) {
 			feed.Write([]byte(next))
 			feed.Close()
 		}()
-		select {
-		case code := <-done:
-			if code != cmdutil.ExitTempFail {
-				t.Errorf("next %q: exit %d, want %d (%s)", next, code, cmdutil.ExitTempFail, errOut.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("next %q: send did not end", next)
+		code := exitOf(t, done, fmt.Sprintf("next %q: send did not end", next))
+		if code != cmdutil.ExitTempFail {
+			t.Errorf("next %q: exit %d, want %d (%s)", next, code, cmdutil.ExitTempFail, errOut.String())
 		}
 		if want := "nothing of 1 committed"; !strings.Contains(errOut.String(), want) {
 			t.Errorf("next %q: stderr %q, want it to say %q", next, errOut.String(), want)
@@ -540,6 +470,48 @@ func TestTransactionLostOnReconnect(t *testing.T) {
 		if n := b.QueueDepth("/queue/txl"); n != 0 {
 			t.Errorf("next %q: %d messages queued, want none", next, n)
 		}
-		b.Close()
 	}
+}
+
+// serve starts b for a signal test, closed when the test ends, and points
+// stompest at it (through a failover: URI that reconnects at once when
+// failover) with a configuration of its own.
+func serve(t *testing.T, b *broker.Broker, failover bool) {
+	t.Helper()
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	server := "tcp://" + b.Addr()
+	if failover {
+		server = "failover:(" + server + ")?initialReconnectDelay=0"
+	}
+	t.Setenv("STOMPEST_SERVER", server)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+}
+
+// exitOf waits for the exit code of a run; after 10 s it fails t, saying
+// what did not end.
+func exitOf(t *testing.T, done <-chan int, what string) int {
+	t.Helper()
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+	return 0
+}
+
+// txCommands lists the BEGIN, SEND, COMMIT and ABORT frames b got, from
+// frame number from on.
+func txCommands(b *broker.Broker, from int) string {
+	var cmds []string
+	for _, f := range b.Frames()[from:] {
+		switch f.Command {
+		case protocol.CmdBegin, protocol.CmdSend, protocol.CmdCommit, protocol.CmdAbort:
+			cmds = append(cmds, string(f.Command))
+		}
+	}
+	return strings.Join(cmds, " ")
 }
