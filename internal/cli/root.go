@@ -1,3 +1,6 @@
+// Package cli is the stompest command line: Execute, the root command with
+// the global flags, and the one list of the commands, each a package of its
+// own under cmd/.
 package cli
 
 import (

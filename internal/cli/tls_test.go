@@ -91,10 +91,10 @@ func TestTLSFlags(t *testing.T) {
 		code int
 		err  string // in stderr
 	}{
-		{"verification on by default", []string{"-s", ssl, "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, "certificate"},
+		{"verification on by default", []string{"-s", ssl, "--connect-timeout", "10s"}, cmdutil.ExitUnavailable, "certificate"},
 		{"the CA trusted", []string{"-s", ssl, "--tls-ca", f("ca.pem")}, 0, ""},
 		{"stomp+ssl too", []string{"-s", "stomp+ssl://" + b.Addr(), "--tls-ca", f("ca.pem")}, 0, ""},
-		{"the wrong server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "other.test", "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, "other.test"},
+		{"the wrong server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "other.test", "--connect-timeout", "10s"}, cmdutil.ExitUnavailable, "other.test"},
 		{"the right server name", []string{"-s", ssl, "--tls-ca", f("ca.pem"), "--tls-server-name", "broker.test"}, 0, ""},
 		{"insecure warns", []string{"-s", ssl, "--tls-insecure"}, 0, "warning: --tls-insecure"},
 		{"a required client certificate missing", []string{"-s", sslStrict, "--tls-ca", f("ca.pem"), "--connect-timeout", "500ms"}, cmdutil.ExitUnavailable, ""},

@@ -1,3 +1,7 @@
+// Package cmdutil is what every command of stompest stands on: the Factory
+// of one run (streams, signals, configuration, global options), the one
+// connection lifecycle, transactions, exit codes and the parsing of flag
+// values.
 package cmdutil
 
 import (
@@ -9,6 +13,7 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+
 	"github.com/stompest/stompest/internal/failover"
 	"github.com/stompest/stompest/internal/protocol"
 )
@@ -21,7 +26,7 @@ type Factory struct {
 	Exit func(int) // ends the process at once (a second signal); nil in tests
 	Sig  *Signals  // the run's interrupt signals
 	// dialing: the first connect is under way; waitShown: a waiting line
-	// is on the terminal (showAttempt), to be cleared
+	// is on the terminal (ShowAttempt), to be cleared
 	dialing, waitShown atomic.Bool
 	Config             *Config
 	Opts               GlobalOptions

@@ -1,3 +1,7 @@
+// Package msgio is how messages come in and go out of the commands: the
+// output formats of received messages (body, pretty, jsonl, --format), the
+// JSON Lines record, the splitting of input into records, the stdin spool
+// and the pipe gauge.
 package msgio
 
 import (
