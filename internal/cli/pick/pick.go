@@ -3,11 +3,14 @@ package pick
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
@@ -26,6 +29,14 @@ type Picker struct {
 	matches []flags.HeaderMatch
 	wanted  []string // ids asked for and not found yet
 	Done    int      // messages acted on
+
+	// Once: act on each message at most once in the run (nack, on brokers
+	// that requeue a NACKed message at the head and deliver it again at
+	// once): a redelivery of one acted on is held, unsettled, and never
+	// handed to act again; the broker gets it back at DISCONNECT.
+	Once  bool
+	kind  dialect.Kind
+	acted map[string]bool // with Once: the identities of the messages acted on
 }
 
 // New checks the selection and stop flags of the command name.
@@ -54,6 +65,7 @@ func New(name string, sel flags.Selection, stop flags.Stop) (*Picker, error) {
 // prefetch of --count when it takes the first N, else 1000.
 func (p *Picker) Subscribe(ctx context.Context, c *client.Client, dest string) error {
 	kind := cmdutil.KindOf(c)
+	p.kind = kind
 	selector := p.sel.Selector
 	switch {
 	case selector != "" && !kind.Selectors():
@@ -108,6 +120,10 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 			if !p.selected(m) {
 				continue
 			}
+			key := p.identity(m)
+			if p.again(m, key) {
+				continue // held: never settled twice in one run
+			}
 			if len(p.sel.MessageIDs) > 0 {
 				i := slices.Index(p.wanted, m.Header(protocol.HdrMessageID))
 				if i < 0 {
@@ -117,6 +133,12 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 			}
 			if err := act(m); err != nil {
 				return err
+			}
+			if p.Once {
+				if p.acted == nil {
+					p.acted = map[string]bool{}
+				}
+				p.acted[key] = true
 			}
 			p.Done++
 			if out != nil {
@@ -160,4 +182,35 @@ func (p *Picker) selected(m *client.Message) bool {
 		}
 	}
 	return true
+}
+
+// identity names m across its deliveries (with Once only): its message-id
+// where the broker keeps it stable, else a digest of its destination, the
+// headers a copy keeps and its body (RabbitMQ numbers deliveries, not
+// messages; two messages alike in all of these are one to stompest).
+func (p *Picker) identity(m *client.Message) string {
+	if !p.Once {
+		return ""
+	}
+	if id := m.Header(protocol.HdrMessageID); id != "" && p.kind.StableMessageIDs() {
+		return "id:" + id
+	}
+	h := sha256.New()
+	h.Write([]byte(m.Header(protocol.HdrDestination)))
+	for _, hd := range dialect.Copy(m.Headers, false) {
+		fmt.Fprintf(h, "\x00%s\x00%s", hd.Name, hd.Value)
+	}
+	h.Write([]byte{0})
+	h.Write(m.Body)
+	return "sum:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// again reports whether m, named key, is a redelivery of a message acted
+// on in this run. A digest alone could be another message alike: only a
+// delivery the broker marks redelivered counts.
+func (p *Picker) again(m *client.Message, key string) bool {
+	if !p.acted[key] {
+		return false
+	}
+	return strings.HasPrefix(key, "id:") || m.Header("redelivered") == "true"
 }

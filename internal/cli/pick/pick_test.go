@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/dialect"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -72,6 +73,45 @@ func TestSelected(t *testing.T) {
 	} {
 		if got := p.selected(tc.m); got != tc.want {
 			t.Errorf("selected(%v) = %v, want %v", tc.m.Headers, got, tc.want)
+		}
+	}
+}
+
+// TestOnce checks how a redelivery of a message acted on is recognised:
+// by its message-id where the broker keeps it stable, else by a digest of
+// the message that only counts on a delivery marked redelivered.
+func TestOnce(t *testing.T) {
+	t.Parallel()
+	msg := func(id, body string, redelivered bool) *client.Message {
+		f := &protocol.Frame{Command: protocol.CmdMessage, Body: []byte(body)}
+		f.Headers.Set(protocol.HdrDestination, "/queue/a")
+		f.Headers.Set(protocol.HdrMessageID, id)
+		f.Headers.Set("order-id", "43")
+		if redelivered {
+			f.Headers.Set("redelivered", "true")
+		}
+		return &client.Message{Frame: f}
+	}
+	for _, tc := range []struct {
+		kind dialect.Kind
+		m    *client.Message
+		want bool
+	}{
+		{dialect.Stompest, msg("m-1", "x", true), true},
+		{dialect.Stompest, msg("m-1", "x", false), true},
+		{dialect.Stompest, msg("m-2", "x", true), false},
+		{dialect.RabbitMQ, msg("T_1@@session-2", "x", true), true},
+		{dialect.RabbitMQ, msg("T_1@@session-2", "x", false), false},
+		{dialect.RabbitMQ, msg("T_1@@session-2", "y", true), false},
+	} {
+		p, err := New("nack", flags.Selection{All: true}, flags.Stop{Idle: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Once, p.kind = true, tc.kind
+		p.acted = map[string]bool{p.identity(msg("m-1", "x", false)): true}
+		if got := p.again(tc.m, p.identity(tc.m)); got != tc.want {
+			t.Errorf("%v, %s %q redelivered=%s: again %v, want %v", tc.kind, tc.m.Header(protocol.HdrMessageID), tc.m.Body, tc.m.Header("redelivered"), got, tc.want)
 		}
 	}
 }

@@ -52,6 +52,10 @@ On ActiveMQ a message id is matched with the selector JMSMessageID='ID'.
 RabbitMQ's message ids are per delivery, so --message-id cannot work there:
 use --match. NACK means poison to ActiveMQ: persistent messages go to
 ActiveMQ.DLQ and non-persistent ones are dropped. STOMP 1.0 has no NACK.
+RabbitMQ and the embedded broker put a NACKed message back at the head of
+the queue and deliver it again at once: nack settles each message at most
+once per run, holding such a redelivery (known by its message-id, or on
+RabbitMQ by its body and headers and the redelivered mark) until it ends.
 
 Exit 1 when a requested --message-id was not found; 75 when --count was not
 reached.`,
@@ -80,6 +84,7 @@ func (o *Options) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.Once = nack // a NACKed message may come straight back: never NACKed twice
 	out, err := msgio.NewWriter(o.Factory, o.out, []byte("\n"))
 	if err != nil {
 		return err
