@@ -7,6 +7,9 @@
 package dialect
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -118,6 +121,39 @@ func (k Kind) Selectors() bool { return k != RabbitMQ }
 // StableMessageIDs reports whether a message keeps its message-id across
 // deliveries and sessions. RabbitMQ's are per delivery.
 func (k Kind) StableMessageIDs() bool { return k != RabbitMQ }
+
+// Identity names the message of f across its deliveries: its message-id
+// where the broker keeps it stable, else a digest of its destination, the
+// headers a copy keeps and its body (RabbitMQ numbers deliveries, not
+// messages; two messages alike in all of these are one to stompest).
+func (k Kind) Identity(f *protocol.Frame) string {
+	if id := f.Header(protocol.HdrMessageID); id != "" && k.StableMessageIDs() {
+		return "id:" + id
+	}
+	h := sha256.New()
+	h.Write([]byte(f.Header(protocol.HdrDestination)))
+	for _, hd := range Copy(f.Headers, false) {
+		fmt.Fprintf(h, "\x00%s\x00%s", hd.Name, hd.Value)
+	}
+	h.Write([]byte{0})
+	h.Write(f.Body)
+	return "sum:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Again reports whether f, whose Identity is id, is a redelivery of a
+// message seen before under id. A digest alone could be another message
+// alike: then only a delivery the broker marks redelivered counts.
+func Again(f *protocol.Frame, id string) bool {
+	return strings.HasPrefix(id, "id:") || f.Header("redelivered") == "true"
+}
+
+// DeliveryCount returns how often the broker says it delivered f's
+// message before, where it says so: RabbitMQ's x-delivery-count (quorum
+// queues).
+func DeliveryCount(f *protocol.Frame) (int, bool) {
+	n, err := strconv.Atoi(f.Header("x-delivery-count"))
+	return n, err == nil && n >= 0
+}
 
 // MessageIDSelector returns a selector that picks the messages with the
 // given ids on the broker, where the broker can ("" elsewhere: stompest

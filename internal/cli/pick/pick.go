@@ -3,8 +3,6 @@ package pick
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -184,33 +182,16 @@ func (p *Picker) selected(m *client.Message) bool {
 	return true
 }
 
-// identity names m across its deliveries (with Once only): its message-id
-// where the broker keeps it stable, else a digest of its destination, the
-// headers a copy keeps and its body (RabbitMQ numbers deliveries, not
-// messages; two messages alike in all of these are one to stompest).
+// identity names m across its deliveries (with Once only).
 func (p *Picker) identity(m *client.Message) string {
 	if !p.Once {
 		return ""
 	}
-	if id := m.Header(protocol.HdrMessageID); id != "" && p.kind.StableMessageIDs() {
-		return "id:" + id
-	}
-	h := sha256.New()
-	h.Write([]byte(m.Header(protocol.HdrDestination)))
-	for _, hd := range dialect.Copy(m.Headers, false) {
-		fmt.Fprintf(h, "\x00%s\x00%s", hd.Name, hd.Value)
-	}
-	h.Write([]byte{0})
-	h.Write(m.Body)
-	return "sum:" + hex.EncodeToString(h.Sum(nil))
+	return p.kind.Identity(m.Frame)
 }
 
 // again reports whether m, named key, is a redelivery of a message acted
-// on in this run. A digest alone could be another message alike: only a
-// delivery the broker marks redelivered counts.
+// on in this run.
 func (p *Picker) again(m *client.Message, key string) bool {
-	if !p.acted[key] {
-		return false
-	}
-	return strings.HasPrefix(key, "id:") || m.Header("redelivered") == "true"
+	return p.acted[key] && dialect.Again(m.Frame, key)
 }

@@ -20,13 +20,60 @@ type handled struct {
 	m      *client.Message
 	stdout []byte
 	err    error
+	tries  int    // earlier failed deliveries of the message (--on-error nack)
+	id     string // the message's identity across deliveries (--on-error nack)
 }
 
 // runHandler runs the handler command for m: body on stdin, its stdout
-// kept to be written whole, its stderr passed through.
-func (s *consumer) runHandler(ctx context.Context, m *client.Message) handled {
+// kept to be written whole, its stderr passed through. A failure that
+// --on-error nack will hand back waits for its back-off first, holding its
+// handler slot, so that a failing message does not spin.
+func (s *consumer) runHandler(ctx context.Context, m *client.Message, tries int, id string) handled {
 	out, err := handler.Run(ctx, s.o.exec, m, s.o.execTimeout, s.ErrOut)
-	return handled{m: m, stdout: out, err: err}
+	if err != nil && s.o.onError == "nack" && !s.spent(tries) {
+		t := time.NewTimer(backoff(tries))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	return handled{m: m, stdout: out, err: err, tries: tries, id: id}
+}
+
+// backoff is the wait before a failed message is handed back for its
+// tries+1-th redelivery: 100ms, doubling, at most 10s.
+func backoff(tries int) time.Duration {
+	return min(100*time.Millisecond<<min(tries, 10), 10*time.Second)
+}
+
+// forwards reports whether the failed r goes to --error-destination.
+func (s *consumer) forwards(r handled) bool {
+	return s.o.onError == "forward" || (s.o.onError == "nack" && s.spent(r.tries) && s.o.errorDest != "")
+}
+
+// spent reports whether a message that failed after tries redeliveries
+// has used up --max-redeliveries.
+func (s *consumer) spent(tries int) bool {
+	return s.o.maxRedeliveries >= 0 && tries >= s.o.maxRedeliveries
+}
+
+// tries returns how often m was delivered before and failed, with its
+// identity across deliveries: the broker's own count where it gives one,
+// else what this run counted.
+func (s *consumer) tries(m *client.Message) (int, string) {
+	if s.o.onError != "nack" {
+		return 0, ""
+	}
+	id := cmdutil.KindOf(s.c).Identity(m.Frame)
+	n := 0
+	if s.failures[id] > 0 && dialect.Again(m.Frame, id) {
+		n = s.failures[id]
+	}
+	if bn, ok := dialect.DeliveryCount(m.Frame); ok {
+		n = max(n, bn)
+	}
+	return n, id
 }
 
 // consumeExec hands each message to a handler process, up to --concurrency
@@ -52,7 +99,8 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 		taken++
 		s.received++
 		inflight++
-		go func() { results <- s.runHandler(hctx, m) }()
+		tries, id := s.tries(m)
+		go func() { results <- s.runHandler(hctx, m, tries, id) }()
 	}
 	stop := func() {
 		if !stopping {
@@ -116,7 +164,7 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 				}
 			}
 			err := s.settleHandled(ctx, r)
-			s.dedupe.end(r.m, r.err == nil || (o.onError == "forward" && err == nil))
+			s.dedupe.end(r.m, r.err == nil || (s.forwards(r) && err == nil))
 			if err != nil {
 				if failure == nil {
 					failure = err
@@ -164,14 +212,27 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 // --on-error to one whose handler failed.
 func (s *consumer) settleHandled(ctx context.Context, r handled) error {
 	if r.err == nil {
+		delete(s.failures, r.id)
 		return s.ack([]*client.Message{r.m})
 	}
 	id := r.m.Header(protocol.HdrMessageID)
 	if s.o.onError != "stop" { // stop reports it once, as the run's error
 		s.Warn(fmt.Sprintf("message %s: %v", id, r.err))
 	}
-	switch s.o.onError {
+	onError := s.o.onError
+	if onError == "nack" && s.spent(r.tries) {
+		delete(s.failures, r.id)
+		if !s.forwards(r) {
+			return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("subscribe: message %s: %v; %d failed runs (--max-redeliveries %d): left unacknowledged", id, r.err, r.tries+1, s.o.maxRedeliveries))
+		}
+		onError = "forward"
+	}
+	switch onError {
 	case "nack":
+		if s.failures == nil {
+			s.failures = map[string]int{}
+		}
+		s.failures[r.id] = r.tries + 1
 		if s.c.Version() == protocol.V10 {
 			return nil // 1.0 has no NACK: the message stays unacknowledged
 		}

@@ -43,11 +43,12 @@ type Options struct {
 
 	unsubscribe bool
 
-	exec        string
-	concurrency int
-	execTimeout time.Duration
-	onError     string
-	errorDest   string
+	exec            string
+	concurrency     int
+	execTimeout     time.Duration
+	onError         string
+	errorDest       string
+	maxRedeliveries int // with --on-error nack: redeliveries of a failing message (-1: no limit)
 }
 
 // NewCmd returns subscribe; runF, when not nil, runs instead of the
@@ -82,7 +83,17 @@ written is acknowledged, DISCONNECT; exit 130/143/129). Writing into a pipe
 of the pipe: a reader that exits early loses at most what it read and
 dropped, and the rest goes back to the queue. With a failover: URI it reconnects
 after a loss and subscribes again; a message delivered before the loss and
-not yet acknowledged comes again (at-least-once).`,
+not yet acknowledged comes again (at-least-once).
+
+With --exec, each message goes to a handler (body on stdin, headers in
+STOMP_* variables) and is settled by its outcome: acknowledged when it
+succeeds; when it fails, --on-error stop leaves it unacknowledged and exits
+1, forward sends it to --error-destination, and nack hands it back for
+redelivery after a back-off (100ms, doubling, at most 10s) at most
+--max-redeliveries times (counted from RabbitMQ's x-delivery-count where
+the broker gives it, else by stompest within the run); then it goes to
+--error-destination when one is given, else subscribe stops with exit 1
+and leaves it unacknowledged.`,
 		Example: `  stompest subscribe /queue/done --count 1 --timeout 30s
   stompest subscribe /queue/a -o jsonl --idle 2s > drained.jsonl
   stompest subscribe /queue/orders --peek --count 10 -o pretty
@@ -116,7 +127,8 @@ not yet acknowledged comes again (at-least-once).`,
 	fs.IntVar(&o.concurrency, "concurrency", 1, "with --exec: handlers running at once")
 	fs.DurationVar(&o.execTimeout, "exec-timeout", 0, "with --exec: kill a handler (its process group) after this long")
 	flags.Enum(cmd, &o.onError, "on-error", "", "stop", []string{"stop", "nack", "forward"}, "with --exec, when a handler fails: stop (leave the message for redelivery, exit 1), nack, or forward")
-	fs.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go")
+	fs.StringVar(&o.errorDest, "error-destination", "", "with --on-error forward: where failed messages go; with nack: where a message goes once --max-redeliveries are spent")
+	fs.IntVar(&o.maxRedeliveries, "max-redeliveries", 5, "with --on-error nack: redeliveries of a failing message before it goes to --error-destination, or stops subscribe (-1: no limit)")
 	return cmd
 }
 
@@ -135,6 +147,7 @@ type consumer struct {
 	links     <-chan client.LinkEvent
 	pipe      *msgio.PipeGauge // stdout is a pipe: acknowledge what the reader took
 	held      []heldAck        // written into the pipe, not read out yet
+	failures  map[string]int   // with --on-error nack: failed handler runs per message identity
 }
 
 // heldAck is a message written into a pipe whose bytes end at end (an
@@ -166,8 +179,12 @@ func (o *Options) run(ctx context.Context) error {
 		return cmdutil.UsageErrorf("--ack client with --concurrency %d: an ACK in client mode also acknowledges every earlier message, still in other handlers; use --ack client-individual (the default)", o.concurrency)
 	case o.concurrency < 1:
 		return cmdutil.UsageErrorf("--concurrency %d: want 1 or more", o.concurrency)
-	case (o.onError == "forward") != (o.errorDest != ""):
-		return cmdutil.UsageErrorf("--on-error forward and --error-destination go together")
+	case o.onError == "forward" && o.errorDest == "":
+		return cmdutil.UsageErrorf("--on-error forward needs --error-destination")
+	case o.errorDest != "" && o.onError == "stop":
+		return cmdutil.UsageErrorf("--error-destination goes with --on-error forward or nack")
+	case o.maxRedeliveries < -1:
+		return cmdutil.UsageErrorf("--max-redeliveries %d: want 0 or more, or -1 for no limit", o.maxRedeliveries)
 	}
 	for _, d := range dests {
 		if o.peek && isTopic(d) {
