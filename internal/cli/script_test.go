@@ -26,12 +26,6 @@ func TestMain(m *testing.M) {
 	}})
 }
 
-// run runs the command line args in this process, as a binary without
-// link-time version, and returns its exit code.
-func run(args []string, s cmdutil.Streams, exit func(int)) int {
-	return execute(cmdutil.Build{}, args, s, exit)
-}
-
 // TestScripts runs testdata/scripts/*.txtar against the real binary.
 func TestScripts(t *testing.T) {
 	t.Parallel()

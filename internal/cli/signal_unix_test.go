@@ -473,23 +473,6 @@ func TestTransactionLostOnReconnect(t *testing.T) {
 	}
 }
 
-// serve starts b for a signal test, closed when the test ends, and points
-// stompest at it (through a failover: URI that reconnects at once when
-// failover) with a configuration of its own.
-func serve(t *testing.T, b *broker.Broker, failover bool) {
-	t.Helper()
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	server := "tcp://" + b.Addr()
-	if failover {
-		server = "failover:(" + server + ")?initialReconnectDelay=0"
-	}
-	t.Setenv("STOMPEST_SERVER", server)
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-}
-
 // exitOf waits for the exit code of a run; after 10 s it fails t, saying
 // what did not end.
 func exitOf(t *testing.T, done <-chan int, what string) int {

@@ -31,16 +31,28 @@ func (a *Factory) InTransaction(ctx context.Context, c *client.Client, begun fun
 		c.Abort(tx)
 		return false, err
 	}
+	if err := a.Commit(ctx, c, tx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Commit commits tx with a receipt. A COMMIT that left is work in flight:
+// a signal (ctx's end) cuts its receipt wait short only after
+// --disconnect-timeout. A COMMIT sent but not confirmed is a *CommitError
+// (the outcome is unknown: no ABORT follows); one that could not be sent
+// is followed by an ABORT.
+func (a *Factory) Commit(ctx context.Context, c *client.Client, tx string) error {
 	commitCtx, cancel := a.InFlight(ctx)
 	defer cancel()
 	if err := c.Commit(commitCtx, tx); err != nil {
 		if errors.Is(err, client.ErrCommitUnconfirmed) {
-			return false, &CommitError{err}
+			return &CommitError{err}
 		}
 		c.Abort(tx) // no COMMIT left
-		return false, err
+		return err
 	}
-	return true, nil
+	return nil
 }
 
 // CommitError is a COMMIT that was sent but not confirmed.

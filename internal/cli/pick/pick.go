@@ -32,7 +32,12 @@ type Picker struct {
 	// that requeue a NACKed message at the head and deliver it again at
 	// once): a redelivery of one acted on is held, unsettled, and never
 	// handed to act again; the broker gets it back at DISCONNECT.
-	Once  bool
+	Once bool
+	// Drained, when not nil, is called when messages were acted on and no
+	// other is waiting, before the picker waits for one: move commits its
+	// batch there, so that a trickle of messages is not held back.
+	Drained func() error
+
 	kind  dialect.Kind
 	acted map[string]bool // with Once: the identities of the messages acted on
 }
@@ -99,7 +104,14 @@ func (p *Picker) Subscribe(ctx context.Context, c *client.Client, dest string) e
 func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, act func(*client.Message) error) error {
 	clock := cmdutil.NewStopClock(p.stop)
 	defer clock.Stop()
+	fresh := false // acted on since Drained was last called
 	for !p.complete() {
+		if fresh && p.Drained != nil && len(c.Messages()) == 0 {
+			fresh = false
+			if err := p.Drained(); err != nil {
+				return err
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -132,6 +144,7 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 			if err := act(m); err != nil {
 				return err
 			}
+			fresh = true
 			if p.Once {
 				if p.acted == nil {
 					p.acted = map[string]bool{}

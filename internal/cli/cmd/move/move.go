@@ -27,6 +27,7 @@ type Options struct {
 	stop        flags.Stop
 	out         flags.Output
 	keepHeaders bool
+	batch       int // messages per transaction
 }
 
 // NewCmd returns move; runF, when not nil, runs instead of the command
@@ -35,15 +36,17 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	o := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "move SRC DEST",
-		Short: "Move messages from one destination to another, each in a transaction",
-		Long: `move takes messages from SRC and sends them to DEST, one transaction per
-message: BEGIN, SEND to DEST (the body and the sender's headers; the
-broker-managed ones are dropped unless --keep-headers), ACK from SRC,
-COMMIT with a receipt. cmdutil.Interrupted at any point, no message is lost: an
-aborted or unfinished transaction leaves the message in SRC. A duplicate is
-possible only when the link drops after COMMIT was sent and before its
-receipt came; move then says so and exits 75. The operator's tool for
-replaying a dead-letter queue.
+		Short: "Move messages from one destination to another, in transactions",
+		Long: `move takes messages from SRC and sends them to DEST in transactions of up
+to --batch messages (100): BEGIN, for each message a SEND to DEST (the body
+and the sender's headers; the broker-managed ones are dropped unless
+--keep-headers) and an ACK from SRC, then COMMIT with a receipt. A batch is
+committed as soon as no further message is waiting, so a trickle is not
+held back. Interrupted at any point, no message is lost: an aborted or
+unfinished transaction leaves its messages in SRC. A duplicate is possible
+only when the link drops after a COMMIT was sent and before its receipt
+came; move then says which messages may be in both destinations and exits
+75. The operator's tool for replaying a dead-letter queue.
 
 The messages are chosen as ack and nack choose them: the first --count N,
 every one with --all, by --message-id, --match or --selector; move stops
@@ -62,67 +65,158 @@ the summary goes to stderr.`,
 	o.sel.Add(cmd, "move")
 	o.stop.Add(cmd, flags.Stop{Idle: time.Second}, "moving")
 	o.out.AddMessages(cmd, "what was moved")
-	cmd.Flags().BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers (message-id, subscription, ...)")
+	fs := cmd.Flags()
+	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers (message-id, subscription, ...)")
+	fs.IntVar(&o.batch, "batch", 100, "move up to `N` messages per transaction (a batch is committed early when no message is waiting)")
 	return cmd
 }
 
 func (o *Options) run(ctx context.Context) error {
 	src, dest := o.src, o.dest
-	if src == dest {
+	switch {
+	case src == dest:
 		return cmdutil.UsageErrorf("move: SRC and DEST are the same")
+	case o.batch < 1:
+		return cmdutil.UsageErrorf("--batch %d: want 1 or more", o.batch)
 	}
 	p, err := pick.New("move", o.sel, o.stop)
 	if err != nil {
 		return err
 	}
-	var out *msgio.Writer
+	b := &batch{Options: o}
 	if o.out.Format != "" || o.out.Template != "" {
-		if out, err = msgio.NewWriter(o.Factory, o.out, []byte("\n")); err != nil {
+		if b.out, err = msgio.NewWriter(o.Factory, o.out, []byte("\n")); err != nil {
 			return err
 		}
 	}
-	c, err := o.Dial(ctx, "move", false, nil)
-	if err != nil {
+	if b.c, err = o.Dial(ctx, "move", false, nil); err != nil {
 		return err
 	}
-	err = p.Subscribe(ctx, c, src)
+	err = p.Subscribe(ctx, b.c, src)
 	if err == nil {
-		err = p.Run(ctx, c, out, func(m *client.Message) error {
-			return o.moveOne(ctx, c, m, dest, o.keepHeaders)
-		})
+		p.Drained = func() error { return b.commit(ctx) }
+		err = p.Run(ctx, b.c, nil, func(m *client.Message) error { return b.add(ctx, m) })
+	}
+	if err == nil || cmdutil.IsInterrupt(err) {
+		// What the open batch sent is work in flight: committed, within
+		// --disconnect-timeout after a signal.
+		if cerr := b.commit(ctx); cerr != nil {
+			err = cerr
+		}
+	} else {
+		b.abort(err)
 	}
 	var ce *cmdutil.CommitError
 	switch {
 	case errors.As(err, &ce):
 		// Reported even after a signal: the outcome is unknown.
 		err = fmt.Errorf("move: %w", err)
-		o.Disconnect(c)
+		o.Disconnect(b.c)
 	case err != nil && !cmdutil.IsInterrupt(err):
 		err = fmt.Errorf("move: %w", err)
 		fallthrough
 	default:
-		err = o.Finish(c, "move", err)
+		err = o.Finish(b.c, "move", err)
 	}
-	o.Note(fmt.Sprintf("moved %d messages from %s to %s", p.Done, src, dest))
+	o.Note(fmt.Sprintf("moved %d messages from %s to %s", b.moved, src, dest))
 	return err
 }
 
-// moveOne moves one message in its own transaction.
-func (o *Options) moveOne(ctx context.Context, c *client.Client, m *client.Message, dest string, keep bool) error {
-	headers := dialect.Copy(m.Headers, keep)
-	_, err := o.InTransaction(ctx, c, nil, func(tx string) error {
-		if _, err := c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: tx}); err != nil {
+// batch is the open transaction of move: up to --batch messages, each
+// sent to DEST and acknowledged from SRC inside it, committed together.
+type batch struct {
+	*Options
+	c     *client.Client
+	out   *msgio.Writer     // what was moved, when -o or --format
+	tx    string            // the open transaction, "" for none
+	msgs  []*client.Message // in tx
+	moved int               // committed
+}
+
+// add moves m into the open transaction (BEGIN first when none is open),
+// and commits when the batch is full.
+func (b *batch) add(ctx context.Context, m *client.Message) error {
+	if b.tx == "" {
+		tx, err := b.c.Begin("")
+		if err != nil {
 			return err
 		}
-		return c.Ack(m, tx)
-	})
-	var ce *cmdutil.CommitError
-	if errors.As(err, &ce) {
-		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("message %s: %w: it may now be in both destinations",
-			m.Header(protocol.HdrMessageID), ce))
+		b.tx = tx
 	}
-	if err != nil {
-		return fmt.Errorf("message %s: %w (transaction aborted: it stays in the source)", m.Header(protocol.HdrMessageID), err)
+	b.msgs = append(b.msgs, m)
+	if _, err := b.c.Send(b.dest, m.Body, client.SendOptions{Headers: dialect.Copy(m.Headers, b.keepHeaders), Transaction: b.tx}); err != nil {
+		return err
+	}
+	if err := b.c.Ack(m, b.tx); err != nil {
+		return err
+	}
+	if len(b.msgs) >= b.Options.batch {
+		return b.commit(ctx)
 	}
 	return nil
+}
+
+// commit commits the open transaction, if any, and prints what it moved.
+// An unconfirmed COMMIT is an unknown outcome (exit 75) that names the
+// messages that may now be in both destinations.
+func (b *batch) commit(ctx context.Context) error {
+	if b.tx == "" {
+		return nil
+	}
+	tx, msgs := b.tx, b.msgs
+	b.tx, b.msgs = "", b.msgs[:0]
+	err := b.Commit(ctx, b.c, tx)
+	var ce *cmdutil.CommitError
+	switch {
+	case errors.As(err, &ce):
+		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("%s: %w: %s may now be in both destinations", ids(msgs), ce, them(len(msgs))))
+	case err != nil:
+		return fmt.Errorf("%s: %w (transaction aborted: %s in the source)", ids(msgs), err, stays(len(msgs)))
+	}
+	for _, m := range msgs {
+		b.moved++
+		if b.out == nil {
+			continue
+		}
+		err := b.out.Write(int64(b.moved), m.Frame)
+		if err == nil {
+			err = b.out.Flush()
+		}
+		if err != nil && !msgio.IsClosedPipe(err) {
+			return cmdutil.WithCode(cmdutil.ExitIOErr, fmt.Errorf("write stdout: %w", err))
+		}
+	}
+	return nil
+}
+
+// abort ends the open transaction after why: its messages stay in SRC.
+func (b *batch) abort(why error) {
+	if b.tx == "" {
+		return
+	}
+	b.c.Abort(b.tx)
+	b.Warn(fmt.Sprintf("%v: transaction aborted: %s in the source", why, stays(len(b.msgs))))
+	b.tx, b.msgs = "", nil
+}
+
+// ids names the messages of a batch by their message-ids.
+func ids(msgs []*client.Message) string {
+	if len(msgs) == 1 {
+		return "message " + msgs[0].Header(protocol.HdrMessageID)
+	}
+	return fmt.Sprintf("messages %s to %s", msgs[0].Header(protocol.HdrMessageID), msgs[len(msgs)-1].Header(protocol.HdrMessageID))
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return fmt.Sprintf("these %d", n)
+}
+
+func stays(n int) string {
+	if n == 1 {
+		return "it stays"
+	}
+	return fmt.Sprintf("these %d stay", n)
 }
