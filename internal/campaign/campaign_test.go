@@ -47,13 +47,14 @@ const (
 	drainLimit        = 10 * time.Second
 )
 
-// The destinations of the campaign.
+// The destinations of the campaign, by their role: Schedule.Dest gives
+// the name.
 const (
-	queue      = "/queue/c"
-	queue2     = "/queue/c2" // the other destination of send --input jsonl
-	replyQueue = "/queue/r"  // where reply sends its answers
-	moveSrc    = "/queue/src"
-	moveDest   = "/queue/dst"
+	queue      = "c"
+	queue2     = "c2" // the other destination of send --input jsonl
+	replyQueue = "r"  // where reply sends its answers
+	moveSrc    = "src"
+	moveDest   = "dst"
 	idHeader   = "cid"
 )
 
@@ -165,7 +166,7 @@ func (tot *totals) String() string {
 	if tot.schedules > 0 {
 		avg = tot.durationSum / time.Duration(tot.schedules)
 	}
-	return fmt.Sprintf("schedules %d (%s; %d draws avoided known defects), messages %d, connections %d, "+
+	return fmt.Sprintf("schedules %d (%s; %d draws passed over: known defects, broker limits), messages %d, connections %d, "+
 		"resets %d, stalls %d, outages %d (connections cut %d, refused %d), signals %d (signal to end at most %v, "+
 		"%v beyond --disconnect-timeout), handler failures %d, hung handlers %d, pipe readers gone %d, "+
 		"violations %d; exit codes {%s}; %v per schedule on average",
@@ -211,20 +212,28 @@ func TestCampaign(t *testing.T) {
 				t.Run(fmt.Sprintf("seed=%d", s.Seed), func(t *testing.T) {
 					r, violations := runSchedule(t, bin, s)
 					tot.add(s, redrawn, r, len(violations))
-					if len(violations) > 0 {
-						stderr := tail(r.stderr, 40)
-						if r.hung { // the goroutines come first in the dump
-							stderr = head(r.stderr, 150)
-						}
-						t.Errorf("%d violations of schedule %s:\n  %s\nexit %d; stderr:\n%s\nreplay: go test ./internal/campaign -run TestCampaign -campaign.seed=%d -campaign.runs=1 -v",
-							len(violations), s, strings.Join(violations, "\n  "), r.exit, stderr, s.Seed)
-					}
+					report(t, s, r, violations, "-run TestCampaign -campaign.seed=%d -campaign.runs=1")
 				})
 			}
 		}()
 	}
 	wg.Wait()
 	t.Logf("campaign from seed %d in %v: %s", seed, time.Since(start).Round(time.Second), tot)
+}
+
+// report fails t with the violations of schedule s, if any, and the
+// command's stderr, and says how to replay it: replay holds the test's
+// flags, with %d for the seed.
+func report(t *testing.T, s *Schedule, r *result, violations []string, replay string) {
+	if len(violations) == 0 {
+		return
+	}
+	stderr := tail(r.stderr, 40)
+	if r.hung { // the goroutines come first in the dump
+		stderr = head(r.stderr, 150)
+	}
+	t.Errorf("%d violations of schedule %s:\n  %s\nexit %d; stderr:\n%s\nreplay: go test ./internal/campaign "+replay+" -v",
+		len(violations), s, strings.Join(violations, "\n  "), r.exit, stderr, s.Seed)
 }
 
 // tail returns the last n lines of s.
@@ -293,9 +302,9 @@ func idOf(body string) int {
 	return i
 }
 
+// runSchedule runs s against an embedded broker of its own.
 func runSchedule(t *testing.T, bin string, s *Schedule) (*result, []string) {
 	started := time.Now()
-	dir := t.TempDir()
 	cfg := broker.Config{Addr: "127.0.0.1:0"}
 	if s.HeartBeat > 0 {
 		cfg.HeartBeat = protocol.HeartBeatSpec{Send: s.HeartBeat, Receive: s.HeartBeat}
@@ -305,32 +314,55 @@ func runSchedule(t *testing.T, bin string, s *Schedule) (*result, []string) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	return runOn(t, bin, s, target{addr: b.Addr(), empty: func(time.Time) bool { return b.MemoryHeld() == 0 }}, started)
+}
+
+// target is the broker a schedule runs against.
+type target struct {
+	addr           string // host:port
+	user, password string // the login, if the broker wants one
+	// empty reports whether the broker holds no message of the schedule
+	// any more, given when the drain took the last one
+	empty func(last time.Time) bool
+}
+
+// runOn preloads what s needs into the broker tg, runs the command through
+// a proxy, drains the broker and checks the invariants.
+func runOn(t *testing.T, bin string, s *Schedule, tg target, started time.Time) (*result, []string) {
+	dir := t.TempDir()
+	addr := tg.addr
+	var env []string
+	if tg.user != "" {
+		addr = tg.user + ":" + tg.password + "@" + tg.addr
+		env = []string{"STOMPEST_USER=" + tg.user, "STOMPEST_PASSWORD=" + tg.password}
+	}
 	msgs := bodies(s)
 	switch s.Command {
 	case Subscribe, SubscribeExec:
-		preload(t, b.Addr(), queue, msgs, s.Dups, "")
+		preload(t, addr, s.Dest(queue), msgs, s.Dups, "")
 	case Reply:
-		preload(t, b.Addr(), queue, msgs, 0, replyQueue)
+		preload(t, addr, s.Dest(queue), msgs, 0, s.Dest(replyQueue))
 	case Move:
-		preload(t, b.Addr(), moveSrc, msgs, 0, "")
+		preload(t, addr, s.Dest(moveSrc), msgs, 0, "")
 	}
 	stopReplier := func() {}
 	if s.Command == Request {
-		stopReplier = startReplier(t, b.Addr(), msgs)
+		stopReplier = startReplier(t, addr, s.Dest(queue), msgs)
 	}
-	r, err := play(t, bin, s, dir, b.Addr(), msgs)
+	r, err := play(t, bin, s, dir, tg.addr, env, msgs)
 	stopReplier()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), drainLimit)
 	defer cancel()
-	r.drained, r.drainErr = drain(ctx, b.Addr(), destinations(s), func() bool { return b.MemoryHeld() == 0 })
+	r.drained, r.drainErr = drain(ctx, addr, s, tg.empty)
 	r.took = time.Since(started)
 	return r, check(s, msgs, r)
 }
 
-// destinations returns the destinations a schedule leaves messages in.
+// destinations returns the roles of the destinations a schedule leaves
+// messages in.
 func destinations(s *Schedule) []string {
 	switch s.Command {
 	case Move:
@@ -344,9 +376,10 @@ func destinations(s *Schedule) []string {
 }
 
 // play runs the schedule's command against the broker at target through a
-// fault proxy of its own, and returns what it did. The proxy is closed
-// when it returns: every connection of the command is gone.
-func play(t *testing.T, bin string, s *Schedule, dir, target string, msgs []string) (*result, error) {
+// fault proxy of its own, with env added to its environment (the login),
+// and returns what it did. The proxy is closed when it returns: every
+// connection of the command is gone.
+func play(t *testing.T, bin string, s *Schedule, dir, target string, env, msgs []string) (*result, error) {
 	p, err := NewProxy(target, func(n int) ConnFault {
 		if n < len(s.Faults) {
 			return s.Faults[n]
@@ -367,7 +400,7 @@ func play(t *testing.T, bin string, s *Schedule, dir, target string, msgs []stri
 	// is killed: they go to its stderr, into the report.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
 	cmd.WaitDelay = 3 * time.Second
-	cmd.Env = environment(dir)
+	cmd.Env = append(environment(dir), env...)
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
@@ -541,9 +574,9 @@ func commandLine(t *testing.T, s *Schedule, dir, proxyAddr string, msgs []string
 		input := strings.Join(msgs, "\n") + "\n"
 		if s.Command == SendJSONL {
 			args = append(args, "--input", "jsonl")
-			input = jsonLines(msgs)
+			input = jsonLines(s, msgs)
 		} else {
-			args = append(args, queue, "--lines")
+			args = append(args, s.Dest(queue), "--lines")
 		}
 		args = append(args, "--receipt", s.Receipt)
 		if s.Command == SendTx {
@@ -554,7 +587,7 @@ func commandLine(t *testing.T, s *Schedule, dir, proxyAddr string, msgs []string
 		}
 		stdin = inputFile(t, s.StdinFile, dir, input)
 	case Subscribe, SubscribeExec:
-		args = append(args, "subscribe", queue, "--timeout", s.Timeout.String(), "--ack", s.Ack)
+		args = append(args, "subscribe", s.Dest(queue), "--timeout", s.Timeout.String(), "--ack", s.Ack)
 		if s.StopCount {
 			args = append(args, "--count", strconv.Itoa(s.Messages))
 		} else {
@@ -580,7 +613,7 @@ func commandLine(t *testing.T, s *Schedule, dir, proxyAddr string, msgs []string
 		}
 	case Reply:
 		// --count: reply has no other end than a signal.
-		args = append(args, "reply", queue, "--count", strconv.Itoa(s.Messages), "--concurrency", strconv.Itoa(s.Concurrency))
+		args = append(args, "reply", s.Dest(queue), "--count", strconv.Itoa(s.Messages), "--concurrency", strconv.Itoa(s.Concurrency))
 		if s.Echo {
 			args = append(args, "--echo")
 		} else {
@@ -590,14 +623,14 @@ func commandLine(t *testing.T, s *Schedule, dir, proxyAddr string, msgs []string
 			args = append(args, "--exec-timeout", s.ExecTimeout.String())
 		}
 	case Move:
-		args = append(args, "move", moveSrc, moveDest, "--idle", "400ms", "--timeout", CommandTimeout.String())
+		args = append(args, "move", s.Dest(moveSrc), s.Dest(moveDest), "--idle", "400ms", "--timeout", CommandTimeout.String())
 		if s.MoveAll {
 			args = append(args, "--all")
 		} else {
 			args = append(args, "--count", strconv.Itoa(s.MoveCount))
 		}
 	case Request:
-		args = append(args, "request", queue, requestBody, "--replies", strconv.Itoa(s.Messages), "--timeout", s.Timeout.String(), "-o", "body")
+		args = append(args, "request", s.Dest(queue), requestBody, "--replies", strconv.Itoa(s.Messages), "--timeout", s.Timeout.String(), "-o", "body")
 	}
 	return args, stdin, stdout
 }
@@ -607,11 +640,11 @@ const requestBody = "request"
 
 // jsonLines returns msgs as send --input jsonl records, each with its id
 // header and its destination (see destOf).
-func jsonLines(msgs []string) string {
+func jsonLines(s *Schedule, msgs []string) string {
 	var b strings.Builder
 	for i, m := range msgs {
 		rec, err := json.Marshal(map[string]any{
-			"destination": destOf(SendJSONL, i),
+			"destination": s.Dest(destOf(SendJSONL, i)),
 			"headers":     map[string]string{idHeader: strconv.Itoa(i)},
 			"body":        m,
 		})
@@ -624,8 +657,8 @@ func jsonLines(msgs []string) string {
 	return b.String()
 }
 
-// destOf returns where the command sends message i: send --input jsonl
-// names /queue/c2 in every third record.
+// destOf returns the role of the destination the command sends message i
+// to: send --input jsonl names queue2 in every third record.
 func destOf(c Command, i int) string {
 	if c == SendJSONL && i%3 == 2 {
 		return queue2
@@ -744,50 +777,72 @@ func preload(t *testing.T, addr, dest string, msgs []string, dups int, replyTo s
 	}
 }
 
-// startReplier answers every request that comes to queue, directly on the
+// startReplier answers every request that comes to dest, directly on the
 // broker at addr, with msgs, one reply each, on the request's reply-to
-// and with its correlation-id. The function it returns stops it.
-func startReplier(t *testing.T, addr string, msgs []string) (stop func()) {
+// and with its correlation-id; it acknowledges a request before it
+// answers, so that a reply a broker refuses (a temporary queue that went
+// with its connection: ActiveMQ then sends an ERROR and closes) is not
+// asked for again. It connects again when its connection ends. The
+// function it returns stops it.
+func startReplier(t *testing.T, addr, dest string, msgs []string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := dial(ctx, addr)
+	subscribe := func() (*client.Client, error) {
+		c, err := dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.Subscribe(ctx, dest, protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckClientIndividual}}); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	c, err := subscribe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Subscribe(ctx, queue, protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckClientIndividual}}); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
-	go func() { done <- serveRequests(ctx, c, msgs) }()
+	go func() {
+		for {
+			serveRequests(ctx, c, msgs) // a connection that ends is made again
+			c.Close()
+			var err error
+			if c, err = subscribe(); err != nil || ctx.Err() != nil {
+				if ctx.Err() != nil {
+					err = nil
+				}
+				done <- err
+				return
+			}
+		}
+	}()
 	return func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("replier: %v", err)
 		}
-		c.Close()
 	}
 }
 
-func serveRequests(ctx context.Context, c *client.Client, msgs []string) error {
+// serveRequests answers requests until ctx or the connection ends.
+func serveRequests(ctx context.Context, c *client.Client, msgs []string) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case m, ok := <-c.Messages():
-			if !ok {
-				return c.Err()
+			if !ok || c.Ack(m, "") != nil {
+				return
 			}
 			h := protocol.Headers{{Name: "correlation-id", Value: m.Header("correlation-id")}}
 			for _, body := range msgs {
 				if _, err := c.Send(m.Header("reply-to"), []byte(body), client.SendOptions{Headers: h}); err != nil {
-					return err
+					return
 				}
 			}
-			if err := c.Ack(m, ""); err != nil {
-				return err
-			}
-			if err := c.Flush(); err != nil {
-				return err
+			if c.Flush() != nil {
+				return
 			}
 		}
 	}
@@ -800,28 +855,30 @@ func dial(ctx context.Context, addr string) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.Dial(ctx, client.Config{URI: u, ConnectTimeout: drainLimit})
+	return client.Dial(ctx, client.Config{URI: u, ConnectTimeout: drainLimit, Host: "/"})
 }
 
-// drain takes every message the broker at addr holds out of dests and
-// returns their bodies, until empty reports that the broker holds no
-// message any more. The connections of the proxy were closed before, so
+// drain takes every message the broker at addr holds out of the
+// destinations of s and returns their bodies by role, until done (given
+// when the last message came) reports that the broker holds no message any
+// more. The connections of the proxy were closed before, so
 // every message delivered on them and not acknowledged comes back to its
 // queue and on to this subscriber.
-func drain(ctx context.Context, addr string, dests []string, empty func() bool) (map[string][]string, error) {
+func drain(ctx context.Context, addr string, s *Schedule, done func(last time.Time) bool) (map[string][]string, error) {
 	c, err := dial(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("drain: %w", err)
 	}
 	defer c.Close()
 	subs := map[string]string{}
-	for _, d := range dests {
-		id, err := c.Subscribe(ctx, d, protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckClientIndividual}})
+	for _, d := range destinations(s) {
+		id, err := c.Subscribe(ctx, s.Dest(d), protocol.Headers{{Name: protocol.HdrAck, Value: protocol.AckClientIndividual}})
 		if err != nil {
-			return nil, fmt.Errorf("drain: subscribe %s: %w", d, err)
+			return nil, fmt.Errorf("drain: subscribe %s: %w", s.Dest(d), err)
 		}
 		subs[id] = d
 	}
+	last := time.Now()
 	got := map[string][]string{}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -833,6 +890,7 @@ func drain(ctx context.Context, addr string, dests []string, empty func() bool) 
 			}
 			d := subs[m.Subscription.ID]
 			got[d] = append(got[d], string(m.Body))
+			last = time.Now()
 			if err := c.Ack(m, ""); err != nil {
 				return got, fmt.Errorf("drain: ack: %w", err)
 			}
@@ -840,7 +898,7 @@ func drain(ctx context.Context, addr string, dests []string, empty func() bool) 
 				return got, fmt.Errorf("drain: ack: %w", err)
 			}
 		case <-tick.C:
-			if empty() {
+			if done(last) {
 				return got, c.Disconnect(ctx)
 			}
 		case <-ctx.Done():

@@ -166,6 +166,11 @@ func TestDraw(t *testing.T) {
 		if DrawAny(seed).avoided() != "" {
 			known++
 		}
+		for _, limits := range [][]Avoided{ActiveMQLimits, RabbitMQLimits} {
+			if c, _ := Draw(seed, limits...); c.avoided(limits...) != "" {
+				t.Fatalf("seed %d drew for a broker what it cannot do: %s", seed, c.avoided(limits...))
+			}
+		}
 		if a.SignalAt < 0 || a.Messages < 1 {
 			t.Fatalf("seed %d: %s", seed, a)
 		}

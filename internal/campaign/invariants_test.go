@@ -131,10 +131,10 @@ func (c counter) neither(a, b map[int]int) []int {
 func checkSend(v *violations, s *Schedule, c counter, r *result) {
 	got := map[int]int{}
 	for _, d := range destinations(s) {
-		n := c.tally(v, r.drained[d], "messages in "+d+" that were not sent")
+		n := c.tally(v, r.drained[d], "messages in "+s.Dest(d)+" that were not sent")
 		for i, k := range n {
 			if want := destOf(s.Command, i); d != want {
-				v.add("message %d is in %s; its record named %s", i, d, want)
+				v.add("message %d is in %s; its record named %s", i, s.Dest(d), s.Dest(want))
 			}
 			got[i] += k
 		}

@@ -36,10 +36,11 @@ type Outage struct {
 // faults of the link, the signal and the handler failures. Everything in
 // it is drawn from Seed.
 type Schedule struct {
-	Seed     uint64
-	Command  Command
-	Messages int // messages sent, or preloaded for subscribe and move
-	BodyMax  int // bodies are the message's number and up to BodyMax bytes more
+	Seed      uint64
+	Namespace string // prefix of the queue names (unique per schedule on a shared broker)
+	Command   Command
+	Messages  int // messages sent, or preloaded for subscribe and move
+	BodyMax   int // bodies are the message's number and up to BodyMax bytes more
 
 	Failover    bool          // a failover: URI (else a plain tcp://)
 	MaxAttempts int           // failover maxReconnectAttempts (-1: forever)
@@ -107,9 +108,10 @@ func (s *Schedule) cutsLink() bool {
 	})
 }
 
-// avoided returns the name of the first known defect s meets, or "".
-func (s *Schedule) avoided() string {
-	for _, a := range KnownDefects {
+// avoided returns the name of the first known defect, or else of the first
+// of limits, that s meets, or "".
+func (s *Schedule) avoided(limits ...Avoided) string {
+	for _, a := range append(KnownDefects[:len(KnownDefects):len(KnownDefects)], limits...) {
 		if a.Matches(s) {
 			return a.Name
 		}
@@ -117,31 +119,48 @@ func (s *Schedule) avoided() string {
 	return ""
 }
 
+// ActiveMQLimits are the combinations a schedule against ActiveMQ Classic
+// does not draw: the broker does something else there, by design.
+var ActiveMQLimits = []Avoided{
+	// ActiveMQ moves a NACKed message to its dead-letter queue
+	// (ActiveMQ.DLQ), shared by every run, instead of delivering it again:
+	// the message is then neither handled nor in the schedule's queue.
+	{"--on-error nack: ActiveMQ dead-letters a NACKed message", func(s *Schedule) bool {
+		return s.Command == SubscribeExec && s.OnError == "nack"
+	}},
+}
+
+// RabbitMQLimits are the combinations a schedule against RabbitMQ does not
+// draw. RabbitMQ requeues a NACKed message at the head of its queue, which
+// the invariants allow (it is handled again).
+var RabbitMQLimits = []Avoided{}
+
 // resends reports whether send sends again what a lost connection left
 // unconfirmed: --receipt each on a failover URI.
 func (s *Schedule) resends() bool { return s.Failover && s.Receipt == "each" }
 
 // Draw returns the schedule of seed, drawing again (from the same
-// generator) while it meets a known defect; redrawn says how often.
-func Draw(seed uint64) (s *Schedule, redrawn int) { return draws(seed, true) }
-
-// DrawAny returns the schedule of seed as first drawn, also when it meets a
-// known defect.
-func DrawAny(seed uint64) *Schedule {
-	s, _ := draws(seed, false)
-	return s
-}
-
-func draws(seed uint64, avoid bool) (s *Schedule, redrawn int) {
+// generator) while it meets a known defect or one of limits (what a
+// broker cannot do); redrawn says how often.
+func Draw(seed uint64, limits ...Avoided) (s *Schedule, redrawn int) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	for {
 		s = draw(r)
 		s.Seed = seed
-		if !avoid || s.avoided() == "" {
+		if s.avoided(limits...) == "" {
 			return s, redrawn
 		}
 		redrawn++
 	}
+}
+
+// DrawAny returns the schedule of seed as first drawn, also when it meets a
+// known defect.
+func DrawAny(seed uint64) *Schedule {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s := draw(r)
+	s.Seed = seed
+	return s
 }
 
 func draw(r *rand.Rand) *Schedule {
@@ -284,6 +303,10 @@ func (s *Schedule) produces() bool {
 	}
 	return false
 }
+
+// Dest returns the name of the queue of role (the campaign's queues: c,
+// c2, r, src, dst).
+func (s *Schedule) Dest(role string) string { return "/queue/" + s.Namespace + role }
 
 // URI returns the --server of the schedule for a proxy at addr.
 func (s *Schedule) URI(addr string) string {
