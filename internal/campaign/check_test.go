@@ -91,7 +91,11 @@ func TestCheck(t *testing.T) {
 		// ack modes
 		{"--ack auto loses on a reset", Schedule{Command: Subscribe, Ack: "auto"},
 			result{exit: 0, proxy: Stats{Resets: 1}, stdout: "0:a\n", drained: map[string][]string{}}, ""},
-		{"--ack auto loses without a fault", Schedule{Command: Subscribe, Ack: "auto"},
+		{"--ack auto: --idle in a stall loses what was on its way", Schedule{Command: Subscribe, Ack: "auto", Timeout: CommandTimeout},
+			result{exit: 0, proxy: Stats{Stalls: 1}, stdout: "0:a\n", drained: map[string][]string{}}, ""},
+		{"--ack auto: a short --timeout loses what was on its way", Schedule{Command: Subscribe, Ack: "auto", Timeout: time.Second},
+			result{exit: 0, stdout: "0:a\n", drained: map[string][]string{}}, ""},
+		{"--ack auto: a quiet run with the long --timeout", Schedule{Command: Subscribe, Ack: "auto", Timeout: CommandTimeout},
 			result{exit: 0, stdout: "0:a\n", drained: map[string][]string{}}, "messages lost"},
 		{"--ack client loses on a reset", Schedule{Command: Subscribe, Ack: "client"},
 			result{exit: 0, proxy: Stats{Resets: 1}, stdout: "0:a\n", drained: map[string][]string{queue: msgs[2:]}}, "1 messages lost"},

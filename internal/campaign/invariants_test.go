@@ -207,8 +207,9 @@ func handedOver(s *Schedule, c counter, r *result) []string {
 // read by a reader that closed the pipe; handled successfully) or is still
 // in the broker; with --dedupe none twice; --count N writes at most N,
 // exactly N on exit 0. With --ack auto the broker counts a message
-// consumed once sent: a message may be lost only when a fault, a signal or
-// a reader that went away met the run.
+// consumed once sent: a message may be lost only when a fault (a reset, a
+// cut, a stall), a signal, a reader that went away, a short --timeout or a
+// failure met the run.
 func checkSubscribe(v *violations, s *Schedule, c counter, r *result) {
 	handed := handedOver(s, c, r)
 	out := c.tally(v, handed, "records handed over that were never sent")
@@ -217,7 +218,10 @@ func checkSubscribe(v *violations, s *Schedule, c counter, r *result) {
 	mayLose := false
 	switch {
 	case s.Ack == "auto":
-		mayLose = r.proxy.Resets+r.proxy.Cut > 0 || r.signalled || r.readerClosed || r.exit != 0
+		// What was on its way when subscribe stopped is gone: an end by
+		// --idle during a stall, or by a short --timeout, loses it too.
+		mayLose = r.proxy.Resets+r.proxy.Cut+r.proxy.Stalls > 0 || r.signalled || r.readerClosed ||
+			r.exit != 0 || s.Timeout < CommandTimeout
 	case r.readerClosed:
 		mayLose = !pipeAcksOnRead
 	}
