@@ -58,8 +58,8 @@ type Schedule struct {
 	Rate      int    // --rate N/s; 0: none
 	StdinFile bool   // stdin a regular file (else a pipe)
 
-	// subscribe, reply
-	StopCount   bool          // --count N, N the messages preloaded (else --idle)
+	// subscribe; the handler options also for reply (which always has --count N)
+	StopCount   bool          // subscribe --count N, N the messages preloaded (else --idle)
 	Timeout     time.Duration // subscribe --timeout; request --timeout
 	Ack         string        // subscribe --ack: auto, client or client-individual
 	Pipe        bool          // stdout a pipe (else a regular file)
@@ -353,9 +353,8 @@ func (s *Schedule) String() string {
 			fmt.Fprintf(&b, " rate=%d/s", s.Rate)
 		}
 	case Subscribe, SubscribeExec, Reply:
-		fmt.Fprintf(&b, " count=%v ack=%s", s.StopCount, s.Ack)
 		if s.Command != Reply {
-			fmt.Fprintf(&b, " timeout=%v dedupe=%v dups=%d", s.Timeout, s.Dedupe, s.Dups)
+			fmt.Fprintf(&b, " count=%v ack=%s timeout=%v dedupe=%v dups=%d", s.StopCount, s.Ack, s.Timeout, s.Dedupe, s.Dups)
 		}
 		if s.Command == Subscribe {
 			fmt.Fprintf(&b, " pipe=%v", s.Pipe)
