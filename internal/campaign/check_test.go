@@ -3,6 +3,7 @@ package campaign
 import (
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -66,6 +67,72 @@ func TestCheck(t *testing.T) {
 			result{exit: 0, stderr: "moved 1 messages", drained: map[string][]string{moveSrc: msgs[2:], moveDest: msgs[:1]}}, "1 messages lost"},
 		{"hung", Schedule{Command: Move, MoveAll: true},
 			result{exit: -1, hung: true, stderr: "moved 2 messages", drained: map[string][]string{moveSrc: msgs[2:], moveDest: msgs[:2]}}, "did not end"},
+
+		// signals: SIGHUP's code, and the time from the signal to the end
+		{"SIGHUP caught", Schedule{Command: Send, Receipt: "last", Signal: syscall.SIGHUP, DisconnectTimeout: time.Second},
+			result{exit: 129, signalled: true, stopTook: 3 * time.Second, drained: map[string][]string{queue: msgs}}, ""},
+		{"exit 129 without a signal", Schedule{Command: Send, Receipt: "last"},
+			result{exit: 129, drained: map[string][]string{queue: msgs}}, "exit 129"},
+		{"signalled command ends late", Schedule{Command: Send, Receipt: "last", Signal: syscall.SIGTERM, DisconnectTimeout: time.Second},
+			result{exit: 143, signalled: true, stopTook: time.Second + StopBound + time.Millisecond, drained: map[string][]string{queue: msgs}}, "more than --disconnect-timeout"},
+		{"handler left running", Schedule{Command: SubscribeExec, OnError: "nack"},
+			result{exit: 0, handled: []string{"0", "1", "2", "3"}, leftBehind: []int{4242}, drained: map[string][]string{}}, "still running"},
+
+		// a reader that closes the pipe: what it read whole, or the broker
+		{"pipe reader gone, the rest in the broker", Schedule{Command: Subscribe, Pipe: true},
+			result{exit: 0, readerClosed: true, stdout: "0:a\n1:", drained: map[string][]string{queue: msgs[1:]}}, ""},
+		{"pipe reader gone, a message read in part acked", Schedule{Command: Subscribe, Pipe: true},
+			result{exit: 0, readerClosed: true, stdout: "0:a\n1:", drained: map[string][]string{queue: msgs[2:]}}, "neither read out of the pipe"},
+		{"pipe reader gone, --count not reached is no violation", Schedule{Command: Subscribe, Pipe: true, StopCount: true},
+			result{exit: 0, readerClosed: true, stdout: "0:a\n", drained: map[string][]string{queue: msgs[1:]}}, ""},
+		{"subscribe exit 74", Schedule{Command: Subscribe, Pipe: true},
+			result{exit: 74, readerClosed: true, stdout: "0:a\n", drained: map[string][]string{queue: msgs[1:]}}, "exit 74"},
+
+		// ack modes
+		{"--ack auto loses on a reset", Schedule{Command: Subscribe, Ack: "auto"},
+			result{exit: 0, proxy: Stats{Resets: 1}, stdout: "0:a\n", drained: map[string][]string{}}, ""},
+		{"--ack auto: --idle in a stall loses what was on its way", Schedule{Command: Subscribe, Ack: "auto", Timeout: CommandTimeout},
+			result{exit: 0, proxy: Stats{Stalls: 1}, stdout: "0:a\n", drained: map[string][]string{}}, ""},
+		{"--ack auto: a short --timeout loses what was on its way", Schedule{Command: Subscribe, Ack: "auto", Timeout: time.Second},
+			result{exit: 0, stdout: "0:a\n", drained: map[string][]string{}}, ""},
+		{"--ack auto: a quiet run with the long --timeout", Schedule{Command: Subscribe, Ack: "auto", Timeout: CommandTimeout},
+			result{exit: 0, stdout: "0:a\n", drained: map[string][]string{}}, "messages lost"},
+		{"--ack client loses on a reset", Schedule{Command: Subscribe, Ack: "client"},
+			result{exit: 0, proxy: Stats{Resets: 1}, stdout: "0:a\n", drained: map[string][]string{queue: msgs[2:]}}, "1 messages lost"},
+
+		// send --input jsonl: each message where its record said
+		{"jsonl sound", Schedule{Command: SendJSONL, Receipt: "last"},
+			result{exit: 0, drained: map[string][]string{queue: {msgs[0], msgs[1], msgs[3]}, queue2: {msgs[2]}}}, ""},
+		{"jsonl wrong destination", Schedule{Command: SendJSONL, Receipt: "last"},
+			result{exit: 0, drained: map[string][]string{queue: msgs}}, "its record named /queue/c2"},
+		{"jsonl confirmed, not there", Schedule{Command: SendJSONL, Receipt: "last"},
+			result{exit: 75, stderr: "4 of 4 confirmed", drained: map[string][]string{queue: msgs[:2]}}, "message 2 reported confirmed"},
+
+		// reply acknowledges only what it answered
+		{"reply sound", Schedule{Command: Reply, Echo: true},
+			result{exit: 75, drained: map[string][]string{replyQueue: {msgs[0], msgs[1], msgs[1]}, queue: msgs[2:]}}, ""},
+		{"reply acked without an answer", Schedule{Command: Reply, Echo: true},
+			result{exit: 0, drained: map[string][]string{replyQueue: msgs[:3]}}, "1 requests acknowledged without an answer"},
+		{"reply answers nothing sent", Schedule{Command: Reply, Echo: true},
+			result{exit: 0, drained: map[string][]string{replyQueue: append(slices.Clone(msgs), "9:z")}}, "answer no request"},
+		{"reply exit 1 with a failing handler", Schedule{Command: Reply, Fails: map[int]int{1: 1}},
+			result{exit: 1, drained: map[string][]string{replyQueue: msgs[:1], queue: msgs[1:]}}, ""},
+		{"reply exit 1 with a hanging handler", Schedule{Command: Reply, Hangs: map[int]int{1: 1}},
+			result{exit: 1, drained: map[string][]string{replyQueue: msgs[:1], queue: msgs[1:]}}, ""},
+		{"reply exit 1 without failures", Schedule{Command: Reply},
+			result{exit: 1, drained: map[string][]string{replyQueue: msgs[:1], queue: msgs[1:]}}, "exit 1"},
+
+		// request: its replies, each once, and a true count
+		{"request sound", Schedule{Command: Request},
+			result{exit: 0, stdout: strings.Join(msgs, "\n") + "\n", drained: map[string][]string{}}, ""},
+		{"request exit 0, one missing", Schedule{Command: Request},
+			result{exit: 0, stdout: "0:a\n1:bb\n2:\n", drained: map[string][]string{}}, "exit 0 with 3 of 4"},
+		{"request reply twice", Schedule{Command: Request},
+			result{exit: 0, stdout: "0:a\n1:bb\n2:\n2:\n", drained: map[string][]string{}}, "printed 2 times"},
+		{"request miscounts", Schedule{Command: Request},
+			result{exit: 75, stderr: "request: 2 of 4 replies within 1s", stdout: "0:a\n", drained: map[string][]string{}}, "printed 1"},
+		{"request not a reply", Schedule{Command: Request},
+			result{exit: 75, stderr: "request: 1 of 4 replies within 1s", stdout: "request\n", drained: map[string][]string{}}, "no reply"},
 	}
 	for _, tt := range tests {
 		tt.s.Messages = max(tt.s.Messages, len(msgs))
@@ -83,11 +150,15 @@ func TestCheck(t *testing.T) {
 }
 
 // TestDraw: a seed gives one schedule, always the same; none meets a known
-// defect; the schedules vary over seeds.
+// defect; the schedules vary over seeds, and each drawn option is one the
+// command takes.
 func TestDraw(t *testing.T) {
 	t.Parallel()
 	seen := map[Command]bool{}
-	for seed := uint64(1); seed <= 500; seed++ {
+	sigs := map[syscall.Signal]bool{}
+	acks := map[string]bool{}
+	hangs, closes, echoes, known := 0, 0, 0, 0
+	for seed := uint64(1); seed <= 2000; seed++ {
 		a, _ := Draw(seed)
 		b, _ := Draw(seed)
 		if a.String() != b.String() {
@@ -95,6 +166,14 @@ func TestDraw(t *testing.T) {
 		}
 		if name := a.avoided(); name != "" {
 			t.Fatalf("seed %d drew a known defect: %s", seed, name)
+		}
+		if DrawAny(seed).avoided() != "" {
+			known++
+		}
+		for _, limits := range [][]Avoided{ActiveMQLimits, RabbitMQLimits} {
+			if c, _ := Draw(seed, limits...); c.avoided(limits...) != "" {
+				t.Fatalf("seed %d drew for a broker what it cannot do: %s", seed, c.avoided(limits...))
+			}
 		}
 		if a.SignalAt < 0 || a.Messages < 1 {
 			t.Fatalf("seed %d: %s", seed, a)
@@ -104,9 +183,52 @@ func TestDraw(t *testing.T) {
 				t.Fatalf("seed %d: outage %+v", seed, o)
 			}
 		}
+		switch {
+		case a.DisconnectTimeout <= 0 || a.DisconnectTimeout > 1500*time.Millisecond:
+			t.Fatalf("seed %d: --disconnect-timeout %v: the bound of a signalled command's end assumes at most 1.5 s", seed, a.DisconnectTimeout)
+		case a.Ack == "client" && a.Concurrency > 1:
+			t.Fatalf("seed %d: --ack client with --concurrency %d is refused", seed, a.Concurrency)
+		case a.Ack == "auto" && a.Command != Subscribe:
+			t.Fatalf("seed %d: --ack auto only for subscribe -o body (--exec refuses it)", seed)
+		case len(a.Hangs) > 0 && a.ExecTimeout <= 0:
+			t.Fatalf("seed %d: hanging handlers without --exec-timeout", seed)
+		case a.Echo && len(a.Fails)+len(a.Hangs) > 0:
+			t.Fatalf("seed %d: reply --echo runs no handler", seed)
+		case a.CloseAfter > 0 && !a.Pipe:
+			t.Fatalf("seed %d: a reader closing a regular file", seed)
+		case (a.Command == Subscribe || a.Command == SubscribeExec) && a.Timeout <= 0:
+			t.Fatalf("seed %d: subscribe without --timeout", seed)
+		}
 		seen[a.Command] = true
+		if a.Signal != 0 {
+			sigs[a.Signal] = true
+		}
+		if a.Ack != "" {
+			acks[a.Ack] = true
+		}
+		if len(a.Hangs) > 0 {
+			hangs++
+		}
+		if a.CloseAfter > 0 {
+			closes++
+		}
+		if a.Echo {
+			echoes++
+		}
 	}
 	if len(seen) != len(commands) {
-		t.Errorf("500 seeds drew the commands %v; want all %d", seen, len(commands))
+		t.Errorf("2,000 seeds drew the commands %v; want all %d", seen, len(commands))
+	}
+	if len(sigs) != len(signals) || !sigs[syscall.SIGHUP] {
+		t.Errorf("2,000 seeds drew the signals %v; want %v", sigs, signals)
+	}
+	if len(acks) != 3 {
+		t.Errorf("2,000 seeds drew the ack modes %v; want auto, client and client-individual", acks)
+	}
+	if (known > 0) != (len(KnownDefects) > 0) {
+		t.Errorf("2,000 seeds met a known defect %d times at the first draw, with %d known defects", known, len(KnownDefects))
+	}
+	if hangs == 0 || closes == 0 || echoes == 0 {
+		t.Errorf("2,000 seeds drew %d schedules with hanging handlers, %d with a reader closing the pipe, %d with reply --echo; want some of each", hangs, closes, echoes)
 	}
 }

@@ -200,3 +200,26 @@ func TestProxyDown(t *testing.T) {
 		t.Errorf("stats %+v: want 2 connections, 1 refused, 1 cut", st)
 	}
 }
+
+// TestPipeReader: the reader reads in chunks and closes the pipe after its
+// bytes, in the middle of a line; without a limit it reads to the end.
+func TestPipeReader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		chunk      int
+		closeAfter int64
+		want       string
+		closed     bool
+	}{{3, 5, "0:a\n1", true}, {1, 4, "0:a\n", true}, {4096, 0, "0:a\n1:bb\n", false}} {
+		p, err := newPipeReader(tc.chunk, tc.closeAfter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.w.WriteString("0:a\n1:bb\n") // within the pipe's buffer: never blocks
+		p.w.Close()
+		got, closed := p.result()
+		if string(got) != tc.want || closed != tc.closed {
+			t.Errorf("chunk %d, close after %d: read %q (closed %v); want %q (%v)", tc.chunk, tc.closeAfter, got, closed, tc.want, tc.closed)
+		}
+	}
+}
