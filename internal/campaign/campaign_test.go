@@ -629,6 +629,7 @@ func commandLine(t *testing.T, s *Schedule, dir, proxyAddr string, msgs []string
 		} else {
 			args = append(args, "--count", strconv.Itoa(s.MoveCount))
 		}
+		args = append(args, "--batch", strconv.Itoa(s.MoveBatch))
 	case Request:
 		args = append(args, "request", s.Dest(queue), requestBody, "--replies", strconv.Itoa(s.Messages), "--timeout", s.Timeout.String(), "-o", "body")
 	}

@@ -78,6 +78,7 @@ type Schedule struct {
 	// move
 	MoveAll   bool // --all (else --count MoveCount)
 	MoveCount int
+	MoveBatch int // --batch
 }
 
 // Avoided is a combination the campaign does not draw, with the reason;
@@ -90,23 +91,7 @@ type Avoided struct {
 // KnownDefects lists the combinations that meet a defect whose fix is
 // under way: the campaign draws again when a schedule matches one (unless
 // -campaign.known). Each entry goes once its fix is in.
-var KnownDefects = []Avoided{
-	// reply acknowledges a request after its connection was lost and
-	// reconnected: "message belongs to a lost connection", exit 70
-	// (internal error), where subscribe takes the stale ACK as no failure
-	// (the broker delivers the request again). Seed 1268.
-	{"reply on a failover URI with a fault that cuts the link: a stale ACK exits 70", func(s *Schedule) bool {
-		return s.Command == Reply && s.Failover && s.cutsLink()
-	}},
-}
-
-// cutsLink reports whether a fault of s may end a connection: a reset, an
-// outage, or a stall that loses the heart-beat.
-func (s *Schedule) cutsLink() bool {
-	return len(s.Outages) > 0 || slices.ContainsFunc(s.Faults, func(f ConnFault) bool {
-		return f.Kind == Reset || (f.Kind == Stall && s.HeartBeat > 0)
-	})
-}
+var KnownDefects = []Avoided{}
 
 // avoided returns the name of the first known defect, or else of the first
 // of limits, that s meets, or "".
@@ -228,6 +213,7 @@ func draw(r *rand.Rand) *Schedule {
 		s.Messages = 5 + r.IntN(80) // a transaction per message
 		s.MoveAll = r.IntN(2) == 0
 		s.MoveCount = 1 + r.IntN(s.Messages)
+		s.MoveBatch = []int{1, 3, 100}[r.IntN(3)]
 	case Request:
 		s.Messages = 1 + r.IntN(5) // the replies to one request
 	}
@@ -386,6 +372,7 @@ func (s *Schedule) String() string {
 		} else {
 			fmt.Fprintf(&b, " count=%d", s.MoveCount)
 		}
+		fmt.Fprintf(&b, " batch=%d", s.MoveBatch)
 	case Request:
 		fmt.Fprintf(&b, " timeout=%v", s.Timeout)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -308,7 +309,7 @@ func (o *ReplyOptions) answer(ctx context.Context, c *client.Client, m *client.M
 	to := m.Header(hdrReplyTo)
 	if to == "" {
 		o.Warn(fmt.Sprintf("warning: request %s has no reply-to header: acknowledged, not answered", id))
-		return c.Ack(m, "")
+		return ack(c, m)
 	}
 	body := m.Body
 	if o.exec != "" {
@@ -332,8 +333,23 @@ func (o *ReplyOptions) answer(ctx context.Context, c *client.Client, m *client.M
 	if err != nil {
 		return fmt.Errorf("reply: request %s: send the reply to %s: %w", id, to, err)
 	}
-	if err := c.Ack(m, ""); err != nil {
+	if err := ack(c, m); err != nil {
 		return fmt.Errorf("reply: request %s: %w", id, err)
 	}
-	return c.Flush()
+	return nil
+}
+
+// ack acknowledges the request m. A request that came on a connection
+// lost since (a failover reconnect) cannot be acknowledged: the broker
+// delivers it again, and it is answered again (at-least-once), so that is
+// no failure.
+func ack(c *client.Client, m *client.Message) error {
+	err := c.Ack(m, "")
+	if err == nil {
+		err = c.Flush()
+	}
+	if errors.Is(err, client.ErrStaleMessage) || errors.Is(err, client.ErrConnectionLost) {
+		return nil
+	}
+	return err
 }
