@@ -141,6 +141,19 @@ func dial(t *testing.T, uri string, cfg Config) (*Client, error) {
 	return Dial(context.Background(), cfg)
 }
 
+// dialReconnecting dials uri with reconnects after a loss, closed when
+// the test ends, and returns the client with the log of its link events.
+func dialReconnecting(t *testing.T, uri string) (*Client, *linkLog) {
+	t.Helper()
+	links := newLinkLog()
+	cl, err := dial(t, uri, Config{Reconnect: true, OnLink: links.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl, links
+}
+
 // endErr waits for cl to end and returns why; it fails the test with
 // what when cl does not end within 10 seconds.
 func endErr(t *testing.T, cl *Client, what string) error {

@@ -94,12 +94,7 @@ func TestDisconnectUnconfirmed(t *testing.T) {
 func TestDisconnectAfterReconnect(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, broker.Config{})
-	links := newLinkLog()
-	cl, err := dial(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0", Config{Reconnect: true, OnLink: links.record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, links := dialReconnecting(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
 	links.await(t, LinkUp)
 	_, sent := cl.Link()
 	b.DropOnceAfter(1) // the SEND is not taken: the connection closes at it
@@ -155,12 +150,7 @@ func TestCommitOutcome(t *testing.T) {
 func TestTransactionLostWithConnection(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, broker.Config{Record: true})
-	links := newLinkLog()
-	cl, err := dial(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0", Config{Reconnect: true, OnLink: links.record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, links := dialReconnecting(t, "failover:(tcp://"+b.Addr()+")?initialReconnectDelay=0")
 	links.await(t, LinkUp)
 	tx, err := cl.Begin("")
 	if err != nil {

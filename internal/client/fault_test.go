@@ -97,12 +97,7 @@ func (l *linkLog) await(t *testing.T, s LinkState) LinkEvent {
 func TestSettleWhileReconnecting(t *testing.T) {
 	t.Parallel()
 	p := startReconnectPeer(t)
-	links := newLinkLog()
-	cl, err := dial(t, p.uri, Config{Reconnect: true, OnLink: links.record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, links := dialReconnecting(t, p.uri)
 	if _, err := cl.Subscribe(context.Background(), "/queue/a", protocol.Headers{{Name: "ack", Value: "client-individual"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +182,7 @@ func TestSubscribeSurvivesLossBeforeReceipt(t *testing.T) {
 			"subscription", sub.Header("id")))
 		drainUntilClosed(t, c)
 	})
-	links := newLinkLog()
-	cl, err := dial(t, "failover:("+uri+")?initialReconnectDelay=0", Config{Reconnect: true, OnLink: links.record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl, links := dialReconnecting(t, "failover:("+uri+")?initialReconnectDelay=0")
 	id, err := cl.Subscribe(context.Background(), "/queue/a", nil)
 	if err != nil {
 		t.Fatalf("Subscribe across a loss: %v", err)

@@ -97,14 +97,13 @@ func (o *Options) run(ctx context.Context) error {
 		p.Drained = func() error { return b.commit(ctx) }
 		err = p.Run(ctx, b.c, nil, func(m *client.Message) error { return b.add(ctx, m) })
 	}
-	if err == nil || cmdutil.IsInterrupt(err) {
-		// What the open batch sent is work in flight: committed, within
-		// --disconnect-timeout after a signal.
-		if cerr := b.commit(ctx); cerr != nil {
-			err = cerr
-		}
-	} else {
+	if b.failed {
 		b.abort(err)
+	} else if cerr := b.commit(ctx); cerr != nil {
+		// What the open batch holds is work in flight, however the search
+		// ended (done, --count not reached, --timeout, a signal): it is
+		// committed, within --disconnect-timeout after a signal.
+		err = cerr
 	}
 	var ce *cmdutil.CommitError
 	switch {
@@ -126,16 +125,30 @@ func (o *Options) run(ctx context.Context) error {
 // sent to DEST and acknowledged from SRC inside it, committed together.
 type batch struct {
 	*Options
-	c     *client.Client
-	out   *msgio.Writer     // what was moved, when -o or --format
-	tx    string            // the open transaction, "" for none
-	msgs  []*client.Message // in tx
-	moved int               // committed
+	c      *client.Client
+	out    *msgio.Writer     // what was moved, when -o or --format
+	tx     string            // the open transaction, "" for none
+	msgs   []*client.Message // in tx
+	moved  int               // committed
+	failed bool              // a frame of the open transaction was not sent
 }
 
 // add moves m into the open transaction (BEGIN first when none is open),
-// and commits when the batch is full.
+// and commits when the batch is full. When a frame of the open
+// transaction could not be sent, the batch is failed: it is aborted, never
+// committed.
 func (b *batch) add(ctx context.Context, m *client.Message) error {
+	if err := b.addFrames(m); err != nil {
+		b.failed = true
+		return err
+	}
+	if len(b.msgs) >= b.Options.batch {
+		return b.commit(ctx)
+	}
+	return nil
+}
+
+func (b *batch) addFrames(m *client.Message) error {
 	if b.tx == "" {
 		tx, err := b.c.Begin("")
 		if err != nil {
@@ -147,13 +160,7 @@ func (b *batch) add(ctx context.Context, m *client.Message) error {
 	if _, err := b.c.Send(b.dest, m.Body, client.SendOptions{Headers: dialect.Copy(m.Headers, b.keepHeaders), Transaction: b.tx}); err != nil {
 		return err
 	}
-	if err := b.c.Ack(m, b.tx); err != nil {
-		return err
-	}
-	if len(b.msgs) >= b.Options.batch {
-		return b.commit(ctx)
-	}
-	return nil
+	return b.c.Ack(m, b.tx)
 }
 
 // commit commits the open transaction, if any, and prints what it moved.
