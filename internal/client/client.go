@@ -72,7 +72,7 @@ type Client struct {
 
 	wmu     sync.Mutex     // guards writing and sendBuf; taken before mu
 	sendBuf protocol.Frame // the SEND being written
-	mu      sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing
+	mu      sync.Mutex     // guards sess, conn, w, gen, err, waiters, closing, closed
 	sess    *session.Session
 	conn    net.Conn
 	w       *protocol.Writer
@@ -81,7 +81,8 @@ type Client struct {
 	err     error // terminal error; set once
 	waiters map[string]chan error
 	broker  string
-	closing bool
+	closing bool          // Disconnect or Close was called: a loss ends the client
+	closed  bool          // Close was called: no connection is to be used any more
 	up      chan struct{} // closed once a lost connection is back, or the client ended
 	link    LinkState
 	linkCh  chan struct{} // closed and replaced at every change of link

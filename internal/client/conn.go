@@ -355,14 +355,16 @@ func (c *Client) lost(err error) bool {
 	}
 	// Close may have come while the reconnect was under way and found no
 	// connection to close: the new one is closed here, or the reader would
-	// wait on it and Close for the reader, for good.
+	// wait on it and Close for the reader, for good. A Disconnect that came
+	// once the new connection was in place sent its DISCONNECT on it: the
+	// reader goes on to read the RECEIPT.
 	c.mu.Lock()
-	closing = c.closing
-	if closing && c.conn != nil {
+	closed := c.closed
+	if closed && c.conn != nil {
 		c.conn.Close()
 	}
 	c.mu.Unlock()
-	if closing {
+	if closed {
 		c.finish(nil)
 		return false
 	}
@@ -1101,6 +1103,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closing = true
+	c.closed = true
 	if c.conn != nil {
 		c.conn.Close()
 	}
