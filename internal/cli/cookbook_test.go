@@ -59,7 +59,8 @@ func cookbookRecipes(md string) ([]recipe, error) {
 }
 
 // TestCookbook runs every recipe of docs/COOKBOOK.md with bash against its
-// own embedded broker and compares its output with the text block that
+// own embedded broker ($TARGET: a second one, for the recipes that copy
+// between brokers) and compares its output with the text block that
 // follows it: the cookbook cannot drift from what the binary does.
 func TestCookbook(t *testing.T) {
 	t.Parallel()
@@ -78,7 +79,7 @@ func TestCookbook(t *testing.T) {
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
 	for i, r := range recipes {
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "# %s\nbroker mq\nenv STOMPEST_SERVER=$mq\nexec bash -eo pipefail recipe.sh\n", r.title)
+		fmt.Fprintf(&b, "# %s\nbroker mq\nbroker target\nenv STOMPEST_SERVER=$mq\nenv TARGET=$target\nexec bash -eo pipefail recipe.sh\n", r.title)
 		if r.want != nil {
 			b.WriteString("cmp stdout want.txt\n")
 		}

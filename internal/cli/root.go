@@ -158,11 +158,12 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		script.NewRunCmd(f, nil),
 		script.NewShellCmd(f, nil),
 		newExitCodesTopic(),
+		newJSONLTopic(),
 	)
 	help := &cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command",
-		Long:  "help shows the help of a command or topic: 'stompest help send', 'stompest help exit-codes'.",
+		Long:  "help shows the help of a command or topic: 'stompest help send', 'stompest help exit-codes', 'stompest help jsonl'.",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			cmd, rest, err := c.Root().Find(args)

@@ -69,6 +69,7 @@ var MessageFormats = []string{"body", "pretty", "jsonl"}
 type Output struct {
 	Format   string // one of the command's formats, "" for its default
 	Template string // --format: a Go template over the JSON Lines record
+	Record   bool   // --record: each record carries the time it was received
 }
 
 // AddMessages declares -o (body, pretty or jsonl; "" picks pretty on a
@@ -78,6 +79,7 @@ func (o *Output) AddMessages(cmd *cobra.Command, what string) {
 	Enum(cmd, &o.Format, "output", "o", "", MessageFormats,
 		"how to print "+what+": body, pretty or jsonl (default pretty on a terminal, else body)")
 	cmd.Flags().StringVar(&o.Template, "format", "", "Go `TEMPLATE` for "+what+` over the JSON Lines record: {{.destination}} {{index .headers "k"}} {{.body}} {{.seq}}`)
+	cmd.Flags().BoolVar(&o.Record, "record", false, "with -o jsonl or --format: add received_at (RFC 3339, UTC, nanoseconds) to each record, for send --input jsonl --replay")
 }
 
 // AddReport declares -o for a command that prints a report in one of

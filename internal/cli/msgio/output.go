@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"text/template"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
@@ -57,6 +58,15 @@ func NewWriter(a *cmdutil.Factory, o flags.Output, sep []byte) (*Writer, error) 
 // NewWriterTo is NewWriter writing to w instead of stdout.
 func NewWriterTo(a *cmdutil.Factory, w io.Writer, o flags.Output, sep []byte) (*Writer, error) {
 	output, format := o.Format, o.Template
+	if o.Record && format == "" && output != "jsonl" {
+		return nil, cmdutil.UsageErrorf("--record needs -o jsonl or --format: only records carry received_at")
+	}
+	// stamp is the receive time of a record: the clock is read only with
+	// --record.
+	stamp := func() string { return "" }
+	if o.Record {
+		stamp = func() string { return time.Now().UTC().Format(TimeFormat) }
+	}
 	cw := &countingWriter{w: w}
 	mw := &Writer{count: cw, bw: bufio.NewWriterSize(cw, 64<<10)}
 	bw := mw.bw
@@ -74,6 +84,7 @@ func NewWriterTo(a *cmdutil.Factory, w io.Writer, o flags.Output, sep []byte) (*
 			data := map[string]any{
 				"seq": r.Seq, "command": r.Command, "destination": r.Destination,
 				"headers": r.Headers, "body": string(f.Body), "body_encoding": r.BodyEncoding,
+				"received_at": stamp(),
 			}
 			return tpl.Execute(bw, data)
 		}
@@ -96,7 +107,9 @@ func NewWriterTo(a *cmdutil.Factory, w io.Writer, o flags.Output, sep []byte) (*
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		mw.write = func(seq int64, f *protocol.Frame) error {
-			return enc.Encode(RecordOf(seq, f))
+			r := RecordOf(seq, f)
+			r.ReceivedAt = stamp()
+			return enc.Encode(r)
 		}
 	case "pretty":
 		head := a.OutColor(color.Bold, color.FgCyan)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stompest/stompest/internal/cli/dialect"
@@ -30,6 +31,7 @@ type Record struct {
 	Headers      map[string]string `json:"headers,omitempty"`
 	Body         string            `json:"body"`
 	BodyEncoding string            `json:"body_encoding,omitempty"`
+	ReceivedAt   string            `json:"received_at,omitempty"`
 	Op           string            `json:"op,omitempty"`
 	Count        int               `json:"count,omitempty"`
 }
@@ -50,6 +52,22 @@ func RecordOf(seq int64, f *protocol.Frame) Record {
 		r.Body, r.BodyEncoding = base64.StdEncoding.EncodeToString(f.Body), "base64"
 	}
 	return r
+}
+
+// TimeFormat is the layout of received_at: RFC 3339 in UTC with nine
+// fraction digits, so that records sort by time as strings.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Received parses received_at; ok is false when the record has none.
+func (r *Record) Received() (t time.Time, ok bool, err error) {
+	if r.ReceivedAt == "" {
+		return time.Time{}, false, nil
+	}
+	t, err = time.Parse(time.RFC3339Nano, r.ReceivedAt)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("received_at %q: want an RFC 3339 time such as 2026-12-05T10:04:05.123456789Z", r.ReceivedAt)
+	}
+	return t, true, nil
 }
 
 // Bytes decodes the record's Bytes.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
@@ -42,6 +43,9 @@ type Options struct {
 	keepHeaders bool
 	idHeader    string
 	allowEmpty  bool
+	replay      bool
+	speed       float64
+	speedSet    bool
 }
 
 // NewCmd returns send; runF, when not nil, runs instead of the command
@@ -72,18 +76,26 @@ With --receipt each on a failover URI, a lost connection is not the end:
 send reconnects and sends again, in order, every message whose receipt had
 not come, so some may reach the broker twice; --id-header NAME gives each
 message a stable id (sequence number and content hash) that 'subscribe
---dedupe NAME' uses to drop the repeats.`,
+--dedupe NAME' uses to drop the repeats.
+
+--replay reproduces the pacing of a recording ('subscribe -o jsonl
+--record' stamps each record with received_at): each message is sent as
+long after the first as it was received after the first, divided by --speed
+(2: twice as fast; 0: as fast as possible). Records without received_at
+are sent at once.`,
 		Example: `  stompest send /queue/orders '{"id": 42}'
   seq 1 100 | stompest send /queue/a --lines
   stompest send /queue/files -f report.pdf --content-type application/pdf
   printf 'a\0b\0' | stompest send /queue/a --null --receipt each
   stompest subscribe /queue/a -o jsonl --count 10 > saved.jsonl && stompest send --input jsonl < saved.jsonl
+  stompest send --input jsonl --replay --speed 10 < incident.jsonl
   tail -f app.log | stompest send /topic/logs --lines --persistent=false
   stompest send /queue/a hello -H priority:9 --dry-run
   seq 1 1000 | stompest -s 'failover:(tcp://mq1:61613,tcp://mq2:61613)' send /queue/a --lines --receipt each --id-header msg-id`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.args = args
+			o.speedSet = cmd.Flags().Changed("speed")
 			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
@@ -105,6 +117,8 @@ message a stable id (sequence number and content hash) that 'subscribe
 	fs.StringVar(&o.idHeader, "id-header", "", "stamp each message with a stable id in header `NAME`: sequence number and content hash (see subscribe --dedupe)")
 	fs.BoolVar(&o.allowEmpty, "allow-empty", false, "with a body from stdin: send an empty message when stdin is empty")
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "with --input jsonl: keep broker-managed headers (message-id, subscription, ...)")
+	fs.BoolVar(&o.replay, "replay", false, "with --input jsonl: reproduce the gaps between the records' received_at times (subscribe --record)")
+	fs.Float64Var(&o.speed, "speed", 1, "with --replay: play `X` times faster (0: as fast as possible)")
 	return cmd
 }
 
@@ -115,8 +129,9 @@ type outgoing struct {
 	body    []byte
 	stream  io.Reader // with size, instead of body
 	size    int64
-	record  int  // input record number, from 1
-	more    bool // another record follows without waiting for input
+	record  int       // input record number, from 1
+	more    bool      // another record follows without waiting for input
+	at      time.Time // --input jsonl: the record's received_at, if any
 }
 
 // source yields the messages of one send. A message (and its body) is
@@ -153,6 +168,13 @@ func (o *Options) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pace, err := newPacer(o.replay, o.speed, o.speedSet)
+	if err != nil {
+		return err
+	}
+	if o.replay && o.input != "jsonl" {
+		return cmdutil.UsageErrorf("--replay needs --input jsonl: only records carry received_at")
+	}
 	src, cleanup, err := o.sendSource(args, dest, headers)
 	if err != nil {
 		return err
@@ -171,7 +193,7 @@ func (o *Options) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := &producer{Factory: o.Factory, c: c, o: o, limiter: limiter, resend: cfg.Reconnect}
+	p := &producer{Factory: o.Factory, c: c, o: o, limiter: limiter, pace: pace, resend: cfg.Reconnect}
 	err = p.run(ctx, src)
 	if e := o.Sig.Err(); e != nil {
 		// What was sent is confirmed by the receipt of DISCONNECT, when
@@ -221,6 +243,7 @@ type producer struct {
 	c         *client.Client
 	o         *Options
 	limiter   *rate.Limiter
+	pace      *pacer // --replay
 	tx        string
 	sent      int
 	confirmed int
@@ -288,6 +311,18 @@ func (p *producer) loop(ctx context.Context, src source) error {
 		}
 		if err != nil {
 			return p.stopAt(err)
+		}
+		if p.pace != nil {
+			if d := p.pace.delay(m.at); d > 0 {
+				// What was sent goes out before the gap, on time.
+				if err := p.flush(ctx); err != nil {
+					return err
+				}
+				p.poll()
+				if err := sleep(ctx, d); err != nil {
+					return err
+				}
+			}
 		}
 		for i := range p.o.count {
 			if p.limiter != nil {
@@ -659,6 +694,10 @@ func (o *Options) jsonlSource(dest string, headers protocol.Headers) source {
 			if err != nil {
 				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
 			}
+			at, _, err := r.Received()
+			if err != nil {
+				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: %v", line, err))
+			}
 			if r.Command != "" && r.Command != "MESSAGE" && r.Command != "SEND" {
 				return nil, cmdutil.WithCode(cmdutil.ExitDataErr, fmt.Errorf("line %d: command %q: want MESSAGE or SEND", line, r.Command))
 			}
@@ -681,7 +720,7 @@ func (o *Options) jsonlSource(dest string, headers protocol.Headers) source {
 			}
 			hs.Del(protocol.HdrDestination)
 			hs.Del(protocol.HdrContentLength)
-			return &outgoing{dest: d, headers: hs, body: body, record: line, more: br.Buffered() > 0}, nil
+			return &outgoing{dest: d, headers: hs, body: body, record: line, more: br.Buffered() > 0, at: at}, nil
 		}
 	}
 }

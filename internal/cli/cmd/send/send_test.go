@@ -18,8 +18,13 @@ func TestNewCmd(t *testing.T) {
 		got.idHeader != "msg-id" {
 		t.Errorf("options %+v", got)
 	}
+	got = cmdtest.Parse(t, nil, NewCmd, "--input", "jsonl", "--replay", "--speed", "2.5")
+	if got.input != "jsonl" || !got.replay || got.speed != 2.5 || !got.speedSet {
+		t.Errorf("--replay: options %+v", got)
+	}
 	got = cmdtest.Parse(t, nil, NewCmd, "/queue/a", "hello")
-	if !slices.Equal(got.args, []string{"/queue/a", "hello"}) || got.receipt != "last" || got.count != 1 || !got.persistent || got.transaction {
+	if !slices.Equal(got.args, []string{"/queue/a", "hello"}) || got.receipt != "last" || got.count != 1 || !got.persistent || got.transaction ||
+		got.replay || got.speed != 1 || got.speedSet {
 		t.Errorf("defaults: options %+v", got)
 	}
 }
