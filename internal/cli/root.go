@@ -159,6 +159,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		script.NewShellCmd(f, nil),
 		newExitCodesTopic(),
 		newJSONLTopic(),
+		newFilterTopic(),
 	)
 	help := &cobra.Command{
 		Use:   "help [command]",

@@ -54,3 +54,43 @@ transaction records may also carry "op": "send" (the default), "ack" or
 		Annotations: map[string]string{cmdutil.NoConfig: ""},
 	}
 }
+
+// newFilterTopic is the help topic `stompest help filter`: the --filter
+// expressions of subscribe, ack, nack and move.
+func newFilterTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "filter",
+		Short: "--filter expressions: select messages by headers and JSON body fields",
+		Long: `--filter EXPR (subscribe, subscribe --peek, ack, nack, move) selects the
+messages for which EXPR is true. It is evaluated by stompest, on each
+message it receives, so it works on every broker, RabbitMQ included;
+--selector is the broker-side option where the broker has selectors.
+
+An expression is written in the expr language (https://expr-lang.org) over:
+
+  headers      the headers, a map of strings: headers["order-id"], headers.priority;
+               a missing header is "" ("k" in headers tells whether it is there)
+  body         the body parsed as JSON, nil when it is not JSON: body.amount,
+               body.customer.name, body.lines[0], "vip" in body.tags
+  text         the body as a string: text contains "timeout", text matches "^ERR"
+  destination  the destination header
+
+Operators: == != < <= > >= && || ! and or not in contains startsWith
+endsWith matches (regular expression), ?. and ?? for what may be missing,
+arithmetic, len(), lower(), upper(), and more (see the language page).
+JSON numbers compare with whole and decimal numbers alike.
+
+  --filter 'headers["order-id"] == "42"'
+  --filter 'body.amount > 100 && body.currency == "EUR"'
+  --filter '(body?.customer?.country ?? "") in ["DE", "AT"]'
+  --filter 'text matches "^ERROR" || headers.priority == "9"'
+
+A malformed expression, an unknown name or one that is not true or false is
+a usage error (64) naming the column. A message on which the expression
+fails (body.amount > 100 on a body without amount compares nothing with a
+number) does not match; -v counts them. A message that does not match is not
+consumed: subscribe leaves it unacknowledged, and the broker delivers it
+again once subscribe ended; ack, nack and move leave it in the queue.`,
+		Annotations: map[string]string{cmdutil.NoConfig: ""},
+	}
+}

@@ -118,11 +118,12 @@ func (s *Stop) Check() error {
 }
 
 // Selection is the message-selection group: --all, --message-id, --match,
-// --selector.
+// --filter, --selector.
 type Selection struct {
 	All        bool
 	MessageIDs []string
 	Match      []string
+	Filter     string
 	Selector   string
 }
 
@@ -132,6 +133,7 @@ func (s *Selection) Add(cmd *cobra.Command, verb string) {
 	f.BoolVar(&s.All, "all", false, verb+" every message (that matches) until --idle passes without one")
 	f.StringArrayVar(&s.MessageIDs, "message-id", nil, verb+" the message with this `ID` (repeatable)")
 	f.StringArrayVar(&s.Match, "match", nil, verb+" messages whose header `NAME=VALUE` (repeatable; all must match)")
+	AddFilter(cmd, &s.Filter, verb)
 	f.StringVar(&s.Selector, "selector", "", "broker-side `EXPR` picking the messages (ActiveMQ, Artemis, the embedded broker)")
 }
 
@@ -154,7 +156,13 @@ func (s *Selection) Matches() ([]HeaderMatch, error) {
 // Picks reports whether the selection names messages (ids, headers or a
 // selector), as opposed to taking whatever comes.
 func (s *Selection) Picks() bool {
-	return len(s.MessageIDs) > 0 || len(s.Match) > 0 || s.Selector != ""
+	return len(s.MessageIDs) > 0 || len(s.Match) > 0 || s.Filter != "" || s.Selector != ""
+}
+
+// AddFilter declares --filter EXPR into *p; verb says what happens to a
+// message that matches.
+func AddFilter(cmd *cobra.Command, p *string, verb string) {
+	cmd.Flags().StringVar(p, "filter", "", verb+` the messages for which `+"`EXPR`"+` is true, evaluated here on every broker: headers["k"] == "v" && body.amount > 100 (see 'stompest help filter')`)
 }
 
 // Headers declares -H/--header K:V (repeatable) into *p.

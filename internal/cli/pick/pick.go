@@ -9,6 +9,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
+	"github.com/stompest/stompest/internal/cli/filter"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
@@ -18,15 +19,16 @@ import (
 // Picker takes the messages that a selection names from one queue, for
 // the commands that settle or move chosen messages (ack, nack, move): the
 // first --count N, every one with --all, the ones with given ids
-// (--message-id) or headers (--match), or what a broker-side --selector
+// (--message-id), headers (--match) or an expression (--filter), or what a broker-side --selector
 // picks. It stops when everything asked for was found, after --idle
 // without a message or at --timeout.
 type Picker struct {
 	sel     flags.Selection
 	stop    flags.Stop
 	matches []flags.HeaderMatch
-	wanted  []string // ids asked for and not found yet
-	Done    int      // messages acted on
+	filter  *filter.Filter // --filter, nil without
+	wanted  []string       // ids asked for and not found yet
+	Done    int            // messages acted on
 
 	// Once: act on each message at most once in the run (nack, on brokers
 	// that requeue a NACKed message at the head and deliver it again at
@@ -52,7 +54,7 @@ func New(name string, sel flags.Selection, stop flags.Stop) (*Picker, error) {
 	case stop.Count < 0:
 		return nil, cmdutil.UsageErrorf("--count %d: want 1 or more", stop.Count)
 	case stop.Count == 0 && !sel.All && !sel.Picks():
-		return nil, cmdutil.UsageErrorf("%s: say which messages: --count N, --all, --message-id, --match or --selector", name)
+		return nil, cmdutil.UsageErrorf("%s: say which messages: --count N, --all, --message-id, --match, --filter or --selector", name)
 	case sel.All && stop.Count > 0:
 		return nil, cmdutil.UsageErrorf("--all and --count exclude one another")
 	case stop.Idle <= 0:
@@ -60,7 +62,13 @@ func New(name string, sel flags.Selection, stop flags.Stop) (*Picker, error) {
 	case stop.Timeout < 0:
 		return nil, cmdutil.UsageErrorf("--timeout must not be negative")
 	}
-	return &Picker{sel: sel, stop: stop, matches: matches, wanted: slices.Clone(sel.MessageIDs)}, nil
+	var fl *filter.Filter
+	if sel.Filter != "" {
+		if fl, err = filter.Compile(sel.Filter); err != nil {
+			return nil, cmdutil.WithCode(cmdutil.ExitUsage, err)
+		}
+	}
+	return &Picker{sel: sel, stop: stop, matches: matches, filter: fl, wanted: slices.Clone(sel.MessageIDs)}, nil
 }
 
 // Subscribe subscribes to dest in client-individual mode, in the broker's
@@ -86,7 +94,7 @@ func (p *Picker) Subscribe(ctx context.Context, c *client.Client, dest string) e
 	var h protocol.Headers
 	h.Add(protocol.HdrAck, protocol.AckClientIndividual)
 	prefetch := 1000
-	if p.stop.Count > 0 && len(p.sel.MessageIDs) == 0 && len(p.matches) == 0 {
+	if p.stop.Count > 0 && len(p.sel.MessageIDs) == 0 && len(p.matches) == 0 && p.filter == nil {
 		prefetch = min(p.stop.Count, 1000)
 	}
 	kind.Prefetch(&h, prefetch)
@@ -192,7 +200,7 @@ func (p *Picker) selected(m *client.Message) bool {
 			return false
 		}
 	}
-	return true
+	return p.filter == nil || p.filter.Match(m.Frame)
 }
 
 // identity names m across its deliveries (with Once only).

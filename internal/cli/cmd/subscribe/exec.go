@@ -140,6 +140,9 @@ func (s *consumer) consumeExec(ctx context.Context) error {
 				}
 				continue
 			}
+			if !s.keep(m) {
+				continue
+			}
 			if s.dedupe.inHandler(m) {
 				waiting = append(waiting, m) // until the handler of its id ends
 				continue

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
+	"github.com/stompest/stompest/internal/cli/filter"
 	"github.com/stompest/stompest/internal/cli/flags"
 	"github.com/stompest/stompest/internal/cli/msgio"
 	"github.com/stompest/stompest/internal/client"
@@ -40,6 +41,7 @@ type Options struct {
 	null         bool
 	headers      []string
 	dedupe       string
+	filter       string
 
 	unsubscribe bool
 
@@ -71,6 +73,12 @@ extra deliveries are handed back. --peek never acknowledges: on ActiveMQ and
 the embedded broker it browses the queue (nothing is marked redelivered) and
 ends at the end of the queue; elsewhere it ends after --idle (default 1s)
 without a message. --peek --count N shows up to N messages (exit 0).
+
+--filter EXPR receives only the messages for which EXPR is true, evaluated
+here over headers and JSON body fields, so it works on every broker
+(--selector asks the broker, where it has selectors). A message that does
+not match is neither written nor acknowledged: the broker keeps it and
+delivers it again once subscribe ended ('stompest help filter').
 
 Bodies are written each followed by a newline (-D SEQ or -z for another
 separator). To save one body byte-exact: --count 1 -D '' > file.
@@ -114,6 +122,7 @@ and leaves it unacknowledged.`,
 	o.Stop.Add(cmd, flags.Stop{}, "receiving")
 	fs.IntVar(&o.prefetch, "prefetch", 0, "unacknowledged messages the broker may send ahead (default min(--count, 1000))")
 	fs.StringVar(&o.dedupe, "dedupe", "", "drop repeats of a message: the same value of header `NAME` seen before in this run (see send --id-header); repeats are acknowledged, not output or counted")
+	flags.AddFilter(cmd, &o.filter, "receive only")
 	fs.StringVar(&o.selector, "selector", "", "broker-side filter, such as \"type = 'order'\" (ActiveMQ, Artemis, the embedded broker)")
 	fs.BoolVar(&o.peek, "peek", false, "look without consuming: never acknowledge; ends at the end of the queue (browser:end, else --idle, default 1s), --count N shows up to N")
 	fs.StringVar(&o.durable, "durable", "", "durable topic subscription `NAME`")
@@ -148,6 +157,9 @@ type consumer struct {
 	pipe      *msgio.PipeGauge // stdout is a pipe: acknowledge what the reader took
 	held      []heldAck        // written into the pipe, not read out yet
 	failures  map[string]int   // with --on-error nack: failed handler runs per message identity
+	filter    *filter.Filter   // --filter
+	skipped   int              // messages --filter did not match
+	window    int              // the prefetch asked for (0: none)
 }
 
 // heldAck is a message written into a pipe whose bytes end at end (an
@@ -185,6 +197,18 @@ func (o *Options) run(ctx context.Context) error {
 		return cmdutil.UsageErrorf("--error-destination goes with --on-error forward or nack")
 	case o.maxRedeliveries < -1:
 		return cmdutil.UsageErrorf("--max-redeliveries %d: want 0 or more, or -1 for no limit", o.maxRedeliveries)
+	case o.filter != "" && o.ack == protocol.AckClient:
+		return cmdutil.UsageErrorf("--filter with --ack client: an ACK in client mode also acknowledges the earlier messages that did not match, and the broker drops them; use --ack client-individual (the default)")
+	}
+	var fl *filter.Filter
+	if o.filter != "" {
+		var err error
+		if fl, err = filter.Compile(o.filter); err != nil {
+			return cmdutil.WithCode(cmdutil.ExitUsage, err)
+		}
+		if o.ack == protocol.AckAuto && !o.peek {
+			o.Warn("warning: --filter with --ack auto: the broker counts every message as consumed once sent; those that do not match are dropped")
+		}
 	}
 	for _, d := range dests {
 		if o.peek && isTopic(d) {
@@ -252,13 +276,16 @@ func (o *Options) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := &consumer{Factory: o.Factory, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links}
+	s := &consumer{Factory: o.Factory, c: c, o: o, out: out, dedupe: newDedupe(o.dedupe), links: links, filter: fl}
 	if o.exec == "" && !o.peek && o.ack != protocol.AckAuto {
 		s.pipe = msgio.NewPipeGauge(o.Out)
 	}
 	err = s.run(ctx, dests, extra)
 	if o.Opts.Verbose > 0 {
-		o.Logf("received %d, acked %d, forwarded %d, repeats dropped %d", s.received, s.acked, s.forwarded, s.repeats)
+		o.Logf("received %d, acked %d, forwarded %d, repeats dropped %d, not matching --filter %d", s.received, s.acked, s.forwarded, s.repeats, s.skipped)
+		if fl != nil && fl.Failures > 0 {
+			o.Logf("--filter failed on %d messages, taken as not matching (the last: %v)", fl.Failures, fl.LastErr)
+		}
 	}
 	return err
 }
@@ -344,6 +371,15 @@ func (s *consumer) subscribeHeaders(kind dialect.Kind, browse bool) protocol.Hea
 		if o.exec != "" {
 			prefetch = min(prefetch, o.concurrency)
 		}
+		if s.filter != nil {
+			// Messages that do not match are held unacknowledged and take
+			// their place in the window: leave room for the others.
+			prefetch = 1000
+		}
+	}
+	s.window = 0
+	if o.ack != protocol.AckAuto && prefetch > 0 {
+		s.window = prefetch
 	}
 	if o.ack != protocol.AckAuto && prefetch > 0 {
 		kind.Prefetch(&h, prefetch)
@@ -442,6 +478,9 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 			done = true
 			break
 		}
+		if !s.keep(m) {
+			continue
+		}
 		if s.dedupe.repeat(m) {
 			s.repeats++
 			written = append(written, m)
@@ -466,6 +505,21 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 		return true, err
 	}
 	return done, nil
+}
+
+// keep reports whether m matches --filter. One that does not is neither
+// written nor acknowledged: the broker keeps it and delivers it again once
+// subscribe ended. Such messages fill the prefetch window; when they fill
+// all of it the broker sends no more, which subscribe says once.
+func (s *consumer) keep(m *client.Message) bool {
+	if s.filter == nil || s.filter.Match(m.Frame) {
+		return true
+	}
+	s.skipped++
+	if s.skipped == s.window && !s.o.peek {
+		s.Warn(fmt.Sprintf("warning: --filter: %d messages that do not match fill the prefetch window; the broker sends no more until subscribe ends (raise --prefetch, or use --selector where the broker has selectors)", s.skipped))
+	}
+	return false
 }
 
 // pipePoll is how often the reader's progress through a pipe is checked
