@@ -12,7 +12,7 @@ import (
 
 var (
 	reConfirmed = regexp.MustCompile(`(\d+) of (\d+) confirmed`)
-	reMoved     = regexp.MustCompile(`moved (\d+) messages`)
+	reMoved     = regexp.MustCompile(`moved (\d+) messages?`)
 	reUncertain = regexp.MustCompile(`these (\d+) may now be in both destinations`)
 	reReplies   = regexp.MustCompile(`(\d+) of (\d+) replies`)
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/bench"
 	"github.com/stompest/stompest/internal/cli/cmd/broker"
 	"github.com/stompest/stompest/internal/cli/cmd/config"
+	"github.com/stompest/stompest/internal/cli/cmd/dlq"
 	"github.com/stompest/stompest/internal/cli/cmd/move"
 	"github.com/stompest/stompest/internal/cli/cmd/probe"
 	"github.com/stompest/stompest/internal/cli/cmd/reqrep"
@@ -150,6 +151,7 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		settle.NewCmd(f, true, nil),
 		transaction.NewCmd(f, nil),
 		move.NewCmd(f, nil),
+		dlq.NewCmd(f, nil),
 		broker.NewCmd(f, nil),
 		newManCmd(f),
 		bench.NewCmd(f, nil),

@@ -345,7 +345,7 @@ func TestSignalWhileCommitting(t *testing.T) {
 	}{
 		{[]string{"send", "/queue/txc", "x", "--count", "2", "--transaction"}, "/queue/txc", "2 of 2 confirmed (committed)"},
 		{[]string{"transaction", "-"}, "/queue/txc", "committed 2 operations"},
-		{[]string{"move", "/queue/src", "/queue/txc", "--count", "1"}, "/queue/txc", "moved 1 messages"},
+		{[]string{"move", "/queue/src", "/queue/txc", "--count", "1"}, "/queue/txc", "moved 1 message"},
 	} {
 		for _, late := range []bool{false, true} {
 			name := fmt.Sprintf("%s/late=%v", tc.args[0], late)

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -207,4 +208,91 @@ func Copy(hs protocol.Headers, keep bool) protocol.Headers {
 		}
 	}
 	return out
+}
+
+// DeadLetter is what a broker says of a message it dead-lettered: the
+// destination the message died in, and why, where it says so.
+type DeadLetter struct {
+	Origin string // a destination to send to, "" when the broker named none
+	Reason string // "" when the broker gives none
+}
+
+// The headers of dead letters, per broker. ActiveMQ (and the embedded
+// broker, which follows it) names the origin as a STOMP destination;
+// RabbitMQ names the queue of the first death (its x-death table is not
+// carried over STOMP), sent back through /amq/queue/ so that the queue is
+// used as it is, never declared again with other arguments; Artemis names
+// the address.
+const (
+	hdrOriginalDestination = "original-destination"    // ActiveMQ, stompest
+	hdrDeadLetterReason    = "dead-letter-reason"      // stompest
+	hdrActiveMQCause       = "dlqDeliveryFailureCause" // ActiveMQ, where it passes it on
+	hdrRabbitFirstQueue    = "x-first-death-queue"     // RabbitMQ
+	hdrRabbitFirstReason   = "x-first-death-reason"    // RabbitMQ
+	hdrArtemisOrigAddress  = "_AMQ_ORIG_ADDRESS"       // Artemis
+	hdrStompestMoves       = "stompest-moves"          // move's own count
+	hdrStompestMoveRun     = "stompest-move-run"       // the run of move that moved it last
+)
+
+// deadLetterHeaders are the headers brokers add to a dead letter: a
+// message sent back to its origin leaves them behind, alive again.
+var deadLetterHeaders = map[string]bool{
+	hdrOriginalDestination: true, hdrDeadLetterReason: true, hdrActiveMQCause: true,
+	"originalExpiration": true, "original-message-id": true,
+	hdrRabbitFirstQueue: true, hdrRabbitFirstReason: true, "x-first-death-exchange": true,
+	"x-last-death-queue": true, "x-last-death-reason": true, "x-last-death-exchange": true, "x-death": true,
+	hdrArtemisOrigAddress: true, "_AMQ_ORIG_QUEUE": true, "_AMQ_ORIG_MESSAGE_ID": true, "_AMQ_ORIG_ROUTING_TYPE": true,
+}
+
+// DeadLetterOf reads the origin and the reason of a dead letter in the
+// broker's dialect (every dialect in turn for a broker of unknown kind).
+func (k Kind) DeadLetterOf(f *protocol.Frame) DeadLetter {
+	var d DeadLetter
+	if k == ActiveMQ || k == Stompest || k == Unknown {
+		d.Origin = f.Header(hdrOriginalDestination)
+		d.Reason = f.Header(hdrDeadLetterReason)
+		if d.Reason == "" {
+			d.Reason = f.Header(hdrActiveMQCause)
+		}
+	}
+	if (k == RabbitMQ || k == Unknown) && d.Origin == "" {
+		if q := f.Header(hdrRabbitFirstQueue); q != "" {
+			d.Origin = "/amq/queue/" + q
+			d.Reason = f.Header(hdrRabbitFirstReason)
+		}
+	}
+	if (k == Artemis || k == Unknown) && d.Origin == "" {
+		d.Origin = f.Header(hdrArtemisOrigAddress)
+	}
+	return d
+}
+
+// Revived returns the headers of hs that a dead letter sent back to its
+// origin keeps: those a copy keeps, without the broker's dead-letter marks.
+func Revived(hs protocol.Headers, keep bool) protocol.Headers {
+	out := Copy(hs, keep)
+	return slices.DeleteFunc(out, func(h protocol.Header) bool { return deadLetterHeaders[h.Name] })
+}
+
+// Moves returns how often move moved f's message before, by the header it
+// stamps on every copy it sends.
+func Moves(f *protocol.Frame) int {
+	n, err := strconv.Atoi(f.Header(hdrStompestMoves))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// StampMove marks a copy of f, in hs, as moved by the run of move named
+// run: the move count one more than f's, and the run.
+func StampMove(hs *protocol.Headers, f *protocol.Frame, run string) {
+	hs.Set(hdrStompestMoves, strconv.Itoa(Moves(f)+1))
+	hs.Set(hdrStompestMoveRun, run)
+}
+
+// MovedBy reports whether f's message was last moved by the run of move
+// named run: it came back to where that run takes messages from.
+func MovedBy(f *protocol.Frame, run string) bool {
+	return f.Header(hdrStompestMoveRun) == run
 }

@@ -3,6 +3,7 @@ package pick
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,9 +41,21 @@ type Picker struct {
 	// batch there, so that a trickle of messages is not held back.
 	Drained func() error
 
-	kind  dialect.Kind
-	acted map[string]bool // with Once: the identities of the messages acted on
+	// Browse: look without taking, where the broker can browse (ActiveMQ,
+	// the embedded broker: nothing is marked redelivered, and the end of
+	// the queue ends the search); elsewhere the messages are received and
+	// handed back unsettled at DISCONNECT. act must not settle them.
+	Browse bool
+
+	kind     dialect.Kind
+	acted    map[string]bool // with Once: the identities of the messages acted on
+	browsing bool            // subscribed with browser:true
+	ended    bool            // the browse reached the end of the queue
 }
+
+// ErrSkip, returned by act, says that a selected message was left as it
+// is: it is not counted, not printed, and the search goes on.
+var ErrSkip = errors.New("skipped")
 
 // New checks the selection and stop flags of the command name.
 func New(name string, sel flags.Selection, stop flags.Stop) (*Picker, error) {
@@ -101,6 +114,10 @@ func (p *Picker) Subscribe(ctx context.Context, c *client.Client, dest string) e
 	if selector != "" {
 		h.Add(protocol.HdrSelector, selector)
 	}
+	if p.Browse && kind.Browses() {
+		dialect.Browse(&h)
+		p.browsing = true
+	}
 	_, err := c.Subscribe(ctx, dest, h)
 	return err
 }
@@ -135,6 +152,10 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 				return p.finish()
 			}
 			clock.Touch()
+			if p.browsing && dialect.BrowseEnd(m.Frame) {
+				p.ended = true
+				return p.finish()
+			}
 			if !p.selected(m) {
 				continue
 			}
@@ -149,7 +170,9 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 				}
 				p.wanted = slices.Delete(p.wanted, i, i+1)
 			}
-			if err := act(m); err != nil {
+			if err := act(m); errors.Is(err, ErrSkip) {
+				continue
+			} else if err != nil {
 				return err
 			}
 			fresh = true
@@ -184,7 +207,7 @@ func (p *Picker) finish() error {
 	if len(p.wanted) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitFailed, fmt.Errorf("message-id not found: %s", strings.Join(p.wanted, ", ")))
 	}
-	if p.stop.Count > 0 && p.Done < p.stop.Count {
+	if p.stop.Count > 0 && p.Done < p.stop.Count && !(p.Browse && p.ended) {
 		return cmdutil.WithCode(cmdutil.ExitTempFail, fmt.Errorf("--count not reached: %d of %d", p.Done, p.stop.Count))
 	}
 	return nil

@@ -3,8 +3,11 @@ package move
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +30,9 @@ type Options struct {
 	stop        flags.Stop
 	out         flags.Output
 	keepHeaders bool
-	batch       int // messages per transaction
+	batch       int  // messages per transaction
+	toOrigin    bool // each message back where the broker says it died
+	maxMoves    int  // leave messages moved this often (0: no limit)
 }
 
 // NewCmd returns move; runF, when not nil, runs instead of the command
@@ -35,7 +40,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "move SRC DEST",
+		Use:   "move SRC (DEST | --to-origin)",
 		Short: "Move messages from one destination to another, in transactions",
 		Long: `move takes messages from SRC and sends them to DEST in transactions of up
 to --batch messages (100): BEGIN, for each message a SEND to DEST (the body
@@ -48,17 +53,35 @@ only when the link drops after a COMMIT was sent and before its receipt
 came; move then says which messages may be in both destinations and exits
 75. The operator's tool for replaying a dead-letter queue.
 
+--to-origin sends each message back to the destination it died in, as its
+broker recorded it (ActiveMQ and the embedded broker: original-destination;
+RabbitMQ: x-first-death-queue, sent to through /amq/queue/ so the queue is
+never declared anew; Artemis: _AMQ_ORIG_ADDRESS), without the broker's
+dead-letter headers. A message without an origin, or whose origin is SRC,
+stays in SRC and is counted in the summary. 'stompest dlq' shows the
+origins and reasons first.
+
+Every copy carries a stompest-moves header, one more than the message had,
+and stompest-move-run, naming the run: a message that comes back to SRC
+during the run that moved it (dead-lettered again on its way) is left there,
+not moved round for ever, and --max-moves N leaves a message already moved N
+times in SRC, so one that dies again and again across runs is set aside.
+
 The messages are chosen as ack and nack choose them: the first --count N,
-every one with --all, by --message-id, --match or --selector; move stops
+every one with --all, by --message-id, --match, --filter or --selector; move stops
 when everything asked for was moved, after --idle without a message
 (default 1s) or at --timeout. What was moved is printed with -o/--format;
 the summary goes to stderr.`,
 		Example: `  stompest move ActiveMQ.DLQ /queue/orders --all
   stompest move /queue/failed /queue/retry --count 10 --selector "reason = 'timeout'"
-  stompest move /queue/DLQ.orders /queue/orders --match order-id=42 -o jsonl`,
-		Args: cobra.ExactArgs(2),
+  stompest move /queue/DLQ.orders /queue/orders --match order-id=42 -o jsonl
+  stompest move /queue/ActiveMQ.DLQ --to-origin --all --max-moves 3`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.src, o.dest = args[0], args[1]
+			o.src = args[0]
+			if len(args) > 1 {
+				o.dest = args[1]
+			}
 			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
@@ -68,22 +91,30 @@ the summary goes to stderr.`,
 	fs := cmd.Flags()
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers (message-id, subscription, ...)")
 	fs.IntVar(&o.batch, "batch", 100, "move up to `N` messages per transaction (a batch is committed early when no message is waiting)")
+	fs.BoolVar(&o.toOrigin, "to-origin", false, "instead of DEST: send each message back to the destination its broker dead-lettered it from")
+	fs.IntVar(&o.maxMoves, "max-moves", 0, "leave in SRC a message that move already moved `N` times (its stompest-moves header; 0: no limit)")
 	return cmd
 }
 
 func (o *Options) run(ctx context.Context) error {
 	src, dest := o.src, o.dest
 	switch {
+	case o.toOrigin && dest != "":
+		return cmdutil.UsageErrorf("move: DEST and --to-origin exclude one another")
+	case !o.toOrigin && dest == "":
+		return cmdutil.UsageErrorf("move: DEST is required (or --to-origin)")
 	case src == dest:
 		return cmdutil.UsageErrorf("move: SRC and DEST are the same")
 	case o.batch < 1:
 		return cmdutil.UsageErrorf("--batch %d: want 1 or more", o.batch)
+	case o.maxMoves < 0:
+		return cmdutil.UsageErrorf("--max-moves %d: want 0 (no limit) or more", o.maxMoves)
 	}
 	p, err := pick.New("move", o.sel, o.stop)
 	if err != nil {
 		return err
 	}
-	b := &batch{Options: o}
+	b := &batch{Options: o, run: runName()}
 	if o.out.Format != "" || o.out.Template != "" {
 		if b.out, err = msgio.NewWriter(o.Factory, o.out, []byte("\n")); err != nil {
 			return err
@@ -92,6 +123,7 @@ func (o *Options) run(ctx context.Context) error {
 	if b.c, err = o.Dial(ctx, "move", false, nil); err != nil {
 		return err
 	}
+	b.kind = cmdutil.KindOf(b.c)
 	err = p.Subscribe(ctx, b.c, src)
 	if err == nil {
 		p.Drained = func() error { return b.commit(ctx) }
@@ -117,8 +149,50 @@ func (o *Options) run(ctx context.Context) error {
 	default:
 		err = o.Finish(b.c, "move", err)
 	}
-	o.Note(fmt.Sprintf("moved %d messages from %s to %s", b.moved, src, dest))
+	o.Note(b.summary())
 	return err
+}
+
+// summary says what move did, and what it left in SRC and why.
+func (b *batch) summary() string {
+	to := b.dest
+	if b.toOrigin {
+		to = "their origins"
+	}
+	s := fmt.Sprintf("moved %s from %s to %s", messages(b.moved), b.src, to)
+	var left []string
+	if b.noOrigin > 0 {
+		left = append(left, fmt.Sprintf("%d without an origin", b.noOrigin))
+	}
+	if b.atOrigin > 0 {
+		left = append(left, fmt.Sprintf("%d whose origin is %s", b.atOrigin, b.src))
+	}
+	if b.back > 0 {
+		left = append(left, fmt.Sprintf("%d that came back during this move", b.back))
+	}
+	if b.tooOften > 0 {
+		left = append(left, fmt.Sprintf("%d moved %d times already (--max-moves)", b.tooOften, b.maxMoves))
+	}
+	if len(left) > 0 {
+		s += "; left in " + b.src + ": " + strings.Join(left, ", ")
+	}
+	return s
+}
+
+// runName names a run of move, unique across processes and hosts in
+// practice: 64 random bits.
+func runName() string {
+	var r [8]byte
+	rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
+// messages is "1 message" or "N messages".
+func messages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
 }
 
 // batch is the open transaction of move: up to --batch messages, each
@@ -131,6 +205,10 @@ type batch struct {
 	msgs   []*client.Message // in tx
 	moved  int               // committed
 	failed bool              // a frame of the open transaction was not sent
+	kind   dialect.Kind
+
+	run                                string // this run's name, stamped on every copy
+	noOrigin, atOrigin, tooOften, back int    // left in SRC (pick.ErrSkip)
 }
 
 // add moves m into the open transaction (BEGIN first when none is open),
@@ -138,7 +216,11 @@ type batch struct {
 // transaction could not be sent, the batch is failed: it is aborted, never
 // committed.
 func (b *batch) add(ctx context.Context, m *client.Message) error {
-	if err := b.addFrames(m); err != nil {
+	dest, headers, err := b.target(m)
+	if err != nil {
+		return err
+	}
+	if err := b.addFrames(m, dest, headers); err != nil {
 		b.failed = true
 		return err
 	}
@@ -148,7 +230,39 @@ func (b *batch) add(ctx context.Context, m *client.Message) error {
 	return nil
 }
 
-func (b *batch) addFrames(m *client.Message) error {
+// target returns where m goes and with which headers, or pick.ErrSkip
+// when m stays in SRC.
+func (b *batch) target(m *client.Message) (string, protocol.Headers, error) {
+	if dialect.MovedBy(m.Frame, b.run) {
+		// It came back in this run (dead-lettered again on its way, say):
+		// moving it again could go round for ever.
+		b.back++
+		return "", nil, pick.ErrSkip
+	}
+	if b.maxMoves > 0 && dialect.Moves(m.Frame) >= b.maxMoves {
+		b.tooOften++
+		return "", nil, pick.ErrSkip
+	}
+	if !b.toOrigin {
+		hs := dialect.Copy(m.Headers, b.keepHeaders)
+		dialect.StampMove(&hs, m.Frame, b.run)
+		return b.dest, hs, nil
+	}
+	origin := b.kind.DeadLetterOf(m.Frame).Origin
+	switch origin {
+	case "":
+		b.noOrigin++
+		return "", nil, pick.ErrSkip
+	case b.src:
+		b.atOrigin++
+		return "", nil, pick.ErrSkip
+	}
+	hs := dialect.Revived(m.Headers, b.keepHeaders)
+	dialect.StampMove(&hs, m.Frame, b.run)
+	return origin, hs, nil
+}
+
+func (b *batch) addFrames(m *client.Message, dest string, headers protocol.Headers) error {
 	if b.tx == "" {
 		tx, err := b.c.Begin("")
 		if err != nil {
@@ -157,7 +271,7 @@ func (b *batch) addFrames(m *client.Message) error {
 		b.tx = tx
 	}
 	b.msgs = append(b.msgs, m)
-	if _, err := b.c.Send(b.dest, m.Body, client.SendOptions{Headers: dialect.Copy(m.Headers, b.keepHeaders), Transaction: b.tx}); err != nil {
+	if _, err := b.c.Send(dest, m.Body, client.SendOptions{Headers: headers, Transaction: b.tx}); err != nil {
 		return err
 	}
 	return b.c.Ack(m, b.tx)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -114,39 +113,17 @@ func (o *Options) printProbe(r probeReport) error {
 			rows = append(rows, []string{"down", p.Broker, "", "", "", "", "", p.Error})
 		}
 	}
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, cell := range row {
-			cell = cmdutil.Printable(cell) // the server and errors come from brokers
-			row[i] = cell
-			widths[i] = max(widths[i], len(cell))
+	return cmdutil.Table(o.Out, rows, func(r, c int, cell string) string {
+		switch {
+		case r == 0:
+			return head.Sprint(cell)
+		case c == 0 && cell == "up":
+			return good.Sprint(cell)
+		case c == 0:
+			return bad.Sprint(cell)
 		}
-	}
-	for n, row := range rows {
-		var line strings.Builder
-		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-len(cell))
-			switch {
-			case n == 0:
-				cell = head.Sprint(cell)
-			case i == 0 && cell == "up":
-				cell = good.Sprint(cell)
-			case i == 0:
-				cell = bad.Sprint(cell)
-			}
-			if i == len(row)-1 {
-				pad = ""
-			}
-			line.WriteString(cell + pad)
-			if i < len(row)-1 {
-				line.WriteString("  ")
-			}
-		}
-		if _, err := fmt.Fprintln(o.Out, strings.TrimRight(line.String(), " ")); err != nil {
-			return err
-		}
-	}
-	return nil
+		return cell
+	})
 }
 
 func fmtMS(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
