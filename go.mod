@@ -3,6 +3,7 @@ module github.com/stompest/stompest
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/Shopify/toxiproxy/v2 v2.5.0
 	github.com/chzyer/readline v1.5.1
 	github.com/expr-lang/expr v1.17.8

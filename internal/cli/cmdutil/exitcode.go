@@ -36,13 +36,13 @@ var ExitCodes = []struct {
 	When string
 }{
 	{ExitOK, "done"},
-	{ExitFailed, "what was asked for did not happen (message not found, expectation unmet, handler failed with --on-error stop)"},
+	{ExitFailed, "what was asked for did not happen (message not found, expectation unmet, handler failed with --on-error stop, a bench --fail-if condition met)"},
 	{ExitUsage, "usage: bad flag or argument, malformed URI, unknown failover option, refused combination"},
 	{ExitDataErr, "bad input data: malformed JSON line, NUL body with --text, oversize record"},
 	{ExitNoInput, "input file missing or unreadable"},
 	{ExitUnavailable, "no broker reachable before the first CONNECTED, or its TLS certificate failed verification; stompest broker cannot listen"},
 	{ExitSoftware, "internal error"},
-	{ExitIOErr, "I/O error on stdin or stdout (not a closed pipe)"},
+	{ExitIOErr, "I/O error on stdin or stdout (not a closed pipe), or on a file written (bench --histogram, man)"},
 	{ExitTempFail, "timeout or loss after CONNECTED: receipt not confirmed, --count not reached, connection lost"},
 	{ExitProtocol, "protocol: ERROR frame after CONNECTED, malformed frame, version mismatch, heart-beat lost"},
 	{ExitNoPerm, "an ERROR frame answered CONNECT (refused login, unknown vhost, not authorized)"},

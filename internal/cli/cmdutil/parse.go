@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,9 +124,19 @@ func ParseRate(s string, burst int) (*rate.Limiter, error) {
 	if s == "" {
 		return nil, nil
 	}
-	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
-	if err != nil || n <= 0 {
-		return nil, UsageErrorf("--rate %q: want messages per second, such as 100/s", s)
+	n, err := ParsePerSecond(s)
+	if err != nil {
+		return nil, err
 	}
 	return rate.NewLimiter(rate.Limit(n), max(1, burst)), nil
+}
+
+// ParsePerSecond parses --rate N/s (the "/s" may be left out) into
+// messages per second: a finite number above 0.
+func ParsePerSecond(s string) (float64, error) {
+	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || !(n > 0) || math.IsInf(n, 0) {
+		return 0, UsageErrorf("--rate %q: want messages per second, such as 100/s", s)
+	}
+	return n, nil
 }

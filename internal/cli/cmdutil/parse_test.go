@@ -41,3 +41,17 @@ func TestParseHeaderFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePerSecond(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]float64{"100/s": 100, "2.5/s": 2.5, "20000": 20000} {
+		if got, err := ParsePerSecond(in); err != nil || got != want {
+			t.Errorf("ParsePerSecond(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "/s", "x/s", "0/s", "-5/s", "NaN/s", "Inf/s", "+inf"} {
+		if _, err := ParsePerSecond(bad); err == nil || ExitCode(err) != ExitUsage {
+			t.Errorf("ParsePerSecond(%q): %v, want a usage error", bad, err)
+		}
+	}
+}
