@@ -60,13 +60,38 @@ type Config struct {
 	// whole Origin (scheme://host[:port]) and against its host; "*"
 	// accepts any.
 	WSAllowOrigins []string
+
+	// DeadLetter turns dead letters on: a message of a queue NACKed
+	// more than MaxRedeliveries times goes to DeadLetterQueue instead of
+	// back to its queue. Off (the zero value), a NACKed message goes back
+	// to the head of its queue however often it is NACKed.
+	DeadLetter bool
+	// MaxRedeliveries is, with DeadLetter, how many times a NACKed
+	// message of a queue is delivered again; the NACK after that many
+	// redeliveries sends it to DeadLetterQueue (0: the first NACK does;
+	// negative: no limit, as without DeadLetter). Only NACKs count, as
+	// in ActiveMQ's redelivery policy: a message handed back because its
+	// connection ended or its subscriber unsubscribed has not failed. A
+	// NACK of ack mode client counts for every message it settles, and a
+	// NACK in a transaction counts at its COMMIT (not at all if aborted).
+	// Messages of topics (durable subscriptions too) and of the
+	// dead-letter queue itself are never dead-lettered.
+	MaxRedeliveries int
+	// DeadLetterQueue is where dead letters go ("":
+	// DefaultDeadLetterQueue): a queue, not a topic or a temporary
+	// destination (Start refuses those). A dead letter is a new message
+	// (a message-id of its own) with the body and the sender's headers
+	// of the message NACKed, and two more headers: HdrOriginalDestination,
+	// the queue it came from, and HdrDeadLetterReason.
+	DeadLetterQueue string
 }
 
 // The defaults of Config.
 const (
-	DefaultMaxMemory      = 512 << 20
-	DefaultMaxPending     = 100_000
-	DefaultConnectTimeout = 30 * time.Second
+	DefaultMaxMemory       = 512 << 20
+	DefaultMaxPending      = 100_000
+	DefaultConnectTimeout  = 30 * time.Second
+	DefaultDeadLetterQueue = "/queue/DLQ"
 )
 
 // Broker is an in-memory STOMP 1.0/1.1/1.2 broker. It keeps nothing on
@@ -148,6 +173,12 @@ func New(cfg Config) *Broker {
 	case cfg.ConnectTimeout < 0:
 		cfg.ConnectTimeout = 0
 	}
+	if cfg.DeadLetter && cfg.MaxRedeliveries < 0 {
+		cfg.DeadLetter = false
+	}
+	if cfg.DeadLetterQueue == "" {
+		cfg.DeadLetterQueue = DefaultDeadLetterQueue
+	}
 	b := &Broker{
 		cfg: cfg, queues: map[string]*queue{}, topics: map[string][]*queue{},
 		durables: map[string]*queue{}, conns: map[*conn]bool{}, topicArenas: map[string]*arena{},
@@ -162,6 +193,9 @@ func New(cfg Config) *Broker {
 
 // Start listens and serves connections in the background until Close.
 func (b *Broker) Start() error {
+	if dlq := b.cfg.DeadLetterQueue; b.cfg.DeadLetter && (isTopic(dlq) || isTemp(dlq)) {
+		return fmt.Errorf("dead-letter queue %s: must be a queue, not a topic or a temporary destination", dlq)
+	}
 	ln, err := net.Listen("tcp", b.cfg.Addr)
 	if err != nil {
 		return err
@@ -378,6 +412,7 @@ type message struct {
 	seq         uint64
 	cr          bool // a header holds a CR
 	redelivered bool
+	nacks       uint32 // NACKs counted against it (Config.DeadLetter); fits the padding
 }
 
 // msgOverhead is what holding a message costs besides its bytes: its

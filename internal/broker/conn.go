@@ -1040,7 +1040,8 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 }
 
 // settle acknowledges d (with ack client, every delivery of its
-// subscription up to d), or hands it back when nack is set.
+// subscription up to d), or hands it back when nack is set: to its queue,
+// or to the dead-letter queue (see nacked).
 func (c *conn) settle(d *delivery, nack bool) {
 	s := d.sub
 	i := slices.Index(s.unacked, d)
@@ -1069,7 +1070,12 @@ func (c *conn) settle(d *delivery, nack bool) {
 	}
 	s.unacked = slices.Delete(s.unacked, from, i+1)
 	if nack {
+		n := len(back)
+		back = c.b.nacked(back)
 		c.b.requeue(back)
+		if len(back) < n && s.q != nil {
+			c.b.dispatch(s.q) // dead letters made room
+		}
 	} else if s.q != nil {
 		c.b.dispatch(s.q)
 	}

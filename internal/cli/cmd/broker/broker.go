@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +46,10 @@ type Options struct {
 	maxPending     int
 	connectTimeout time.Duration
 	wsAllowOrigins []string
+
+	maxRedeliveries int    // negative: no limit, no dead letters
+	deadLetterQueue string // where dead letters go
+	dlqSet          bool   // --dead-letter-queue was given
 }
 
 // NewCmd returns broker; runF, when not nil, runs instead of the command
@@ -65,7 +70,19 @@ CONNECT client-id, or durable:true), /temp-queue/* and /temp-topic/* (like
 queues and topics). Any other name is a queue. Browsing (browser:true, ending
 with a browser:end message), all ack modes, prefetch (activemq.prefetchSize
 and prefetch-count), transactions, receipts, heart-beats, header selectors
-(=, <>, AND, OR, NOT, parentheses). NACKed messages are redelivered, not
+(=, <>, AND, OR, NOT, parentheses).
+
+Dead letters: by default a NACKed message goes back to its queue however
+often it is NACKed. With --max-redeliveries N a queue's message is delivered
+again after N NACKs at most, and NACK number N+1 moves it to the
+--dead-letter-queue (default /queue/DLQ), as ActiveMQ does; 0 dead-letters at
+the first NACK. Only NACKs count (a message handed back by a disconnect or
+an UNSUBSCRIBE has not failed); a cumulative NACK (ack client) counts for
+each message it settles, a NACK in a transaction at its COMMIT. The dead
+letter is a new message (a message-id of its own) with the body and the
+sender's headers, plus original-destination:<the queue> (ActiveMQ's header)
+and dead-letter-reason:NACKed <N+1> times; each is logged on stderr.
+Messages of topics and of the dead-letter queue itself are never
 dead-lettered.
 
 With --ws-listen it also serves STOMP over WebSocket at path / (subprotocols
@@ -110,6 +127,7 @@ own: they are not read from the config file or STOMPEST_*.`,
 		Annotations: map[string]string{cmdutil.NoConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.listenSet = cmd.Flags().Changed("listen")
+			o.dlqSet = cmd.Flags().Changed("dead-letter-queue")
 			return cmdutil.Run(cmd.Context(), o, runF, o.run)
 		},
 	}
@@ -129,6 +147,8 @@ own: they are not read from the config file or STOMPEST_*.`,
 	fs.StringVar(&o.maxMemory, "max-memory", "512MiB", "memory budget: messages may take half of it (0 = none)")
 	fs.IntVar(&o.maxPending, "max-pending", embedded.DefaultMaxPending, "messages a topic subscriber may fall behind before it is disconnected (0 = no limit)")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", embedded.DefaultConnectTimeout, "close connections that have not sent CONNECT by then (0 = never)")
+	fs.IntVar(&o.maxRedeliveries, "max-redeliveries", -1, "deliver a NACKed queue message again `N` times at most, then dead-letter it (0 = at the first NACK; -1 = no limit)")
+	fs.StringVar(&o.deadLetterQueue, "dead-letter-queue", embedded.DefaultDeadLetterQueue, "the queue `DEST` dead letters go to (with --max-redeliveries)")
 	fs.StringArrayVar(&o.wsAllowOrigins, "ws-allow-origin", nil, "also accept WebSocket handshakes from origins matching `PATTERN` (glob, repeatable; * = all)")
 	return cmd
 }
@@ -153,6 +173,9 @@ func (o *Options) run(ctx context.Context) error {
 	if o.maxPending < 0 || o.connectTimeout < 0 {
 		return cmdutil.UsageErrorf("--max-pending and --connect-timeout cannot be negative")
 	}
+	if err := o.checkDeadLetters(); err != nil {
+		return err
+	}
 	password, err := o.brokerPassword()
 	if err != nil {
 		return err
@@ -164,6 +187,7 @@ func (o *Options) run(ctx context.Context) error {
 		Addr: o.listen, WSAddr: o.wsListen, User: o.user, Password: password, HeartBeat: hb,
 		Limits: protocol.Limits{MaxBodySize: size}, MaxMemory: orNone(memory),
 		MaxPending: int(orNone(int64(o.maxPending))), ConnectTimeout: time.Duration(orNone(int64(o.connectTimeout))),
+		DeadLetter: o.maxRedeliveries >= 0, MaxRedeliveries: o.maxRedeliveries, DeadLetterQueue: o.deadLetterQueue,
 		WSAllowOrigins: o.wsAllowOrigins, Logf: func(format string, args ...any) { o.Logf("broker: "+format, args...) },
 	}
 	if o.trace {
@@ -249,6 +273,21 @@ func (o *Options) runWithBroker(ctx context.Context, line, server string) error 
 			code = 128 + int(ws.Signal())
 		}
 		return cmdutil.WithCode(code, fmt.Errorf("broker --run: %s", ee.ProcessState))
+	}
+	return nil
+}
+
+// checkDeadLetters refuses a --dead-letter-queue that would have no
+// effect (no --max-redeliveries) or that is no queue.
+func (o *Options) checkDeadLetters() error {
+	dlq := o.deadLetterQueue
+	switch {
+	case o.dlqSet && o.maxRedeliveries < 0:
+		return cmdutil.UsageErrorf("--dead-letter-queue needs --max-redeliveries N (without it nothing is dead-lettered)")
+	case dlq == "":
+		return cmdutil.UsageErrorf("--dead-letter-queue cannot be empty")
+	case strings.HasPrefix(dlq, "/topic/") || strings.HasPrefix(dlq, "/temp-queue/") || strings.HasPrefix(dlq, "/temp-topic/"):
+		return cmdutil.UsageErrorf("--dead-letter-queue %s: must be a queue, not a topic or a temporary destination", dlq)
 	}
 	return nil
 }
