@@ -79,7 +79,7 @@ func TestCookbook(t *testing.T) {
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
 	for i, r := range recipes {
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "# %s\nbroker mq\nbroker target\nenv STOMPEST_SERVER=$mq\nenv TARGET=$target\nexec bash -eo pipefail recipe.sh\n", r.title)
+		fmt.Fprintf(&b, "# %s\nbroker mq --max-redeliveries 0\nbroker target\nenv STOMPEST_SERVER=$mq\nenv TARGET=$target\nexec bash -eo pipefail recipe.sh\n", r.title)
 		if r.want != nil {
 			b.WriteString("cmp stdout want.txt\n")
 		}

@@ -53,6 +53,10 @@ func cmdBroker(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.ParseInt(value(), 10, 64)
 			ts.Check(err)
 			cfg.Limits.MaxBodySize = n
+		case "--max-redeliveries":
+			n, err := strconv.Atoi(value())
+			ts.Check(err)
+			cfg.DeadLetter, cfg.MaxRedeliveries = true, n
 		case "--ws":
 			cfg.WSAddr = "127.0.0.1:0"
 		case "--refuse":

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -46,4 +47,13 @@ func isControl(r rune, keepNewlines bool) bool {
 // OneLine folds a message onto one line.
 func OneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// Count is n and the noun, in the plural unless n is 1: "1 message",
+// "3 messages".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

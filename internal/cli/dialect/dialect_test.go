@@ -92,3 +92,54 @@ func TestBrowse(t *testing.T) {
 		t.Error("BrowseEnd does not tell the end of a browse from a message")
 	}
 }
+
+func TestDeadLetterOf(t *testing.T) {
+	amq := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/ActiveMQ.DLQ", "original-destination", "/queue/orders", "dlqDeliveryFailureCause", "poison")
+	rabbit := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/dlq", "x-first-death-queue", "orders", "x-first-death-reason", "expired")
+	artemis := protocol.NewFrame(protocol.CmdMessage, "destination", "DLQ", "_AMQ_ORIG_ADDRESS", "orders")
+	own := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/DLQ", "original-destination", "/queue/a", "dead-letter-reason", "NACKed 1 time")
+	none := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/DLQ")
+	for _, c := range []struct {
+		kind Kind
+		f    *protocol.Frame
+		want DeadLetter
+	}{
+		{ActiveMQ, amq, DeadLetter{"/queue/orders", "poison"}},
+		{RabbitMQ, rabbit, DeadLetter{"/amq/queue/orders", "expired"}},
+		{Artemis, artemis, DeadLetter{"orders", ""}},
+		{Stompest, own, DeadLetter{"/queue/a", "NACKed 1 time"}},
+		{Unknown, rabbit, DeadLetter{"/amq/queue/orders", "expired"}},
+		{Unknown, artemis, DeadLetter{"orders", ""}},
+		{RabbitMQ, amq, DeadLetter{}}, // another broker's header means nothing here
+		{ActiveMQ, none, DeadLetter{}},
+	} {
+		if got := c.kind.DeadLetterOf(c.f); got != c.want {
+			t.Errorf("%v.DeadLetterOf(%v) = %+v, want %+v", c.kind, c.f.Headers, got, c.want)
+		}
+	}
+}
+
+func TestRevivedAndMoves(t *testing.T) {
+	f := protocol.NewFrame(protocol.CmdMessage, "destination", "/queue/dlq", "message-id", "m1", "order-id", "7",
+		"x-first-death-queue", "orders", "x-first-death-reason", "expired", "original-destination", "/queue/o", "stompest-moves", "2")
+	hs := Revived(f.Headers, false)
+	var names []string
+	for _, h := range hs {
+		names = append(names, h.Name)
+	}
+	if len(names) != 2 || names[0] != "order-id" || names[1] != "stompest-moves" {
+		t.Errorf("Revived kept %v, want order-id and stompest-moves", names)
+	}
+	if Moves(f) != 2 || MovedBy(f, "r1") {
+		t.Errorf("Moves %d, MovedBy %v", Moves(f), MovedBy(f, "r1"))
+	}
+	StampMove(&hs, f, "r1")
+	moved := protocol.NewFrame(protocol.CmdMessage)
+	moved.Headers = hs
+	if Moves(moved) != 3 || !MovedBy(moved, "r1") || MovedBy(moved, "r2") || len(hs) != 3 {
+		t.Errorf("after StampMove: %v", hs)
+	}
+	if Moves(protocol.NewFrame(protocol.CmdMessage, "stompest-moves", "x")) != 0 {
+		t.Error("a malformed stompest-moves counts")
+	}
+}

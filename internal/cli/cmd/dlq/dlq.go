@@ -132,7 +132,8 @@ func (o *Options) run(ctx context.Context) error {
 		return err
 	}
 	slices.SortStableFunc(r.Groups, func(a, b *group) int {
-		return cmp.Or(b.Count-a.Count, cmp.Compare(deref(a.Origin), deref(b.Origin)), cmp.Compare(deref(a.Reason), deref(b.Reason)))
+		// The most first; what the broker did not name after what it named.
+		return cmp.Or(b.Count-a.Count, compare(a.Origin, b.Origin), compare(a.Reason, b.Reason))
 	})
 	if o.out.Format == "json" {
 		enc := json.NewEncoder(o.Out)
@@ -144,7 +145,7 @@ func (o *Options) run(ctx context.Context) error {
 
 func (o *Options) printTable(r report) error {
 	head := o.OutColor(color.Bold)
-	fmt.Fprintf(o.Out, "%s %s: %d dead letters\n", head.Sprint("DLQ"), cmdutil.Printable(r.Destination), r.Messages)
+	fmt.Fprintf(o.Out, "%s %s: %s\n", head.Sprint("DLQ"), cmdutil.Printable(r.Destination), cmdutil.Count(r.Messages, "dead letter"))
 	if len(r.Groups) == 0 {
 		return nil
 	}
@@ -181,11 +182,17 @@ func orNil(s string) *string {
 	return &s
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// compare orders figures, a missing one last.
+func compare(a, b *string) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
 	}
-	return *s
+	return cmp.Compare(*a, *b)
 }
 
 // dash is a figure the broker gave, or "—".

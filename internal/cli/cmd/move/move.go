@@ -159,7 +159,7 @@ func (b *batch) summary() string {
 	if b.toOrigin {
 		to = "their origins"
 	}
-	s := fmt.Sprintf("moved %s from %s to %s", messages(b.moved), b.src, to)
+	s := fmt.Sprintf("moved %s from %s to %s", cmdutil.Count(b.moved, "message"), b.src, to)
 	var left []string
 	if b.noOrigin > 0 {
 		left = append(left, fmt.Sprintf("%d without an origin", b.noOrigin))
@@ -171,7 +171,7 @@ func (b *batch) summary() string {
 		left = append(left, fmt.Sprintf("%d that came back during this move", b.back))
 	}
 	if b.tooOften > 0 {
-		left = append(left, fmt.Sprintf("%d moved %d times already (--max-moves)", b.tooOften, b.maxMoves))
+		left = append(left, fmt.Sprintf("%d moved %s already (--max-moves)", b.tooOften, cmdutil.Count(b.maxMoves, "time")))
 	}
 	if len(left) > 0 {
 		s += "; left in " + b.src + ": " + strings.Join(left, ", ")
@@ -185,14 +185,6 @@ func runName() string {
 	var r [8]byte
 	rand.Read(r[:])
 	return hex.EncodeToString(r[:])
-}
-
-// messages is "1 message" or "N messages".
-func messages(n int) string {
-	if n == 1 {
-		return "1 message"
-	}
-	return fmt.Sprintf("%d messages", n)
 }
 
 // batch is the open transaction of move: up to --batch messages, each

@@ -16,4 +16,8 @@ func TestNewCmd(t *testing.T) {
 		got.stop.Timeout != time.Minute || got.stop.Idle != time.Second {
 		t.Errorf("options %+v", got)
 	}
+	got = cmdtest.Parse(t, nil, NewCmd, "/queue/DLQ", "--to-origin", "--max-moves", "3", "--filter", "body.x > 1")
+	if got.src != "/queue/DLQ" || got.dest != "" || !got.toOrigin || got.maxMoves != 3 || got.sel.Filter != "body.x > 1" || got.batch != 100 {
+		t.Errorf("--to-origin: options %+v", got)
+	}
 }
