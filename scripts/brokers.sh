@@ -8,13 +8,17 @@
 #   scripts/brokers.sh status   say which STOMP ports answer
 #
 # Ports (override with the environment): RABBITMQ_STOMP_PORT 61613,
-# RABBITMQ_WS_PORT 15674, ACTIVEMQ_STOMP_PORT 61623. A broker that already
-# answers on its port is reused, not started twice.
+# RABBITMQ_WS_PORT 15674, RABBITMQ_MGMT_PORT 15672 (the management HTTP API,
+# which stompest stat reads), ACTIVEMQ_STOMP_PORT 61623. ActiveMQ runs its
+# statistics plugin (ActiveMQ.Statistics.Destination.*, read by stompest
+# stat over STOMP). A broker that already answers on its port is reused,
+# not started twice.
 set -euo pipefail
 
 dir=${STOMPEST_BROKERS_DIR:-/tmp/stompest-brokers}
 rabbit_stomp=${RABBITMQ_STOMP_PORT:-61613}
 rabbit_ws=${RABBITMQ_WS_PORT:-15674}
+rabbit_mgmt=${RABBITMQ_MGMT_PORT:-15672}
 amq_stomp=${ACTIVEMQ_STOMP_PORT:-61623}
 wait_s=${BROKERS_WAIT:-180}
 
@@ -24,7 +28,7 @@ wait_port() { # name port pidfile
 	local i
 	for ((i = 0; i < wait_s * 4; i++)); do
 		if answers "$2"; then
-			echo "$1: STOMP answers on 127.0.0.1:$2"
+			echo "$1: answers on 127.0.0.1:$2"
 			return 0
 		fi
 		sleep 0.25
@@ -51,12 +55,14 @@ rabbit_up() {
 	fi
 	local base=$dir/rabbitmq
 	mkdir -p "$base/mnesia" "$base/log"
-	echo '[rabbitmq_stomp,rabbitmq_web_stomp].' > "$base/enabled_plugins"
+	echo '[rabbitmq_stomp,rabbitmq_web_stomp,rabbitmq_management].' > "$base/enabled_plugins"
 	cat > "$base/rabbitmq.conf" <<-CONF
 		listeners.tcp.1 = 127.0.0.1:${RABBITMQ_AMQP_PORT:-5682}
 		stomp.listeners.tcp.1 = 127.0.0.1:$rabbit_stomp
 		web_stomp.tcp.ip = 127.0.0.1
 		web_stomp.tcp.port = $rabbit_ws
+		management.tcp.ip = 127.0.0.1
+		management.tcp.port = $rabbit_mgmt
 		loopback_users = none
 	CONF
 	chown -R rabbitmq:rabbitmq "$base" 2> /dev/null || true
@@ -71,6 +77,7 @@ rabbit_up() {
 		echo $! > "$dir/rabbitmq.started"
 	)
 	wait_port rabbitmq "$rabbit_stomp"
+	wait_port rabbitmq "$rabbit_mgmt" # the management API comes up after STOMP
 }
 
 amq_up() {
@@ -89,6 +96,7 @@ amq_up() {
 		  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="stompest" useJmx="false"
 		          dataDirectory="$base/data" schedulePeriodForDestinationPurge="0">
 		    <persistenceAdapter><kahaDB directory="$base/data/kahadb"/></persistenceAdapter>
+		    <plugins><statisticsBrokerPlugin/></plugins>
 		    <transportConnectors>
 		      <transportConnector name="openwire" uri="tcp://127.0.0.1:${ACTIVEMQ_OPENWIRE_PORT:-61626}"/>
 		      <transportConnector name="stomp" uri="stomp://127.0.0.1:$amq_stomp"/>
@@ -136,7 +144,7 @@ down() {
 
 status() {
 	local rc=0
-	for pair in "rabbitmq:$rabbit_stomp" "rabbitmq-web-stomp:$rabbit_ws" "activemq:$amq_stomp"; do
+	for pair in "rabbitmq:$rabbit_stomp" "rabbitmq-web-stomp:$rabbit_ws" "rabbitmq-management:$rabbit_mgmt" "activemq:$amq_stomp"; do
 		if answers "${pair#*:}"; then echo "${pair%%:*}: up on 127.0.0.1:${pair#*:}"; else
 			echo "${pair%%:*}: down (127.0.0.1:${pair#*:})"
 			rc=1

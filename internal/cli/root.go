@@ -15,6 +15,7 @@ import (
 
 	"github.com/stompest/stompest/internal/cli/cmd/bench"
 	"github.com/stompest/stompest/internal/cli/cmd/broker"
+	"github.com/stompest/stompest/internal/cli/cmd/check"
 	"github.com/stompest/stompest/internal/cli/cmd/config"
 	"github.com/stompest/stompest/internal/cli/cmd/dlq"
 	"github.com/stompest/stompest/internal/cli/cmd/move"
@@ -23,6 +24,7 @@ import (
 	"github.com/stompest/stompest/internal/cli/cmd/script"
 	"github.com/stompest/stompest/internal/cli/cmd/send"
 	"github.com/stompest/stompest/internal/cli/cmd/settle"
+	"github.com/stompest/stompest/internal/cli/cmd/stat"
 	"github.com/stompest/stompest/internal/cli/cmd/subscribe"
 	"github.com/stompest/stompest/internal/cli/cmd/transaction"
 	"github.com/stompest/stompest/internal/cli/cmd/version"
@@ -152,6 +154,8 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 		transaction.NewCmd(f, nil),
 		move.NewCmd(f, nil),
 		dlq.NewCmd(f, nil),
+		stat.NewCmd(f, nil),
+		check.NewCmd(f, nil),
 		broker.NewCmd(f, nil),
 		newManCmd(f),
 		bench.NewCmd(f, nil),

@@ -113,3 +113,35 @@ func TestTLSFlags(t *testing.T) {
 		t.Errorf("%d messages arrived over TLS, want 4", n)
 	}
 }
+
+// TestCheckCertExpiry: check --cert-expiry reads the broker's certificate
+// (one that expires in an hour) and judges the time left.
+func TestCheckCertExpiry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, _ := testCA(t, dir)
+	b := broker.New(broker.Config{Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, tc := range []struct {
+		expiry string
+		code   int
+		out    string
+	}{
+		{"30m", 0, "STOMP OK - 1 of 1 broker up"},
+		{"1d", 1, "STOMP WARNING - ssl://" + b.Addr() + ": certificate expires in 0d0h"},
+		{"2d,30m", 1, "STOMP WARNING"},
+		{"2d,2h", 2, "STOMP CRITICAL - ssl://" + b.Addr() + ": certificate expires in 0d0h"},
+	} {
+		code, out, errOut := stompest(t, "", "-s", "ssl://"+b.Addr(), "--tls-ca", filepath.Join(dir, "ca.pem"), "check", "--canary=false", "--cert-expiry", tc.expiry, "-o", "nagios")
+		if code != tc.code || !strings.HasPrefix(out, tc.out) {
+			t.Errorf("--cert-expiry %s: exit %d, %q (%s); want %d and %q", tc.expiry, code, out, errOut, tc.code, tc.out)
+		}
+	}
+	code, out, _ := stompest(t, "", "-s", "ssl://"+b.Addr(), "--tls-ca", filepath.Join(dir, "ca.pem"), "check", "--canary=false", "-o", "prometheus")
+	if code != 0 || !strings.Contains(out, "stompest_check_cert_expiry_timestamp_seconds{broker=") {
+		t.Errorf("prometheus: exit %d, %s", code, out)
+	}
+}

@@ -202,7 +202,11 @@ func (c *Client) connect(ctx context.Context, sched *failover.Schedule, timeoutR
 		}
 		at, ok := sched.Next()
 		if !ok {
-			return &UnreachableError{Attempts: attempts, Reason: strconv.Itoa(len(attempts)) + " attempts"}
+			reason := strconv.Itoa(len(attempts)) + " attempts"
+			if len(attempts) == 1 {
+				reason = "1 attempt"
+			}
+			return &UnreachableError{Attempts: attempts, Reason: reason}
 		}
 		broker := at.Broker.String()
 		if dead[broker] {

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +89,18 @@ func (c *Client) Server() (server, sessionID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sess.Server(), c.sess.ID()
+}
+
+// PeerCertificates returns the certificates the broker presented on the
+// current connection, leaf first: nil without TLS, and over wss://, whose
+// handshake the WebSocket connection keeps to itself.
+func (c *Client) PeerCertificates() []*x509.Certificate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tc, ok := c.conn.(*tls.Conn); ok {
+		return tc.ConnectionState().PeerCertificates
+	}
+	return nil
 }
 
 // Broker returns the broker connected to, as scheme://host:port.

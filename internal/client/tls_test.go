@@ -74,10 +74,13 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("got %v, want a certificate verification failure", err)
 	}
 
-	// With the CA it connects.
+	// With the CA it connects, and shows the broker's certificate.
 	cl, err := dial(t, uri, Config{TLS: &tls.Config{RootCAs: pool}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if certs := cl.PeerCertificates(); len(certs) != 1 || certs[0].Subject.CommonName != "stompest test" {
+		t.Errorf("PeerCertificates() = %v", certs)
 	}
 	if err := cl.Disconnect(context.Background()); err != nil {
 		t.Fatal(err)

@@ -296,3 +296,17 @@ func StampMove(hs *protocol.Headers, f *protocol.Frame, run string) {
 func MovedBy(f *protocol.Frame, run string) bool {
 	return f.Header(hdrStompestMoveRun) == run
 }
+
+// Canary returns a private destination for a round trip of one message
+// on one connection, and the headers its SUBSCRIBE needs. Most brokers
+// take a /temp-queue/ as a destination of their own; RabbitMQ accepts one
+// in reply-to only, so there it is a queue that RabbitMQ deletes when the
+// subscription ends.
+func (k Kind) Canary(id string) (dest string, subscribe protocol.Headers) {
+	if k == RabbitMQ {
+		return "/queue/stompest.canary." + id, protocol.Headers{
+			{Name: "auto-delete", Value: "true"}, {Name: "durable", Value: "false"}, {Name: "exclusive", Value: "true"},
+		}
+	}
+	return "/temp-queue/stompest-canary-" + id, nil
+}

@@ -1,0 +1,117 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"/queue/orders.*", "/queue/orders.eu", true},
+		{"/queue/orders.*", "/queue/orders", false},
+		{"/queue/*", "/queue/a.b", true},
+		{"/queue/*", "/topic/a", false},
+		{"/queue/orders", "/queue/orders", true},
+		{"/*/a", "/topic/a", true},
+	} {
+		if got := Match(c.pattern, c.name); got != c.want {
+			t.Errorf("Match(%q, %q) = %v", c.pattern, c.name, got)
+		}
+	}
+	if ValidPattern("/queue/[") == nil {
+		t.Error("a malformed glob is valid")
+	}
+}
+
+func TestSelected(t *testing.T) {
+	t.Parallel()
+	all := []Figures{{Destination: "/queue/a"}, {Destination: "/queue/b.1"}, {Destination: "/queue/b.2"}}
+	got, err := selected(all, []string{"/queue/b.*"}, "ch")
+	if err != nil || len(got) != 2 {
+		t.Errorf("glob: %v %v", got, err)
+	}
+	if got, err := selected(all, []string{"/queue/z.*"}, "ch"); err != nil || len(got) != 0 {
+		t.Errorf("a glob matching nothing: %v %v", got, err)
+	}
+	var ue *UnknownError
+	if _, err := selected(all, []string{"/queue/a", "/queue/zz"}, "ch"); !errors.As(err, &ue) || ue.Destination != "/queue/zz" {
+		t.Errorf("an unknown name: %v", err)
+	}
+}
+
+func TestMapJSON(t *testing.T) {
+	t.Parallel()
+	body := `{"map":{"entry":[{"string":"size","long":3},{"string":"consumerCount","long":1},` +
+		`{"string":["destinationName","queue://orders.eu"]},{"string":"averageEnqueueTime","double":1.5}]}}`
+	m, err := mapJSON([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["size"] != "3" || m["consumerCount"] != "1" || m["destinationName"] != "queue://orders.eu" || m["averageEnqueueTime"] != "1.5" {
+		t.Errorf("fields %v", m)
+	}
+	f, ok := figuresOf(m)
+	if !ok || f.Destination != "/queue/orders.eu" || *f.Depth != 3 || *f.Consumers != 1 || f.Enqueued != nil {
+		t.Errorf("figures %+v %v", f, ok)
+	}
+	one, err := mapJSON([]byte(`{"map":{"entry":{"string":["brokerName","b"]}}}`))
+	if err != nil || one["brokerName"] != "b" {
+		t.Errorf("one entry: %v %v", one, err)
+	}
+	if m, err := mapJSON([]byte(`{"map":""}`)); err != nil || len(m) != 0 {
+		t.Errorf("an empty map: %v %v", m, err)
+	}
+	if _, err := mapJSON([]byte(`not json`)); err == nil {
+		t.Error("a body that is not JSON is a map")
+	}
+	for _, name := range []string{"temp-queue://ID:x", "topic://ActiveMQ.Advisory.Queue", "queue://ActiveMQ.Statistics.Destination.x", ""} {
+		if _, ok := figuresOf(map[string]string{"destinationName": name}); ok {
+			t.Errorf("%q is shown", name)
+		}
+	}
+}
+
+func TestRabbit(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u != "guest" || p != "secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.EscapedPath() != "/api/queues/%2F" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Write([]byte(`[{"name":"jobs","messages":7,"consumers":2,"message_stats":{"publish":10,"deliver_get":3}},{"name":"idle","messages":0,"consumers":0}]`))
+	}))
+	defer srv.Close()
+	r := &Rabbit{Base: srv.URL, User: "guest", Password: "secret"}
+	figs, err := r.Stat(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) != 2 || figs[0].Destination != "/queue/jobs" || *figs[0].Depth != 7 || *figs[0].Consumers != 2 ||
+		*figs[0].Enqueued != 10 || *figs[0].Dequeued != 3 || figs[0].OldestMS != nil || figs[1].Enqueued != nil {
+		t.Errorf("figures %+v", figs)
+	}
+	var ce *ChannelError
+	r.Password = "wrong"
+	if _, err := r.Stat(context.Background(), nil); !errors.As(err, &ce) || !ce.Refused {
+		t.Errorf("a refused login: %v", err)
+	}
+	r.Password, r.VHost = "secret", "other"
+	if _, err := r.Stat(context.Background(), nil); !errors.As(err, &ce) || ce.Refused {
+		t.Errorf("an unknown vhost: %v", err)
+	}
+	dead := &Rabbit{Base: "http://127.0.0.1:1"}
+	if _, err := dead.Stat(context.Background(), nil); !errors.As(err, &ce) || ce.Hint == "" {
+		t.Errorf("no API: %v", err)
+	}
+}
