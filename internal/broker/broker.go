@@ -136,6 +136,7 @@ type Broker struct {
 	topicArenas map[string]*arena // the wire bytes of each topic's messages
 	blocked     []*conn           // connections with a held SEND, in order
 	temps       map[string]*conn  // the owner of each temporary destination
+	retired     destStats         // the counts of listed destinations deleted since the start
 
 	msgSeq  atomic.Uint64
 	connSeq atomic.Uint64
@@ -477,8 +478,9 @@ type queue struct {
 	arena   arena // where the wire bytes of its messages are kept
 	subs    []*subscription
 	rr      int
-	durable bool // a durable topic subscription: survives its subscriber
-	gone    bool // a topic subscription's queue, detached from its topic
+	durable bool       // a durable topic subscription: survives its subscriber
+	gone    bool       // a topic subscription's queue, detached from its topic
+	st      *destStats // the counts of its destination, shared by a topic's queues
 }
 
 // subscription is one SUBSCRIBE of one connection.
@@ -558,6 +560,10 @@ func (b *Broker) dispatch(q *queue) {
 			continue
 		}
 		q.msgs.remove(i)
+		q.st.dispatched++
+		if taker.ack == protocol.AckAuto {
+			q.st.dequeued++ // ack auto: acknowledged as it goes
+		}
 		taker.c.deliver(taker, m)
 	}
 	if q.msgs.len() == 0 {
@@ -685,7 +691,11 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 		m.wire = t.keep(w)
 		cost := m.cost()
 		var slow []*queue
-		for _, q := range b.topics[dest] {
+		qs := b.topics[dest]
+		if len(qs) > 0 {
+			qs[0].st.enqueued++
+		}
+		for _, q := range qs {
 			q.msgs.push(m)
 			b.take(cost)
 			b.dispatch(q)
@@ -706,6 +716,7 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 	q := b.queue(dest)
 	m.wire = q.arena.keep(w)
 	q.msgs.push(m)
+	q.st.enqueued++
 	b.take(m.cost())
 	b.dispatch(q)
 	return nil
@@ -843,7 +854,7 @@ func digits(n uint64) int {
 func (b *Broker) queue(dest string) *queue {
 	q, ok := b.queues[dest]
 	if !ok {
-		q = &queue{name: strings.Clone(dest)} // dest may alias a reused read buffer
+		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
 		b.queues[q.name] = q
 	}
 	return q

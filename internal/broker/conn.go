@@ -503,6 +503,9 @@ func (c *conn) abort(e *errFrame) {
 				c.out = append(c.out, o) // control frames and version marks keep their order
 			case o.rel > 0 && !o.s.topic:
 				back = append(back, &delivery{msg: o.m, sub: o.s})
+				if q := o.s.q; q != nil {
+					q.st.dequeued-- // counted when dispatched; it goes back
+				}
 			default:
 				dropped += o.rel
 			}
@@ -748,6 +751,14 @@ func (c *conn) onSend(f *protocol.Frame) error {
 		return violation("SEND without a destination")
 	}
 	tx, inTx := f.Lookup(protocol.HdrTransaction)
+	if pattern, whole, ok := statsRequest(dest); ok {
+		// Answered at once, in a transaction too: a question is not
+		// work to commit.
+		if _, active := c.txs[tx]; inTx && !active {
+			return violation("unknown transaction %q", tx)
+		}
+		return c.b.statistics(dest, pattern, whole, f.Headers)
+	}
 	headers := c.scratch[:0]
 	if inTx {
 		headers = make(protocol.Headers, 0, len(f.Headers)) // kept until COMMIT
@@ -850,13 +861,13 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 			key := c.clientID + "\x00" + durable
 			q, ok := b.durables[key]
 			if !ok {
-				q = &queue{name: dest, durable: true}
+				q = &queue{name: dest, durable: true, st: b.topicStats(dest)}
 				b.durables[key] = q
 				b.topics[dest] = append(b.topics[dest], q)
 			}
 			s.q = q
 		} else {
-			s.q = &queue{name: dest}
+			s.q = &queue{name: dest, st: b.topicStats(dest)}
 			b.topics[dest] = append(b.topics[dest], s.q)
 		}
 	default:
@@ -930,6 +941,7 @@ func (b *Broker) unsubscribe(s *subscription) {
 	if s.topic && !q.durable {
 		b.topics[q.name] = slices.DeleteFunc(b.topics[q.name], func(x *queue) bool { return x == q })
 		if len(b.topics[q.name]) == 0 {
+			b.retire(q)
 			delete(b.topics, q.name)
 			delete(b.topicArenas, q.name)
 		}
@@ -1067,6 +1079,9 @@ func (c *conn) settle(d *delivery, nack bool) {
 			n += x.msg.cost()
 		}
 		c.b.release(n)
+		if s.q != nil {
+			s.q.st.dequeued += uint64(len(settled))
+		}
 	}
 	s.unacked = slices.Delete(s.unacked, from, i+1)
 	if nack {

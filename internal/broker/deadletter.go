@@ -40,7 +40,9 @@ func (b *Broker) nacked(ds []*delivery) []*delivery {
 		if err := b.deadLetter(q.name, d.msg); err != nil {
 			b.logf("dead letter: %s of %s stays in its queue: %v", appendMessageID(nil, d.msg.seq), q.name, err)
 			back = append(back, d)
+			continue
 		}
+		q.st.dequeued++ // and enqueued in the dead-letter queue
 	}
 	return back
 }

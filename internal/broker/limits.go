@@ -199,6 +199,7 @@ func (b *Broker) removeIfIdle(q *queue) {
 		return
 	}
 	if b.queues[q.name] == q {
+		b.retire(q)
 		delete(b.queues, q.name)
 	}
 }

@@ -85,6 +85,15 @@ and dead-letter-reason:NACKed <N+1> times; each is logged on stderr.
 Messages of topics and of the dead-letter queue itself are never
 dead-lettered.
 
+Statistics, as ActiveMQ's statistics plugin answers them: a SEND with a
+reply-to header to /queue/ActiveMQ.Statistics.Destination.PATTERN is answered
+on reply-to with one message per queue and topic matching PATTERN (* one
+segment, > the rest: > is every destination), its figures as headers
+(destinationName, size, consumerCount, enqueueCount, dequeueCount,
+dispatchCount, inflightCount) and as a JSON body; nothing matching, one reply
+with statistics-empty:true. /queue/ActiveMQ.Statistics.Broker answers the
+broker's totals (brokerName, destinationCount and the same figures).
+
 With --ws-listen it also serves STOMP over WebSocket at path / (subprotocols
 v10.stomp, v11.stomp, v12.stomp; TLS as --listen when --tls-cert is given).
 A browser's handshake is accepted from a page of the listen host (any port;
