@@ -42,6 +42,11 @@ install() {
 	local missing=()
 	command -v rabbitmq-server > /dev/null || missing+=(rabbitmq-server)
 	[ -x /usr/bin/activemq ] || missing+=(activemq)
+	# ActiveMQ turns map messages (the statistics plugin's answers) into
+	# JSON for STOMP (transformation:jms-map-json) with XStream and
+	# Jettison, which Debian's activemq does not pull in.
+	[ -f /usr/share/java/xstream.jar ] || missing+=(libxstream-java)
+	[ -f /usr/share/java/jettison.jar ] || missing+=(libjettison-java)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get install -y --no-install-recommends "${missing[@]}" ||
@@ -63,6 +68,7 @@ rabbit_up() {
 		web_stomp.tcp.port = $rabbit_ws
 		management.tcp.ip = 127.0.0.1
 		management.tcp.port = $rabbit_mgmt
+		collect_statistics_interval = 500
 		loopback_users = none
 	CONF
 	chown -R rabbitmq:rabbitmq "$base" 2> /dev/null || true
@@ -105,6 +111,11 @@ amq_up() {
 		</beans>
 	XML
 	chown -R activemq:activemq "$base" 2> /dev/null || true
+	# Debian's start script loads the jars of /var/lib/activemq/lib.
+	mkdir -p /var/lib/activemq/lib
+	for jar in xstream jettison xpp3; do
+		ln -sf "/usr/share/java/$jar.jar" "/var/lib/activemq/lib/$jar.jar"
+	done
 	(
 		export ACTIVEMQ_BASE=$base ACTIVEMQ_CONF=$base ACTIVEMQ_DATA=$base/data
 		export ACTIVEMQ_OPTS="-Xms64m -Xmx256m -XX:TieredStopAtLevel=1"

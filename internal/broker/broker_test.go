@@ -3,6 +3,7 @@ package broker
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -632,31 +633,42 @@ func TestRefusalEndsInOrder(t *testing.T) {
 }
 
 // TestHeartBeatLateAfterFrame checks that a client whose first heart-beat
-// comes more than two intervals after its CONNECT is kept, and that it is
-// disconnected once silent for two intervals after that beat.
+// comes more than two intervals after its CONNECT is kept, also when an EOL
+// that reads as a heart-beat ends the CONNECT, and that it is disconnected
+// once silent for two intervals after that beat.
 func TestHeartBeatLateAfterFrame(t *testing.T) {
 	t.Parallel()
-	const interval = 800 * time.Millisecond
-	b := start(t, Config{HeartBeat: protocol.HeartBeatSpec{Receive: interval}})
-	start := time.Now()
-	p := connect(t, b, protocol.V12, "heart-beat", "800,0")
-	time.Sleep(interval * 9 / 4) // the client's late first beat
-	beat := time.Now()
-	if _, err := p.nc.Write([]byte("\n")); err != nil {
-		t.Fatal(err)
-	}
-	p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, err := p.r.Read()
-		if err == nil {
-			continue
-		}
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			t.Fatal("a silent client was not disconnected")
-		}
-		break
-	}
-	if d := time.Since(beat); d < protocol.HeartBeatTolerance*interval {
-		t.Fatalf("disconnected %v after the late beat (%v after CONNECT), before it counted", d, beat.Sub(start))
+	for _, eol := range []bool{false, true} {
+		t.Run(fmt.Sprintf("eol=%v", eol), func(t *testing.T) {
+			t.Parallel()
+			const interval = 800 * time.Millisecond
+			b := start(t, Config{HeartBeat: protocol.HeartBeatSpec{Receive: interval}})
+			start := time.Now()
+			p := connect(t, b, protocol.V12, "heart-beat", "800,0")
+			if eol {
+				if _, err := p.nc.Write([]byte("\n")); err != nil { // the frame's own end
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(interval * 9 / 4) // the client's late first beat
+			beat := time.Now()
+			if _, err := p.nc.Write([]byte("\n")); err != nil {
+				t.Fatal(err)
+			}
+			p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for {
+				_, err := p.r.Read()
+				if err == nil {
+					continue
+				}
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatal("a silent client was not disconnected")
+				}
+				break
+			}
+			if d := time.Since(beat); d < protocol.HeartBeatTolerance*interval {
+				t.Fatalf("disconnected %v after the late beat (%v after CONNECT), before it counted", d, beat.Sub(start))
+			}
+		})
 	}
 }

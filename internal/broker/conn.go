@@ -383,6 +383,7 @@ func (c *conn) readLoop() {
 	defer c.b.wg.Done()
 	defer c.cleanup()
 	var buf protocol.Frame
+	frameAt := c.lastRead.Load() // when the last frame was read
 	for {
 		// A SEND, ACK or NACK outside a transaction is read into a frame
 		// that the next read reuses: publish copies what it keeps, and a
@@ -406,8 +407,13 @@ func (c *conn) readLoop() {
 			return
 		}
 		beat := fr.IsHeartBeat()
-		if beat == c.afterFrame.Load() {
-			c.afterFrame.Store(!beat)
+		if !beat {
+			frameAt = c.lastRead.Load()
+			if !c.afterFrame.Load() {
+				c.afterFrame.Store(true)
+			}
+		} else if c.afterFrame.Load() && !protocol.FrameEnd(time.Duration(c.lastRead.Load()-frameAt), time.Duration(c.expect.Load())) {
+			c.afterFrame.Store(false)
 		}
 		if beat {
 			continue

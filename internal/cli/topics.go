@@ -15,7 +15,8 @@ func newExitCodesTopic() *cobra.Command {
 	for _, c := range cmdutil.ExitCodes {
 		fmt.Fprintf(&b, "  %3d  %s\n", c.Code, c.When)
 	}
-	b.WriteString("\nErrors print one line on stderr: 'stompest: <what failed>: <cause>'.")
+	b.WriteString("\nErrors print one line on stderr: 'stompest: <what failed>: <cause>'.\n")
+	b.WriteString("\nOne exception: 'stompest check -o nagios' exits as Nagios plugins do:\n0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
 	return &cobra.Command{
 		Use:         "exit-codes",
 		Short:       "The exit codes of stompest and when each is used",

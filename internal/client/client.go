@@ -103,6 +103,8 @@ type Client struct {
 	// afterFrame: the last thing read was a frame, not a heart-beat (see
 	// protocol.SilenceLimit).
 	afterFrame atomic.Bool
+	frameAt    int64        // the reader's: lastRead when the last frame was read
+	expectNS   atomic.Int64 // the negotiated interval of the broker's heart-beats
 
 	messages  chan *Message
 	batches   chan []*Message // with Config.Batches
@@ -463,6 +465,8 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)
 	c.afterFrame.Store(true) // CONNECTED
+	c.frameAt = now
+	c.expectNS.Store(int64(c.sess.ExpectInterval()))
 	c.lastSent.Store(now)
 	c.conn, c.w, c.reader, c.broker = conn, w, r, b.String()
 	c.gen++

@@ -781,33 +781,43 @@ func TestMessagesBeforeReceipt(t *testing.T) {
 // comes more than two intervals after its last frame (brokers beat when a
 // whole interval of their timer passed without a write: ActiveMQ's first
 // beat after CONNECTED comes two intervals later) is not declared dead,
-// and that one silent for two intervals after a heart-beat is.
+// also when the frame ends with an EOL that reads as a heart-beat (as
+// ActiveMQ ends every frame), and that one silent for two intervals after
+// a heart-beat is.
 func TestHeartBeatLateAfterFrame(t *testing.T) {
 	t.Parallel()
-	const interval = 800 * time.Millisecond
-	release := make(chan struct{})
-	_, uri := startPeer(t, func(_ int, c *conn) {
-		c.connected(t, "heart-beat", "800,0")
-		select {
-		case <-time.After(interval * 9 / 4):
-		case <-release:
-			return
-		}
-		c.Write([]byte("\n"))
-		<-release // silent from now on
-	})
-	defer close(release)
-	start := time.Now()
-	cl, err := dial(t, uri, Config{HeartBeat: protocol.HeartBeatSpec{Receive: interval}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := endErr(t, cl, "silence not detected"); !errors.Is(err, ErrHeartBeatLost) || !strings.Contains(err.Error(), "for 1.6s") {
-		t.Fatalf("got %v, want heart-beat lost after two intervals", cl.Err())
-	}
-	// The late beat was taken: the loss came two intervals after it.
-	if d := time.Since(start); d < interval*9/4+protocol.HeartBeatTolerance*interval {
-		t.Fatalf("declared dead after %v, before the late beat counted", d)
+	for _, eol := range []bool{false, true} {
+		t.Run(fmt.Sprintf("eol=%v", eol), func(t *testing.T) {
+			t.Parallel()
+			const interval = 800 * time.Millisecond
+			release := make(chan struct{})
+			_, uri := startPeer(t, func(_ int, c *conn) {
+				c.connected(t, "heart-beat", "800,0")
+				if eol {
+					c.Write([]byte("\n")) // the frame's own end
+				}
+				select {
+				case <-time.After(interval * 9 / 4):
+				case <-release:
+					return
+				}
+				c.Write([]byte("\n"))
+				<-release // silent from now on
+			})
+			defer close(release)
+			start := time.Now()
+			cl, err := dial(t, uri, Config{HeartBeat: protocol.HeartBeatSpec{Receive: interval}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if err := endErr(t, cl, "silence not detected"); !errors.Is(err, ErrHeartBeatLost) || !strings.Contains(err.Error(), "for 1.6s") {
+				t.Fatalf("got %v, want heart-beat lost after two intervals", cl.Err())
+			}
+			// The late beat was taken: the loss came two intervals after it.
+			if d := time.Since(start); d < interval*9/4+protocol.HeartBeatTolerance*interval {
+				t.Fatalf("declared dead after %v, before the late beat counted", d)
+			}
+		})
 	}
 }

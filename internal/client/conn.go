@@ -145,8 +145,13 @@ func (c *Client) readLoop() {
 			continue
 		}
 		c.traceFrame("<<< ", f)
-		if beat := f.Command == protocol.HeartBeat; beat == c.afterFrame.Load() {
-			c.afterFrame.Store(!beat)
+		if f.Command != protocol.HeartBeat {
+			c.frameAt = c.lastRead.Load()
+			if !c.afterFrame.Load() {
+				c.afterFrame.Store(true)
+			}
+		} else if c.afterFrame.Load() && !protocol.FrameEnd(time.Duration(c.lastRead.Load()-c.frameAt), time.Duration(c.expectNS.Load())) {
+			c.afterFrame.Store(false)
 		}
 		switch f.Command {
 		case protocol.HeartBeat:

@@ -70,6 +70,17 @@ func SilenceLimit(interval time.Duration, afterFrame bool) time.Duration {
 	return HeartBeatTolerance * interval
 }
 
+// FrameEnd reports whether a heart-beat read sinceFrame after a frame is
+// that frame's own end rather than a beat: peers such as ActiveMQ write an
+// EOL after a frame's NUL, which reads as a heart-beat. A peer beats only
+// when a tick of its interval found nothing written since the tick before
+// (the embedded broker: once nothing was written for half an interval), so
+// a real beat never follows a frame by less than half an interval. Such an
+// EOL leaves the silence limit at its after-a-frame value.
+func FrameEnd(sinceFrame, interval time.Duration) bool {
+	return interval > 0 && sinceFrame < interval/2
+}
+
 func negotiate(a, b time.Duration) time.Duration {
 	if a == 0 || b == 0 {
 		return 0

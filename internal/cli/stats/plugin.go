@@ -99,7 +99,9 @@ func (p *Plugin) Stat(ctx context.Context, patterns []string) ([]Figures, error)
 			if err != nil {
 				return nil, &ChannelError{Channel: p.Channel(), Err: err}
 			}
-			if _, ok := fields["brokerName"]; ok {
+			_, broker := fields["brokerName"]
+			if _, dest := fields["destinationName"]; broker && !dest {
+				// The broker's own figures: the answer is complete.
 				return selected(all, patterns, p.Channel())
 			}
 			if f, ok := figuresOf(fields); ok {

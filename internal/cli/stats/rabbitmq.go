@@ -33,23 +33,76 @@ type rabbitQueue struct {
 	Consumers    *int64 `json:"consumers"`
 	HeadTS       *int64 `json:"head_message_timestamp"`
 	MessageStats *struct {
-		Publish    *int64 `json:"publish"`
-		DeliverGet *int64 `json:"deliver_get"`
+		Publish      *int64 `json:"publish"`
+		Ack          *int64 `json:"ack"`
+		DeliverNoAck *int64 `json:"deliver_no_ack"`
+		GetNoAck     *int64 `json:"get_no_ack"`
 	} `json:"message_stats"`
 }
 
-// Stat lists the queues of the virtual host and keeps those that match.
-// A queue is named as a STOMP client sends to it: /queue/NAME.
+// Stat reads the queues that patterns name: one by one when every
+// pattern names one queue (/queue/NAME or /amq/queue/NAME; their figures
+// are then current), else from the list of the virtual host's queues,
+// kept where they match. A queue is named as a STOMP client sends to it:
+// /queue/NAME.
 func (r *Rabbit) Stat(ctx context.Context, patterns []string) ([]Figures, error) {
 	vhost := r.VHost
 	if vhost == "" {
 		vhost = "/"
 	}
-	u := strings.TrimRight(r.Base, "/") + "/api/queues/" + url.PathEscape(vhost) +
-		"?columns=name,messages,consumers,head_message_timestamp,message_stats.publish,message_stats.deliver_get"
+	base := strings.TrimRight(r.Base, "/") + "/api/queues/" + url.PathEscape(vhost)
+	names := make([]string, 0, len(patterns))
+	for _, p := range patterns {
+		name, ok := queueName(p)
+		if !ok || IsGlob(p) {
+			names = nil
+			break
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		var queues []rabbitQueue
+		if err := r.get(ctx, base+"?columns=name,messages,consumers,head_message_timestamp,message_stats", vhost, &queues); err != nil {
+			return nil, err
+		}
+		all := make([]Figures, 0, len(queues))
+		for _, q := range queues {
+			all = append(all, q.figures())
+		}
+		return selected(all, patterns, r.Channel())
+	}
+	out := make([]Figures, 0, len(names))
+	for i, name := range names {
+		var q rabbitQueue
+		err := r.get(ctx, base+"/"+url.PathEscape(name), vhost, &q)
+		if errors.Is(err, errNotFound) {
+			return nil, &UnknownError{Destination: patterns[i], Channel: r.Channel()}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q.figures())
+	}
+	return out, nil
+}
+
+// queueName is the RabbitMQ queue a STOMP destination names.
+func queueName(dest string) (string, bool) {
+	for _, prefix := range []string{"/queue/", "/amq/queue/"} {
+		if name, ok := strings.CutPrefix(dest, prefix); ok && name != "" {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+var errNotFound = errors.New("not found")
+
+// get reads one answer of the API into v.
+func (r *Rabbit) get(ctx context.Context, u, vhost string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Channel(), err)
+		return fmt.Errorf("%s: %w", r.Channel(), err)
 	}
 	req.SetBasicAuth(r.User, r.Password)
 	client := r.Client
@@ -62,36 +115,49 @@ func (r *Rabbit) Stat(ctx context.Context, patterns []string) ([]Figures, error)
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, &ChannelError{Channel: r.Channel(), Err: err, Hint: "is the rabbitmq_management plugin enabled? (rabbitmq-plugins enable rabbitmq_management; --mgmt-url names another address)"}
+		return &ChannelError{Channel: r.Channel(), Err: err, Hint: "is the rabbitmq_management plugin enabled? (rabbitmq-plugins enable rabbitmq_management; --mgmt-url names another address)"}
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("%s", resp.Status), Hint: "the user needs the management (or monitoring) tag", Refused: true}
+		return &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("%s", resp.Status), Hint: "the user needs the management (or monitoring) tag", Refused: true}
 	case http.StatusNotFound:
-		return nil, &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("virtual host %q: %s", vhost, resp.Status)}
+		if strings.Contains(u, "?") { // the list of the virtual host: it is unknown
+			return &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("virtual host %q: %s", vhost, resp.Status)}
+		}
+		return errNotFound
 	default:
-		return nil, &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("%s", resp.Status)}
+		return &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("%s", resp.Status)}
 	}
-	var queues []rabbitQueue
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&queues); err != nil {
-		return nil, &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("unreadable answer: %v", err)}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+		return &ChannelError{Channel: r.Channel(), Err: fmt.Errorf("unreadable answer: %v", err)}
 	}
-	now := time.Now()
-	all := make([]Figures, 0, len(queues))
-	for _, q := range queues {
-		f := Figures{Destination: "/queue/" + q.Name, Depth: q.Messages, Consumers: q.Consumers}
-		if q.MessageStats != nil {
-			f.Enqueued, f.Dequeued = q.MessageStats.Publish, q.MessageStats.DeliverGet
+	return nil
+}
+
+// figures are what stat shows of a queue.
+func (q rabbitQueue) figures() Figures {
+	f := Figures{Destination: "/queue/" + q.Name, Depth: q.Messages, Consumers: q.Consumers}
+	if ms := q.MessageStats; ms != nil {
+		// The API leaves out a counter that never moved. A message leaves
+		// the queue when it is acknowledged, or when it is delivered to
+		// a consumer that does not acknowledge (deliver_get would count
+		// redeliveries too).
+		n := func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
 		}
-		if q.HeadTS != nil && *q.HeadTS > 0 {
-			// The AMQP timestamp property of the head message, in seconds.
-			f.OldestMS = ptr(max(0, now.Sub(time.Unix(*q.HeadTS, 0)).Milliseconds()))
-		}
-		all = append(all, f)
+		f.Enqueued = ptr(n(ms.Publish))
+		f.Dequeued = ptr(n(ms.Ack) + n(ms.DeliverNoAck) + n(ms.GetNoAck))
 	}
-	return selected(all, patterns, r.Channel())
+	if q.HeadTS != nil && *q.HeadTS > 0 {
+		// The AMQP timestamp property of the head message, in seconds.
+		f.OldestMS = ptr(max(0, time.Since(time.Unix(*q.HeadTS, 0)).Milliseconds()))
+	}
+	return f
 }
 
 // ChannelError is a statistics channel that could not be used: not

@@ -7,6 +7,7 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"path"
 	"strings"
 )
@@ -66,12 +67,16 @@ func selected(all []Figures, patterns []string, channel string) ([]Figures, erro
 		return all, nil
 	}
 	var out []Figures
+	taken := map[string]bool{}
 	for _, p := range patterns {
 		found := false
 		for _, f := range all {
 			if Match(p, f.Destination) {
-				out = append(out, f)
 				found = true
+				if !taken[f.Destination] {
+					taken[f.Destination] = true
+					out = append(out, f)
+				}
 			}
 		}
 		if !found && !IsGlob(p) {
@@ -79,6 +84,32 @@ func selected(all []Figures, patterns []string, channel string) ([]Figures, erro
 		}
 	}
 	return out, nil
+}
+
+// StatKnown is src.Stat for each pattern in turn, where a plain
+// destination the broker does not know holds nothing and has no consumer
+// (the embedded broker forgets a queue once it is empty and unsubscribed;
+// the others create one when it is first used): its figures say so, and
+// unknown names it, as it may also be a misspelt name.
+func StatKnown(ctx context.Context, src Source, patterns []string) (figs []Figures, unknown []string, err error) {
+	taken := map[string]bool{}
+	for _, p := range patterns {
+		f, err := src.Stat(ctx, []string{p})
+		var ue *UnknownError
+		if errors.As(err, &ue) {
+			unknown = append(unknown, p)
+			f = []Figures{{Destination: p, Depth: ptr(0), Consumers: ptr(0)}}
+		} else if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range f {
+			if !taken[x.Destination] {
+				taken[x.Destination] = true
+				figs = append(figs, x)
+			}
+		}
+	}
+	return figs, unknown, nil
 }
 
 func ptr(n int64) *int64 { return &n }

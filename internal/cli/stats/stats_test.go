@@ -89,7 +89,7 @@ func TestRabbit(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}
-		w.Write([]byte(`[{"name":"jobs","messages":7,"consumers":2,"message_stats":{"publish":10,"deliver_get":3}},{"name":"idle","messages":0,"consumers":0}]`))
+		w.Write([]byte(`[{"name":"jobs","messages":7,"consumers":2,"message_stats":{"publish":10,"ack":2,"deliver_no_ack":1,"deliver_get":9}},{"name":"idle","messages":0,"consumers":0}]`))
 	}))
 	defer srv.Close()
 	r := &Rabbit{Base: srv.URL, User: "guest", Password: "secret"}
@@ -113,5 +113,25 @@ func TestRabbit(t *testing.T) {
 	dead := &Rabbit{Base: "http://127.0.0.1:1"}
 	if _, err := dead.Stat(context.Background(), nil); !errors.As(err, &ce) || ce.Hint == "" {
 		t.Errorf("no API: %v", err)
+	}
+}
+
+// fixed is a source of given figures.
+type fixed []Figures
+
+func (f fixed) Channel() string { return "fixed" }
+func (f fixed) Stat(_ context.Context, patterns []string) ([]Figures, error) {
+	return selected(f, patterns, "fixed")
+}
+
+func TestStatKnown(t *testing.T) {
+	t.Parallel()
+	src := fixed{{Destination: "/queue/a", Depth: ptr(3)}, {Destination: "/queue/b.1", Depth: ptr(1)}}
+	figs, unknown, err := StatKnown(context.Background(), src, []string{"/queue/a", "/queue/*", "/queue/gone"})
+	if err != nil || len(unknown) != 1 || unknown[0] != "/queue/gone" || len(figs) != 3 {
+		t.Fatalf("figures %+v, unknown %v, %v", figs, unknown, err)
+	}
+	if g := figs[2]; g.Destination != "/queue/gone" || *g.Depth != 0 || *g.Consumers != 0 {
+		t.Errorf("an unknown queue: %+v", g)
 	}
 }

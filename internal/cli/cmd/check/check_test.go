@@ -29,11 +29,11 @@ func TestThresholds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n, want := range map[int64]state{0: ok, 100: ok, 101: warning, 1000: warning, 1001: critical} {
-		if got, _ := depth.judge("depth", n); got != want {
+		if got, _ := depth.judge("/queue/orders.eu", "depth", n); got != want {
 			t.Errorf("depth %d: %v, want %v", n, got, want)
 		}
 	}
-	if _, why := depth.judge("depth", 1500); why != "/queue/orders.* depth 1500 > 1000" {
+	if _, why := depth.judge("/queue/orders.eu", "depth", 1500); why != "/queue/orders.eu depth 1500 > 1000" {
 		t.Errorf("why %q", why)
 	}
 	cons, err := parseThreshold("consumers", "/queue/jobs>=2,1", ">=")
@@ -41,7 +41,7 @@ func TestThresholds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n, want := range map[int64]state{3: ok, 2: ok, 1: warning, 0: critical} {
-		if got, _ := cons.judge("consumers", n); got != want {
+		if got, _ := cons.judge("/queue/jobs", "consumers", n); got != want {
 			t.Errorf("consumers %d: %v, want %v", n, got, want)
 		}
 	}
@@ -49,7 +49,7 @@ func TestThresholds(t *testing.T) {
 	if err != nil || one.hasWarn || one.levels() != ";0" {
 		t.Errorf("one level: %+v %v", one, err)
 	}
-	if got, _ := one.judge("depth", 1); got != critical {
+	if got, _ := one.judge("/queue/a", "depth", 1); got != critical {
 		t.Errorf("one level crossed: %v", got)
 	}
 	for _, bad := range []string{"/queue/a", "<=5", "/queue/a<=", "/queue/a<=x", "/queue/a<=-1", "/queue/a<=10,5", "/queue/[<=1"} {

@@ -56,8 +56,8 @@ func parseThreshold(flag, spec, op string) (threshold, error) {
 	return t, nil
 }
 
-// judge returns the state of a figure against t, and why.
-func (t threshold) judge(what string, n int64) (state, string) {
+// judge returns the state of the figure what of dest against t, and why.
+func (t threshold) judge(dest, what string, n int64) (state, string) {
 	crossed := func(level int64) bool {
 		if t.atMost {
 			return n > level
@@ -70,9 +70,9 @@ func (t threshold) judge(what string, n int64) (state, string) {
 	}
 	switch {
 	case crossed(t.crit):
-		return critical, fmt.Sprintf("%s %s %d %s %d", t.dest, what, n, cmp, t.crit)
+		return critical, fmt.Sprintf("%s %s %d %s %d", dest, what, n, cmp, t.crit)
 	case t.hasWarn && crossed(t.warn):
-		return warning, fmt.Sprintf("%s %s %d %s %d", t.dest, what, n, cmp, t.warn)
+		return warning, fmt.Sprintf("%s %s %d %s %d", dest, what, n, cmp, t.warn)
 	}
 	return ok, ""
 }

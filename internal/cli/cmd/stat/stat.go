@@ -31,6 +31,7 @@ type Options struct {
 	untilEmpty bool
 	timeout    time.Duration
 	mgmtURL    string
+	unknown    map[string]bool // --until-empty: destinations noted as unknown
 }
 
 // NewCmd returns stat; runF, when not nil, runs instead of the command
@@ -91,23 +92,24 @@ over that record.`,
 // record is a destination's figures as stat prints them.
 type record struct {
 	stats.Figures
-	At        string   `json:"at,omitempty"`
-	InPerSec  *float64 `json:"in_per_sec,omitempty"`
-	OutPerSec *float64 `json:"out_per_sec,omitempty"`
+	At        string
+	InPerSec  *float64
+	OutPerSec *float64
 	watching  bool
 }
 
-// MarshalJSON writes the record's fixed fields, and with --watch the
-// sample's time and rates (null before the second sample).
+// MarshalJSON writes the record's fixed fields in their order, and with
+// --watch the sample's time and rates (null before the second sample).
 func (r record) MarshalJSON() ([]byte, error) {
-	m := map[string]any{
-		"destination": r.Destination, "depth": r.Depth, "consumers": r.Consumers,
-		"enqueued": r.Enqueued, "dequeued": r.Dequeued, "oldest_ms": r.OldestMS,
+	if !r.watching {
+		return json.Marshal(r.Figures)
 	}
-	if r.watching {
-		m["at"], m["in_per_sec"], m["out_per_sec"] = r.At, r.InPerSec, r.OutPerSec
-	}
-	return json.Marshal(m)
+	return json.Marshal(struct {
+		stats.Figures
+		At        string   `json:"at"`
+		InPerSec  *float64 `json:"in_per_sec"`
+		OutPerSec *float64 `json:"out_per_sec"`
+	}{r.Figures, r.At, r.InPerSec, r.OutPerSec})
 }
 
 func (o *Options) run(ctx context.Context) error {
@@ -194,7 +196,13 @@ func (o *Options) loop(ctx context.Context, src stats.Source, format string, tpl
 	var prev map[string]stats.Figures
 	var prevAt time.Time
 	for n := 0; ; n++ {
-		figs, err := src.Stat(ctx, o.patterns)
+		var figs []stats.Figures
+		var err error
+		if o.untilEmpty {
+			figs, err = o.sampleEmpty(ctx, src)
+		} else {
+			figs, err = src.Stat(ctx, o.patterns)
+		}
 		if err != nil {
 			return err
 		}
@@ -241,6 +249,22 @@ func (o *Options) loop(ctx context.Context, src stats.Source, format string, tpl
 		case <-t.C:
 		}
 	}
+}
+
+// sampleEmpty reads each DEST of --until-empty; one the broker does not
+// know is empty (stats.StatKnown), which is said once.
+func (o *Options) sampleEmpty(ctx context.Context, src stats.Source) ([]stats.Figures, error) {
+	figs, unknown, err := stats.StatKnown(ctx, src, o.patterns)
+	for _, p := range unknown {
+		if o.unknown == nil {
+			o.unknown = map[string]bool{}
+		}
+		if !o.unknown[p] {
+			o.unknown[p] = true
+			o.Note(fmt.Sprintf("%s: not known to the broker: taken as empty", p))
+		}
+	}
+	return figs, err
 }
 
 // empty reports whether every destination is known to hold no message.
