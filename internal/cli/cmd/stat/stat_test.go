@@ -1,10 +1,13 @@
 package stat
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stompest/stompest/internal/cli/cmdtest"
+	"github.com/stompest/stompest/internal/cli/cmdutil"
+	"github.com/stompest/stompest/internal/cli/stats"
 )
 
 // TestNewCmd checks what stat makes of its arguments and flags, without
@@ -29,5 +32,21 @@ func TestRate(t *testing.T) {
 	}
 	if rate(&b, &a, 2) != nil || rate(nil, &a, 2) != nil || rate(&a, &b, 0) != nil {
 		t.Error("a rate from a counter that went back, is missing, or no time")
+	}
+}
+
+func TestStatError(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err  error
+		code int
+	}{
+		{&stats.ChannelError{Channel: "api", Err: errors.New("connection refused")}, cmdutil.ExitUnavailable},
+		{&stats.ChannelError{Channel: "api", Err: errors.New("401"), Refused: true}, cmdutil.ExitNoPerm},
+		{&stats.UnknownError{Destination: "/queue/x"}, cmdutil.ExitFailed},
+	} {
+		if got := cmdutil.ExitCode(statError(c.err)); got != c.code {
+			t.Errorf("%v: exit %d, want %d", c.err, got, c.code)
+		}
 	}
 }
