@@ -14,18 +14,22 @@ type Login struct {
 	User     string // "" for the broker URI's user, else RabbitMQ's guest
 	Password string
 	VHost    string
+	Jolokia  string // ActiveMQ's Jolokia URL: read there, whatever the broker
 }
 
 // For returns the statistics channel of the broker c is connected to,
 // picked by the server header of its CONNECTED frame.
 func For(c *client.Client, l Login) (Source, error) {
+	if l.Jolokia != "" {
+		return &Jolokia{URL: l.Jolokia}, nil
+	}
 	server, _ := c.Server()
 	switch dialect.Of(server) {
 	case dialect.Stompest:
 		return &Plugin{C: c, Name: "the embedded broker", Hint: "a stompest broker older than its statistics destinations"}, nil
 	case dialect.ActiveMQ:
 		return &Plugin{C: c, MapJSON: true, Name: "ActiveMQ",
-			Hint: "enable its statistics plugin: <plugins><statisticsBrokerPlugin/></plugins> in the <broker> of activemq.xml"}, nil
+			Hint: "enable its statistics plugin (<plugins><statisticsBrokerPlugin/></plugins> in the <broker> of activemq.xml), or read its web console's Jolokia with --jolokia URL"}, nil
 	case dialect.RabbitMQ:
 		broker, err := url.Parse(c.Broker())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,7 @@ func ValidPattern(pattern string) error {
 // (all of them without patterns), and reports as unknown the first plain
 // name that matched none.
 func selected(all []Figures, patterns []string, channel string) ([]Figures, error) {
+	slices.SortFunc(all, func(a, b Figures) int { return strings.Compare(a.Destination, b.Destination) })
 	if len(patterns) == 0 {
 		return all, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -89,7 +90,7 @@ func TestRabbit(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}
-		w.Write([]byte(`[{"name":"jobs","messages":7,"consumers":2,"message_stats":{"publish":10,"ack":2,"deliver_no_ack":1,"deliver_get":9}},{"name":"idle","messages":0,"consumers":0}]`))
+		w.Write([]byte(`[{"name":"idle","messages":0,"consumers":0},{"name":"jobs","messages":7,"consumers":2,"message_stats":{"publish":10,"ack":2,"deliver_no_ack":1,"deliver_get":9}}]`))
 	}))
 	defer srv.Close()
 	r := &Rabbit{Base: srv.URL, User: "guest", Password: "secret"}
@@ -97,8 +98,8 @@ func TestRabbit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(figs) != 2 || figs[0].Destination != "/queue/jobs" || *figs[0].Depth != 7 || *figs[0].Consumers != 2 ||
-		*figs[0].Enqueued != 10 || *figs[0].Dequeued != 3 || figs[0].OldestMS != nil || figs[1].Enqueued != nil {
+	if len(figs) != 2 || figs[1].Destination != "/queue/jobs" || *figs[1].Depth != 7 || *figs[1].Consumers != 2 ||
+		*figs[1].Enqueued != 10 || *figs[1].Dequeued != 3 || figs[1].OldestMS != nil || figs[0].Enqueued != nil {
 		t.Errorf("figures %+v", figs)
 	}
 	var ce *ChannelError
@@ -133,5 +134,54 @@ func TestStatKnown(t *testing.T) {
 	}
 	if g := figs[2]; g.Destination != "/queue/gone" || *g.Depth != 0 || *g.Consumers != 0 {
 		t.Errorf("an unknown queue: %+v", g)
+	}
+}
+
+// TestJolokia reads destination MBeans as Jolokia answers a read of a
+// wildcard pattern (ActiveMQ 5.x, /api/jolokia).
+func TestJolokia(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u != "admin" || p != "secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch {
+		case strings.Contains(r.URL.Path, "destinationType=Queue") && strings.HasSuffix(r.URL.Path, "/QueueSize,ConsumerCount,EnqueueCount,DequeueCount"):
+			w.Write([]byte(`{"request":{"type":"read"},"status":200,"value":{` +
+				`"org.apache.activemq:brokerName=mq,destinationName=orders,destinationType=Queue,type=Broker":{"QueueSize":4,"ConsumerCount":1,"EnqueueCount":9,"DequeueCount":5},` +
+				`"org.apache.activemq:brokerName=mq,destinationName=ActiveMQ.DLQ,destinationType=Queue,type=Broker":{"QueueSize":2,"ConsumerCount":0,"EnqueueCount":2,"DequeueCount":0}}}`))
+		case strings.Contains(r.URL.Path, "destinationType=Topic"):
+			w.Write([]byte(`{"request":{"type":"read"},"status":200,"value":{` +
+				`"org.apache.activemq:brokerName=mq,destinationName=ActiveMQ.Advisory.Queue,destinationType=Topic,type=Broker":{"QueueSize":0,"ConsumerCount":0,"EnqueueCount":1,"DequeueCount":0},` +
+				`"org.apache.activemq:brokerName=mq,destinationName=prices,destinationType=Topic,type=Broker":{"QueueSize":0,"ConsumerCount":3,"EnqueueCount":7,"DequeueCount":21}}}`))
+		default:
+			w.Write([]byte(`{"status":404,"error":"javax.management.InstanceNotFoundException"}`))
+		}
+	}))
+	defer srv.Close()
+	j := &Jolokia{URL: strings.Replace(srv.URL, "http://", "http://admin:secret@", 1) + "/api/jolokia"}
+	if strings.Contains(j.Channel(), "secret") {
+		t.Errorf("the channel's name shows the password: %s", j.Channel())
+	}
+	figs, err := j.Stat(context.Background(), []string{"/queue/orders", "/topic/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) != 2 || figs[0].Destination != "/queue/orders" || *figs[0].Depth != 4 || *figs[0].Consumers != 1 ||
+		*figs[0].Enqueued != 9 || *figs[0].Dequeued != 5 || figs[1].Destination != "/topic/prices" || *figs[1].Consumers != 3 {
+		t.Errorf("figures %+v", figs)
+	}
+	var ue *UnknownError
+	if _, err := j.Stat(context.Background(), []string{"/queue/nope"}); !errors.As(err, &ue) {
+		t.Errorf("an unknown queue: %v", err)
+	}
+	j.URL = srv.URL + "/api/jolokia"
+	var ce *ChannelError
+	if _, err := j.Stat(context.Background(), nil); !errors.As(err, &ce) || !ce.Refused {
+		t.Errorf("no login: %v", err)
+	}
+	if d, ok := mbeanDestination("org.apache.activemq:brokerName=b,destinationName=a.b,destinationType=Queue,type=Broker"); !ok || d != "/queue/a.b" {
+		t.Errorf("mbeanDestination: %q %v", d, ok)
 	}
 }

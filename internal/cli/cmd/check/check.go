@@ -32,6 +32,7 @@ type Options struct {
 	consumers  []string
 	certExpiry string
 	mgmtURL    string
+	jolokia    string
 }
 
 // NewCmd returns check; runF, when not nil, runs instead of the command
@@ -79,6 +80,7 @@ exit 0 when everything is OK and 1 otherwise.`,
 	fs.StringArrayVar(&o.consumers, "consumers", nil, "`DEST>=N` or DEST>=WARN,CRIT: the fewest consumers DEST may have (repeatable)")
 	fs.StringVar(&o.certExpiry, "cert-expiry", "", "`WARN[,CRIT]`: how close the TLS certificate's expiry may come (14d, 72h)")
 	fs.StringVar(&o.mgmtURL, "mgmt-url", "", "RabbitMQ management API `URL` (default http://<broker host>:15672)")
+	fs.StringVar(&o.jolokia, "jolokia", "", "read ActiveMQ's figures from its web console's Jolokia at `URL` (http://user:password@host:8161/api/jolokia) instead of the statistics plugin")
 	return cmd
 }
 
@@ -254,7 +256,7 @@ func (o *Options) checkBroker(ctx context.Context, cfg client.Config, b failover
 	if len(p.thresholds) > 0 {
 		// A destination the broker does not know holds nothing and has
 		// no consumer: thresholds judge it so.
-		src, err := stats.For(c, stats.Login{MgmtURL: o.mgmtURL, User: o.Opts.User, Password: o.Opts.Password, VHost: o.Opts.VHost})
+		src, err := stats.For(c, stats.Login{MgmtURL: o.mgmtURL, User: o.Opts.User, Password: o.Opts.Password, VHost: o.Opts.VHost, Jolokia: o.jolokia})
 		var figs []stats.Figures
 		if err == nil {
 			patterns := make([]string, len(p.thresholds))

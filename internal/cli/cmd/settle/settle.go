@@ -107,16 +107,13 @@ func (o *Options) settle(ctx context.Context, c *client.Client, dest string, p *
 	if err := p.Subscribe(ctx, c, dest); err != nil {
 		return err
 	}
+	// The ACKs or NACKs of a burst of messages leave together, when no
+	// further message is waiting (and at DISCONNECT), not one write each.
+	p.Drained = c.Flush
 	return p.Run(ctx, c, out, func(m *client.Message) error {
-		var err error
 		if nack {
-			err = c.Nack(m, "")
-		} else {
-			err = c.Ack(m, "")
+			return c.Nack(m, "")
 		}
-		if err != nil {
-			return err
-		}
-		return c.Flush()
+		return c.Ack(m, "")
 	})
 }

@@ -31,6 +31,7 @@ type Options struct {
 	untilEmpty bool
 	timeout    time.Duration
 	mgmtURL    string
+	jolokia    string
 	unknown    map[string]bool // --until-empty: destinations noted as unknown
 }
 
@@ -49,7 +50,8 @@ channel, picked by the server header of CONNECTED:
   the embedded broker  its statistics destinations, over STOMP
   ActiveMQ             its statistics plugin (ActiveMQ.Statistics.Destination.>),
                        over STOMP; <plugins><statisticsBrokerPlugin/></plugins>
-                       in activemq.xml turns it on
+                       in activemq.xml turns it on; or, with --jolokia URL,
+                       its web console's Jolokia
   RabbitMQ             the management HTTP API (rabbitmq_management), with the
                        same login, at --mgmt-url (default: the broker's host,
                        port 15672); its figures are as fresh as its collection
@@ -86,6 +88,7 @@ over that record.`,
 	fs.BoolVar(&o.untilEmpty, "until-empty", false, "wait until every DEST holds no message (exit 0), or --timeout (exit 75)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "with --until-empty or --watch: stop after this long (0: never)")
 	fs.StringVar(&o.mgmtURL, "mgmt-url", "", "RabbitMQ management API `URL` (default http://<broker host>:15672)")
+	fs.StringVar(&o.jolokia, "jolokia", "", "read ActiveMQ's figures from its web console's Jolokia at `URL` (http://user:password@host:8161/api/jolokia) instead of the statistics plugin")
 	return cmd
 }
 
@@ -178,7 +181,7 @@ func statError(err error) error {
 
 // source picks the broker's statistics channel.
 func (o *Options) source(c *client.Client) (stats.Source, error) {
-	return stats.For(c, stats.Login{MgmtURL: o.mgmtURL, User: o.Opts.User, Password: o.Opts.Password, VHost: o.Opts.VHost})
+	return stats.For(c, stats.Login{MgmtURL: o.mgmtURL, User: o.Opts.User, Password: o.Opts.Password, VHost: o.Opts.VHost, Jolokia: o.jolokia})
 }
 
 // loop samples once, or every --watch, or until empty.
