@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/stompest/stompest/internal/cli/cmdutil"
 	"github.com/stompest/stompest/internal/cli/dialect"
@@ -37,8 +38,8 @@ type Picker struct {
 	// handed to act again; the broker gets it back at DISCONNECT.
 	Once bool
 	// Drained, when not nil, is called when messages were acted on and no
-	// other is waiting, before the picker waits for one: move commits its
-	// batch there, so that a trickle of messages is not held back.
+	// other came within drainLinger: move commits its batch there, so that
+	// a trickle of messages is not held back, and settle writes its ACKs.
 	Drained func() error
 
 	// Browse: look without taking, where the broker can browse (ActiveMQ,
@@ -52,6 +53,12 @@ type Picker struct {
 	browsing bool            // subscribed with browser:true
 	ended    bool            // the browse reached the end of the queue
 }
+
+// drainLinger is how long the picker waits for a further message before
+// it calls Drained. It is short against a COMMIT (ActiveMQ syncs its store
+// there: 40-60 ms) and long enough for the reader to parse what the socket
+// already holds.
+const drainLinger = 5 * time.Millisecond
 
 // ErrSkip, returned by act, says that a selected message was left as it
 // is: it is not counted, not printed, and the search goes on.
@@ -130,16 +137,26 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 	clock := cmdutil.NewStopClock(p.stop)
 	defer clock.Stop()
 	fresh := false // acted on since Drained was last called
+	// The run is drained when no message came within drainLinger: an
+	// empty channel alone does not say so, as the client's reader may hold
+	// frames it has not parsed yet (it waits for this goroutine to block).
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
+	lingering := false
 	for !p.complete() {
-		if fresh && p.Drained != nil && len(c.Messages()) == 0 {
-			fresh = false
-			if err := p.Drained(); err != nil {
-				return err
-			}
+		if fresh && p.Drained != nil && !lingering {
+			linger.Reset(drainLinger)
+			lingering = true
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-linger.C:
+			lingering, fresh = false, false
+			if err := p.Drained(); err != nil {
+				return err
+			}
 		case <-clock.Deadline():
 			return p.finish()
 		case <-clock.Idle():
@@ -152,6 +169,10 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 				return p.finish()
 			}
 			clock.Touch()
+			if lingering {
+				linger.Stop()
+				lingering = false
+			}
 			if p.browsing && dialect.BrowseEnd(m.Frame) {
 				p.ended = true
 				return p.finish()

@@ -46,7 +46,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 to --batch messages (100): BEGIN, for each message a SEND to DEST (the body
 and the sender's headers; the broker-managed ones are dropped unless
 --keep-headers) and an ACK from SRC, then COMMIT with a receipt. A batch is
-committed as soon as no further message is waiting, so a trickle is not
+committed as soon as no further message came within 5 ms, so a trickle is not
 held back. Interrupted at any point, no message is lost: an aborted or
 unfinished transaction leaves its messages in SRC. A duplicate is possible
 only when the link drops after a COMMIT was sent and before its receipt
@@ -90,7 +90,7 @@ the summary goes to stderr.`,
 	o.out.AddMessages(cmd, "what was moved")
 	fs := cmd.Flags()
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep broker-managed headers (message-id, subscription, ...)")
-	fs.IntVar(&o.batch, "batch", 100, "move up to `N` messages per transaction (a batch is committed early when no message is waiting)")
+	fs.IntVar(&o.batch, "batch", 100, "move up to `N` messages per transaction (a batch is committed early when no further message came within 5ms)")
 	fs.BoolVar(&o.toOrigin, "to-origin", false, "instead of DEST: send each message back to the destination its broker dead-lettered it from")
 	fs.IntVar(&o.maxMoves, "max-moves", 0, "leave in SRC a message that move already moved `N` times (its stompest-moves header; 0: no limit)")
 	return cmd
