@@ -157,8 +157,10 @@ func manFlags(w io.Writer, fs *pflag.FlagSet) {
 	})
 }
 
-// roffText escapes s for the body of a roff page: backslashes, and a
-// period or apostrophe that would start a line and be read as a request.
+// roffText escapes s for the body of a roff page: backslashes, hyphens,
+// a period or apostrophe that would start a line and be read as a
+// request, and every character beyond ASCII (as \[uXXXX], which troff
+// reads without a preprocessor).
 func roffText(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
@@ -168,7 +170,28 @@ func roffText(s string) string {
 			lines[i] = `\&` + l
 		}
 	}
-	return strings.Join(lines, "\n")
+	s = strings.Join(lines, "\n")
+	if !isASCII(s) {
+		var b strings.Builder
+		for _, r := range s {
+			if r < 0x80 {
+				b.WriteRune(r)
+			} else {
+				fmt.Fprintf(&b, `\[u%04X]`, r)
+			}
+		}
+		s = b.String()
+	}
+	return s
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // roffQuote is s as one quoted argument of a roff request.

@@ -15,6 +15,7 @@ func TestRoffText(t *testing.T) {
 		"--count N":        `\-\-count N`,
 		".hidden\n'quoted": "\\&.hidden\n\\&'quoted",
 		"mid.dle":          "mid.dle",
+		"a — b":            `a \[u2014] b`,
 	} {
 		if got := roffText(in); got != want {
 			t.Errorf("roffText(%q) = %q, want %q", in, got, want)
