@@ -100,6 +100,11 @@ func (m manPages) write(w io.Writer, c *cobra.Command) {
 		if i > 0 {
 			fmt.Fprintln(w, ".PP")
 		}
+		if strings.Contains("\n"+para, "\n ") {
+			// An indented table or command line: kept as it is laid out.
+			fmt.Fprintf(w, ".nf\n%s\n.fi\n", roffText(para))
+			continue
+		}
 		fmt.Fprintln(w, roffText(para))
 	}
 	if fs := c.NonInheritedFlags(); fs.HasAvailableFlags() {
