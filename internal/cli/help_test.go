@@ -28,7 +28,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(newRootCmd(f))
+	walk(newRootCmd(f, nil))
 	if n < 15 {
 		t.Errorf("walked %d commands; the walk is broken", n)
 	}

@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/stompest/stompest/internal/cli/cmd/bench"
 	"github.com/stompest/stompest/internal/cli/cmd/broker"
@@ -46,7 +48,7 @@ func Execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) 
 func execute(b cmdutil.Build, args []string, s cmdutil.Streams, exit func(int)) int {
 	f := cmdutil.New(b, s, exit)
 	defer f.Sig.Stop()
-	root := newRootCmd(f)
+	root := newRootCmd(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.In)
 	root.SetOut(s.Out)
@@ -98,7 +100,10 @@ func limitHint(err error) string {
 	return ""
 }
 
-func newRootCmd(f *cmdutil.Factory) *cobra.Command {
+// newRootCmd returns the root command for the command line args: with
+// every command, or only the one args run when they name one that needs
+// no other (help, completion and man read the whole tree).
+func newRootCmd(f *cmdutil.Factory, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "stompest",
 		Short: "A command-line toolkit for STOMP messaging",
@@ -143,30 +148,19 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return cmdutil.WithCode(cmdutil.ExitUsage, cmdutil.FlagError(err))
 	})
-	root.AddCommand(
-		version.NewCmd(f),
-		config.NewCmd(f),
-		probe.NewCmd(f, nil),
-		send.NewCmd(f, nil),
-		subscribe.NewCmd(f, nil),
-		settle.NewCmd(f, false, nil),
-		settle.NewCmd(f, true, nil),
-		transaction.NewCmd(f, nil),
-		move.NewCmd(f, nil),
-		dlq.NewCmd(f, nil),
-		stat.NewCmd(f, nil),
-		check.NewCmd(f, nil),
-		broker.NewCmd(f, nil),
-		newManCmd(f),
-		bench.NewCmd(f, nil),
-		reqrep.NewRequestCmd(f, nil),
-		reqrep.NewReplyCmd(f, nil),
-		script.NewRunCmd(f, nil),
-		script.NewShellCmd(f, nil),
-		newExitCodesTopic(),
-		newJSONLTopic(),
-		newFilterTopic(),
-	)
+	list := commands()
+	if c := chosen(root, list, args); c != nil {
+		// One command, and only its own flags and code are set up; the
+		// config file's keys of other commands are checked against the
+		// whole tree, built then.
+		root.AddCommand(c.build(f))
+		root.CompletionOptions.DisableDefaultCmd = true
+		f.AllCommands = func() *cobra.Command { return newRootCmd(f, nil) }
+	} else {
+		for _, c := range list {
+			root.AddCommand(c.build(f))
+		}
+	}
 	help := &cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command",
@@ -213,6 +207,98 @@ error. Exit codes are listed by 'stompest help exit-codes'.`,
 	registerCompletions(root)
 	wrapArgs(root)
 	return root
+}
+
+// command is an entry of the command list: the names a command line calls
+// it by, and how to build it.
+type command struct {
+	names []string
+	build func(*cmdutil.Factory) *cobra.Command
+}
+
+// commands is the one list of the commands and help topics: a new command
+// is one line here.
+func commands() []command {
+	return []command{
+		{[]string{"version"}, version.NewCmd},
+		{[]string{"config"}, config.NewCmd},
+		{[]string{"failover-probe", "probe"}, func(f *cmdutil.Factory) *cobra.Command { return probe.NewCmd(f, nil) }},
+		{[]string{"send"}, func(f *cmdutil.Factory) *cobra.Command { return send.NewCmd(f, nil) }},
+		{[]string{"subscribe", "sub"}, func(f *cmdutil.Factory) *cobra.Command { return subscribe.NewCmd(f, nil) }},
+		{[]string{"ack"}, func(f *cmdutil.Factory) *cobra.Command { return settle.NewCmd(f, false, nil) }},
+		{[]string{"nack"}, func(f *cmdutil.Factory) *cobra.Command { return settle.NewCmd(f, true, nil) }},
+		{[]string{"transaction", "tx"}, func(f *cmdutil.Factory) *cobra.Command { return transaction.NewCmd(f, nil) }},
+		{[]string{"move"}, func(f *cmdutil.Factory) *cobra.Command { return move.NewCmd(f, nil) }},
+		{[]string{"dlq"}, func(f *cmdutil.Factory) *cobra.Command { return dlq.NewCmd(f, nil) }},
+		{[]string{"stat"}, func(f *cmdutil.Factory) *cobra.Command { return stat.NewCmd(f, nil) }},
+		{[]string{"check"}, func(f *cmdutil.Factory) *cobra.Command { return check.NewCmd(f, nil) }},
+		{[]string{"broker"}, func(f *cmdutil.Factory) *cobra.Command { return broker.NewCmd(f, nil) }},
+		{[]string{"man"}, newManCmd},
+		{[]string{"bench"}, func(f *cmdutil.Factory) *cobra.Command { return bench.NewCmd(f, nil) }},
+		{[]string{"request"}, func(f *cmdutil.Factory) *cobra.Command { return reqrep.NewRequestCmd(f, nil) }},
+		{[]string{"reply"}, func(f *cmdutil.Factory) *cobra.Command { return reqrep.NewReplyCmd(f, nil) }},
+		{[]string{"run"}, func(f *cmdutil.Factory) *cobra.Command { return script.NewRunCmd(f, nil) }},
+		{[]string{"shell"}, func(f *cmdutil.Factory) *cobra.Command { return script.NewShellCmd(f, nil) }},
+		{[]string{"exit-codes"}, func(*cmdutil.Factory) *cobra.Command { return newExitCodesTopic() }},
+		{[]string{"jsonl"}, func(*cmdutil.Factory) *cobra.Command { return newJSONLTopic() }},
+		{[]string{"filter"}, func(*cmdutil.Factory) *cobra.Command { return newFilterTopic() }},
+	}
+}
+
+// chosen returns the entry of list that args run, when it can run without
+// the rest of the tree: not man (it writes every command's page), and
+// nothing when args run help, completion or no command at all.
+func chosen(root *cobra.Command, list []command, args []string) *command {
+	name := firstArg(root.PersistentFlags(), args)
+	if name == "" || name == "man" {
+		return nil
+	}
+	for i := range list {
+		if slices.Contains(list[i].names, name) {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// firstArg returns the first argument of args that is not a flag of fs or
+// a flag's value: the command's name. It returns "" at an unknown flag or
+// at "--", so that the whole tree is built and cobra explains.
+func firstArg(fs *pflag.FlagSet, args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--" || a == "-":
+			return ""
+		case strings.HasPrefix(a, "--"):
+			name, _, inline := strings.Cut(a[2:], "=")
+			fl := fs.Lookup(name)
+			if fl == nil {
+				return ""
+			}
+			if !inline && fl.NoOptDefVal == "" {
+				i++ // its value
+			}
+		case strings.HasPrefix(a, "-"):
+			// Shorthands, maybe several (-vq), the last maybe with its
+			// value in the same argument (-sURL) or the next.
+			for j := 1; j < len(a); j++ {
+				fl := fs.ShorthandLookup(a[j : j+1])
+				if fl == nil {
+					return ""
+				}
+				if fl.NoOptDefVal == "" {
+					if j == len(a)-1 {
+						i++
+					}
+					break
+				}
+			}
+		default:
+			return a
+		}
+	}
+	return ""
 }
 
 // markNoConfig marks c and its subcommands as reading no configuration.

@@ -58,8 +58,10 @@ func DefaultConfigPath() string {
 }
 
 // LoadConfig finds, reads and validates the config file, selects the
-// profile and binds env and the flags of cmd, the command being run.
-func LoadConfig(root, cmd *cobra.Command, errOut func(string)) (*Config, error) {
+// profile and binds env and the flags of cmd, the command being run. A
+// per-command key is checked against the commands of root, and of all()
+// when root lacks its command (all may be nil).
+func LoadConfig(root, cmd *cobra.Command, all func() *cobra.Command, errOut func(string)) (*Config, error) {
 	c := &Config{V: viper.New(), FromFile: map[string]bool{}, fromProf: map[string]bool{}, perCmd: map[string]any{}, commands: commandFlags(root)}
 	flags := cmd.Flags()
 	c.Path, c.explicit = FlagOrEnv(flags, "config", "STOMPEST_CONFIG")
@@ -104,6 +106,11 @@ func LoadConfig(root, cmd *cobra.Command, errOut func(string)) (*Config, error) 
 			c.FromFile[k] = true
 		default:
 			names, ok := c.commands[k]
+			if !ok && all != nil {
+				// A key of a command this run did not build.
+				c.commands, all = commandFlags(all()), nil
+				names, ok = c.commands[k]
+			}
 			if !ok {
 				return nil, ConfigErrorf("config %s: unknown key %q", c.Path, k)
 			}

@@ -30,6 +30,11 @@ type Factory struct {
 	dialing, waitShown atomic.Bool
 	Config             *Config
 	Opts               GlobalOptions
+	// AllCommands returns the whole command tree, built anew: a run builds
+	// only the command it runs, and the config file's per-command keys
+	// are checked against every command's flags. Nil: the run's own tree
+	// is whole.
+	AllCommands func() *cobra.Command
 }
 
 // New returns the factory of one run of the binary b on the streams s:
@@ -93,7 +98,7 @@ func (a *Factory) Note(msg string) {
 // options, refusing what is invalid.
 func (a *Factory) Configure(cmd *cobra.Command) error {
 	var warnings []string
-	cfg, err := LoadConfig(cmd.Root(), cmd, func(w string) { warnings = append(warnings, w) })
+	cfg, err := LoadConfig(cmd.Root(), cmd, a.AllCommands, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		return err
 	}
