@@ -125,6 +125,7 @@ func ExitCodeOf(sig os.Signal) int {
 // Connect dials with the global options; what names the command in
 // errors. A signal while connecting ends it as an interruption.
 func (a *Factory) Connect(ctx context.Context, what string, cfg client.Config) (*client.Client, error) {
+	OneP()
 	a.dialing.Store(true)
 	c, err := client.Dial(ctx, cfg)
 	a.dialing.Store(false)

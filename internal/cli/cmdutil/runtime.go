@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 )
 
 // TuneRuntime sets the runtime for a client command: one connection, a
@@ -25,9 +26,10 @@ import (
 // on two cores took 4.4 s with two Ps and 3.1 s with one, and no job of
 // the client was slower with one (docs/PERFORMANCE.md).
 //
-// GOGC, GOMEMLIMIT and GOMAXPROCS in the environment still win. The broker
-// and bench, which serve or drive many connections at once, set the
-// defaults back with defaultRuntime.
+// The one P is set when the command connects (OneP). GOGC, GOMEMLIMIT and
+// GOMAXPROCS in the environment still win. The broker and bench, which
+// serve or drive many connections at once, set the defaults back with
+// DefaultRuntime.
 func TuneRuntime() {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
 		debug.SetGCPercent(400)
@@ -35,7 +37,20 @@ func TuneRuntime() {
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
 		debug.SetMemoryLimit(128 << 20)
 	}
-	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
+}
+
+// manyPs is set once DefaultRuntime gave the run every CPU's P.
+var manyPs atomic.Bool
+
+// OneP gives the run one P (see TuneRuntime) unless GOMAXPROCS is in the
+// environment or DefaultRuntime ran. Connect calls it: changing the
+// number of Ps costs a tenth of a start-up (mostly page faults), which a
+// command that never connects (version, help, config, man) is spared.
+func OneP() {
+	if _, ok := os.LookupEnv("GOMAXPROCS"); ok || manyPs.Load() {
+		return
+	}
+	if runtime.GOMAXPROCS(0) != 1 {
 		runtime.GOMAXPROCS(1)
 	}
 }
@@ -44,6 +59,7 @@ func TuneRuntime() {
 // them: Ps for every CPU, and, when gc is true, the collector's defaults
 // (the broker's live heap is every message it holds).
 func DefaultRuntime(gc bool) {
+	manyPs.Store(true)
 	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
 		runtime.SetDefaultGOMAXPROCS()
 	}
