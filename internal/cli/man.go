@@ -70,7 +70,7 @@ func (m manPages) writeTree(c *cobra.Command, dir string) error {
 			return err
 		}
 	}
-	name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+	name := manName(c) + ".1"
 	file, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err
@@ -86,10 +86,9 @@ func (m manPages) writeTree(c *cobra.Command, dir string) error {
 
 func (m manPages) write(w io.Writer, c *cobra.Command) {
 	c.InitDefaultHelpFlag()
-	dashed := strings.ReplaceAll(c.CommandPath(), " ", "-")
 	fmt.Fprintf(w, ".nh\n.TH %s \"1\" %s %s %s\n",
 		roffQuote(strings.ToUpper(c.Root().Name())), roffQuote(m.date.Format("Jan 2006")), roffQuote(m.source), roffQuote(c.Root().Name()+" manual"))
-	fmt.Fprintf(w, ".SH NAME\n%s \\- %s\n", roffText(dashed), roffText(c.Short))
+	fmt.Fprintf(w, ".SH NAME\n%s \\- %s\n", roffText(manName(c)), roffText(c.Short))
 	fmt.Fprintf(w, ".SH SYNOPSIS\n.B %s\n", roffText(c.UseLine()))
 	long := c.Long
 	if long == "" {
@@ -120,12 +119,11 @@ func (m manPages) write(w io.Writer, c *cobra.Command) {
 	}
 	var related []string
 	if c.HasParent() {
-		p := c.Parent()
-		related = append(related, strings.ReplaceAll(p.CommandPath(), " ", "-"))
+		related = append(related, manName(c.Parent()))
 	}
 	for _, sub := range c.Commands() {
 		if sub.IsAvailableCommand() && !sub.IsAdditionalHelpTopicCommand() {
-			related = append(related, strings.ReplaceAll(sub.CommandPath(), " ", "-"))
+			related = append(related, manName(sub))
 		}
 	}
 	if len(related) > 0 {
@@ -138,6 +136,11 @@ func (m manPages) write(w io.Writer, c *cobra.Command) {
 			fmt.Fprintf(w, ".BR %s (1)%s\n", roffText(r), sep)
 		}
 	}
+}
+
+// manName is the page name of c: "stompest-config-init".
+func manName(c *cobra.Command) string {
+	return strings.ReplaceAll(c.CommandPath(), " ", "-")
 }
 
 // manFlags writes one tagged paragraph per flag that is not hidden:

@@ -145,7 +145,9 @@ func (p *Picker) Run(ctx context.Context, c *client.Client, out *msgio.Writer, a
 	defer linger.Stop()
 	lingering := false
 	for !p.complete() {
-		if fresh && p.Drained != nil && !lingering {
+		if fresh && p.Drained != nil && !lingering && len(c.Messages()) == 0 {
+			// Armed only once the hand-over is empty: a backlog is not
+			// a timer reset per message.
 			linger.Reset(drainLinger)
 			lingering = true
 		}
