@@ -12,20 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-200000}
 RUNS=${RUNS:-3}
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+. ./lib.sh
 
 (cd .. && go build -o "$work/stompest" ./cmd/stompest)
 "$work/stompest" broker --listen 127.0.0.1:61805 2> /dev/null &
-for _ in $(seq 100); do
-	(echo > /dev/tcp/127.0.0.1/61805) 2> /dev/null && break
-	sleep 0.05
-done
+wait_port 61805
 export STOMPEST_USER=${STOMPEST_USER:-guest} STOMPEST_PASSWORD=${STOMPEST_PASSWORD:-guest}
 
 brokers=("stompest-broker:61805")
 for pair in rabbitmq:61613 activemq:61623; do
-	(echo > "/dev/tcp/127.0.0.1/${pair#*:}") 2> /dev/null && brokers+=("$pair")
+	answers "${pair#*:}" && brokers+=("$pair")
 done
 
 declare -A tput

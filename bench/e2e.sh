@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-1000000}
 RUNS=${RUNS:-3}
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+. ./lib.sh
 
 (cd .. && go build -o "$work/stompest" ./cmd/stompest)
 go build -o "$work/peer" ./peer
@@ -36,10 +35,7 @@ record() { results[$1]+="$2 "; }
 "$work/peer" -listen 127.0.0.1:61800 -messages "$N" 2> /dev/null &
 "$work/stompest" broker --listen 127.0.0.1:61801 --heartbeat 0,0 2> /dev/null &
 for port in 61800 61801; do
-	for _ in $(seq 100); do
-		(echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break
-		sleep 0.05
-	done
+	wait_port $port
 done
 peer=tcp://127.0.0.1:61800
 broker=tcp://127.0.0.1:61801
@@ -72,7 +68,7 @@ head -n "$N_REAL" "$work/lines" > "$work/lines-real"
 real_jobs=()
 for pair in rabbitmq:61613 activemq:61623; do
 	name=${pair%%:*} port=${pair#*:}
-	(echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null || continue
+	answers "$port" || continue
 	for run in $(seq "$RUNS"); do
 		q=/queue/e2e-$name-$run-$$
 		record "$name: stompest send --lines" "$(seconds "$work/stompest" -s tcp://127.0.0.1:$port -u guest --password-file <(echo guest) send $q --lines --persistent=false < "$work/lines-real")"

@@ -11,20 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-10000}
 BATCH1=${BATCH1:-1}
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+. ./lib.sh
 
 (cd .. && go build -o "$work/stompest" ./cmd/stompest)
 seq 1 "$N" > "$work/lines"
 "$work/stompest" broker --listen 127.0.0.1:61802 2> /dev/null &
-for _ in $(seq 100); do
-	(echo > /dev/tcp/127.0.0.1/61802) 2> /dev/null && break
-	sleep 0.05
-done
+wait_port 61802
 
 export STOMPEST_USER=${STOMPEST_USER:-guest} STOMPEST_PASSWORD=${STOMPEST_PASSWORD:-guest}
-
-answers() { (echo > "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 
 # timed NAME CMD...: runs CMD and prints NAME, its seconds and N/seconds.
 timed() {

@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${RUNS:-200}
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+. ./lib.sh
 
 export CGO_ENABLED=0
 (cd .. && go build -trimpath -ldflags "-s -w" -o "$work/stompest" ./cmd/stompest)
@@ -20,10 +19,7 @@ go build -trimpath -ldflags "-s -w" -o "$work/hello" ./hello
 go build -o "$work/startup" ./startup
 
 "$work/stompest" broker --listen 127.0.0.1:61803 --heartbeat 0,0 2> /dev/null &
-for _ in $(seq 100); do
-	(echo > /dev/tcp/127.0.0.1/61803) 2> /dev/null && break
-	sleep 0.05
-done
+wait_port 61803
 
 jobs=("hello-world=$work/hello"
 	"stompest version=$work/stompest version"
