@@ -95,3 +95,61 @@ func BenchmarkConsume(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkConsumeBatches is BenchmarkConsume through Batches(), as
+// subscribe takes messages when it writes them to a stream: keeping each
+// batch (left to the collector) and recycling it, as subscribe does.
+func BenchmarkConsumeBatches(b *testing.B) {
+	b.Run("keep", func(b *testing.B) { consumeBatches(b, false) })
+	b.Run("recycle", func(b *testing.B) { consumeBatches(b, true) })
+}
+
+func consumeBatches(b *testing.B, recycle bool) {
+	frame := "MESSAGE\nsubscription:sub-0\nmessage-id:ID\\cbench-1\\c42\ndestination:/queue/bench\n" +
+		"content-type:text/plain\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00"
+	n := b.N
+	_, uri := startPeer(b, func(_ int, c *conn) {
+		c.connected(b)
+		c.receipt(b, c.read(b)) // SUBSCRIBE
+		c.w.Flush()
+		block := []byte(strings.Repeat(frame, 256))
+		for left := n; left > 0; left -= 256 {
+			p := block
+			if left < 256 {
+				p = p[:left*len(frame)]
+			}
+			if _, err := c.Write(p); err != nil {
+				return
+			}
+		}
+		var f protocol.Frame
+		c.r.ReadFrame(&f) // until the client goes
+	})
+	cl, err := Dial(context.Background(), Config{URI: mustURI(b, uri), Batches: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.Subscribe(context.Background(), "/queue/bench", protocol.Headers{{Name: "id", Value: "sub-0"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for got := 0; got < n; {
+		ms, ok := <-cl.Batches()
+		if !ok {
+			b.Fatalf("after %d messages: %v", got, cl.Err())
+		}
+		for _, m := range ms {
+			if len(m.Body) != 100 {
+				b.Fatalf("message %v", m)
+			}
+		}
+		got += len(ms)
+		if recycle {
+			cl.Recycle(ms)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}

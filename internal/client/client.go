@@ -61,6 +61,7 @@ type Message struct {
 	*protocol.Frame
 	Subscription *session.Subscription // shared: it never changes
 	gen          uint64                // the connection it arrived on
+	own          *inbound              // the reader's allocation that holds it (see Recycle)
 }
 
 // Client is one STOMP connection (re-established after a loss when
@@ -111,6 +112,9 @@ type Client struct {
 	pending   []*Message      // the batch being gathered by the reader goroutine
 	held      []*Message      // messages held back while a receipt is awaited (reader goroutine)
 	heldB     [][]*Message    // the same, with Config.Batches
+	recycled  chan []*Message // batches the consumer is done with (Recycle)
+	spare     []*inbound      // the reader's: recycled messages to read into
+	spareB    [][]*Message    // the reader's: recycled batches, empty
 	awaiting  chan struct{}   // a receipt waiter was added: the reader stops waiting on the consumer
 	done      chan struct{}   // closed when the client has ended
 	stop      chan struct{}   // closed to stop the goroutines
@@ -178,6 +182,7 @@ func newClient(cfg Config) *Client {
 	}
 	if cfg.Batches {
 		c.batches = make(chan []*Message, max(1, cfg.Buffer/maxBatch))
+		c.recycled = make(chan []*Message, recycledBatches)
 	}
 	if cfg.Trace != nil {
 		c.trace = bufio.NewWriter(cfg.Trace)

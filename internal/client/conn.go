@@ -127,14 +127,11 @@ func (c *Client) readLoop() {
 		if len(c.held)+len(c.heldB) > 0 && !c.receiptAwaited() {
 			c.release(false)
 		}
-		// MESSAGEs and their frames are allocated slabSize at a time; a
-		// heart-beat leaves its place for the next frame.
+		// MESSAGEs and their frames go where recycled ones were (see
+		// Recycle), else are allocated slabSize at a time; a heart-beat
+		// leaves its place for the next frame.
 		if in == nil {
-			if len(slab) == 0 {
-				slab = make([]inbound, slabSize)
-			}
-			in, slab = &slab[0], slab[1:]
-			in.f.Headers = in.h[:0]
+			in = c.nextInbound(&slab)
 		}
 		f := &in.f
 		if err := c.reader.ReadTo(f); err != nil {
@@ -188,6 +185,60 @@ type inbound struct {
 	h [8]protocol.Header
 }
 
+// nextInbound returns the place of the next MESSAGE: a recycled one,
+// else the next of slab, which is refilled when empty.
+func (c *Client) nextInbound(slab *[]inbound) *inbound {
+	if len(c.spare) == 0 {
+		select {
+		case b := <-c.recycled:
+			for _, m := range b {
+				c.spare = append(c.spare, m.own)
+			}
+			clear(b)
+			if cap(b) == maxBatch && len(c.spareB) < recycledBatches {
+				c.spareB = append(c.spareB, b[:0])
+			}
+		default:
+		}
+	}
+	var in *inbound
+	if n := len(c.spare); n > 0 {
+		in = c.spare[n-1]
+		c.spare[n-1] = nil
+		c.spare = c.spare[:n-1]
+	} else {
+		if len(*slab) == 0 {
+			*slab = make([]inbound, slabSize)
+		}
+		in, *slab = &(*slab)[0], (*slab)[1:]
+	}
+	in.f.Headers = in.h[:0]
+	return in
+}
+
+// Recycle gives back a batch from Batches, or a slice of its messages,
+// that the consumer is done with: nothing refers any more to the slice,
+// to its messages, to their frames or to anything in them (header
+// strings, bodies). The reader reads the next messages into them instead
+// of allocating. A consumer that keeps messages does not recycle them.
+func (c *Client) Recycle(ms []*Message) {
+	if c.recycled == nil || len(ms) == 0 {
+		return
+	}
+	for _, m := range ms {
+		if m.own == nil || &m.own.m != m {
+			panic("client: Recycle of a message the client did not deliver")
+		}
+	}
+	select {
+	case c.recycled <- ms:
+	default: // the reader has enough: the collector takes these
+	}
+}
+
+// recycledBatches bounds the batches waiting to be reused.
+const recycledBatches = 8
+
 // deliver hands a MESSAGE to the consumer, or adds it to the pending
 // batch.
 func (c *Client) deliver(in *inbound) {
@@ -205,7 +256,7 @@ func (c *Client) deliver(in *inbound) {
 		return
 	}
 	m := &in.m
-	*m = Message{Frame: f, Subscription: sub, gen: gen}
+	*m = Message{Frame: f, Subscription: sub, gen: gen, own: in}
 	if c.batches != nil {
 		c.pending = append(c.pending, m)
 		return
@@ -301,7 +352,13 @@ func (c *Client) handOver() {
 		return
 	}
 	c.heldB = append(c.heldB, c.pending)
-	c.pending = make([]*Message, 0, maxBatch)
+	if n := len(c.spareB); n > 0 {
+		c.pending = c.spareB[n-1]
+		c.spareB[n-1] = nil
+		c.spareB = c.spareB[:n-1]
+	} else {
+		c.pending = make([]*Message, 0, maxBatch)
+	}
 	c.release(false)
 }
 

@@ -154,12 +154,14 @@ type consumer struct {
 	dedupe    *dedupe
 	repeats   int
 	links     <-chan client.LinkEvent
-	pipe      *msgio.PipeGauge // stdout is a pipe: acknowledge what the reader took
-	held      []heldAck        // written into the pipe, not read out yet
-	failures  map[string]int   // with --on-error nack: failed handler runs per message identity
-	filter    *filter.Filter   // --filter
-	skipped   int              // messages --filter did not match
-	window    int              // the prefetch asked for (0: none)
+	pipe      *msgio.PipeGauge  // stdout is a pipe: acknowledge what the reader took
+	held      []heldAck         // written into the pipe, not read out yet
+	failures  map[string]int    // with --on-error nack: failed handler runs per message identity
+	filter    *filter.Filter    // --filter
+	skipped   int               // messages --filter did not match
+	window    int               // the prefetch asked for (0: none)
+	written   []*client.Message // handle's, reused: the messages of a batch written
+	ends      []int64           // handle's, reused: where each one's bytes end
 }
 
 // heldAck is a message written into a pipe whose bytes end at end (an
@@ -463,8 +465,12 @@ func (s *consumer) consume(ctx context.Context) error {
 // written whole. It reports whether subscribe is done.
 func (s *consumer) handle(batch []*client.Message) (bool, error) {
 	o := s.o
-	ends := make([]int64, 0, len(batch))
-	written := batch[:0:0]
+	ends := s.ends[:0]
+	written := s.written[:0]
+	defer func() {
+		clear(written)
+		s.written, s.ends = written[:0], ends[:0]
+	}()
 	done := false
 	for _, m := range batch {
 		if dialect.BrowseEnd(m.Frame) {
@@ -503,6 +509,10 @@ func (s *consumer) handle(batch []*client.Message) (bool, error) {
 	}
 	if err := s.acknowledge(written, ends); err != nil {
 		return true, err
+	}
+	if s.pipe == nil {
+		// Written and acknowledged: nothing refers to the batch any more.
+		s.c.Recycle(batch)
 	}
 	return done, nil
 }
@@ -559,7 +569,11 @@ func (s *consumer) release() error {
 		ms[i] = s.held[i].m
 	}
 	s.held = s.held[:copy(s.held, s.held[n:])]
-	return s.ack(ms)
+	if err := s.ack(ms); err != nil {
+		return err
+	}
+	s.c.Recycle(ms)
+	return nil
 }
 
 // drain waits, within --disconnect-timeout, until the reader of the pipe
