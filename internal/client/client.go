@@ -441,6 +441,12 @@ func (c *Client) handshakeOn(ctx context.Context, conn net.Conn, b failover.Brok
 	v := c.sess.Version()
 	r.SetVersion(v)
 	w.SetVersion(v)
+	if c.cfg.Batches {
+		// From here on read buffers are reused once the consumer recycled
+		// the messages in them (Recycle). The buffer CONNECTED was read
+		// into, whose strings the session keeps, is not.
+		r.RecycleChunks()
+	}
 	// A subscription whose Subscribe still waits for its receipt gets one
 	// on its replay; the waits are registered once the frames are out.
 	var asked []*Receipt

@@ -180,9 +180,10 @@ func (c *Client) readLoop() {
 // messages, and a slab lives while any of its messages is referenced (at
 // most slabSize times the memory of the messages a consumer keeps).
 type inbound struct {
-	m Message
-	f protocol.Frame
-	h [8]protocol.Header
+	m     Message
+	f     protocol.Frame
+	h     [8]protocol.Header
+	chunk *protocol.Chunk // the read buffer f aliases, held until Recycle
 }
 
 // nextInbound returns the place of the next MESSAGE: a recycled one,
@@ -220,7 +221,8 @@ func (c *Client) nextInbound(slab *[]inbound) *inbound {
 // that the consumer is done with: nothing refers any more to the slice,
 // to its messages, to their frames or to anything in them (header
 // strings, bodies). The reader reads the next messages into them instead
-// of allocating. A consumer that keeps messages does not recycle them.
+// of allocating, and reads into a read buffer again once every message in
+// it was recycled. A consumer that keeps messages does not recycle them.
 func (c *Client) Recycle(ms []*Message) {
 	if c.recycled == nil || len(ms) == 0 {
 		return
@@ -229,6 +231,8 @@ func (c *Client) Recycle(ms []*Message) {
 		if m.own == nil || &m.own.m != m {
 			panic("client: Recycle of a message the client did not deliver")
 		}
+		m.own.chunk.Release()
+		m.own.chunk = nil
 	}
 	select {
 	case c.recycled <- ms:
@@ -257,6 +261,7 @@ func (c *Client) deliver(in *inbound) {
 	}
 	m := &in.m
 	*m = Message{Frame: f, Subscription: sub, gen: gen, own: in}
+	in.chunk = c.reader.HoldChunk()
 	if c.batches != nil {
 		c.pending = append(c.pending, m)
 		return

@@ -67,6 +67,8 @@ type Reader struct {
 	limits  Limits
 	resync  bool // skip to the next NUL before reading the next frame
 	err     error
+	pool    *chunkPool // RecycleChunks: where chunk-sized buffers come from
+	chunk   *Chunk     // buf, when it came from pool
 }
 
 // NewReader returns a Reader of rd with DefaultLimits and VersionUnknown,
@@ -778,7 +780,7 @@ func (r *Reader) more(inFrame bool) error {
 		return r.ioError(r.err, inFrame || r.r < r.w)
 	}
 	if r.w >= len(r.buf)-pad {
-		old, unread := r.buf, r.w-r.r
+		old, unread, prev := r.buf, r.w-r.r, r.chunk
 		if !r.shared && r.r > 0 && unread <= len(r.buf)/2 {
 			copy(r.buf, r.buf[r.r:r.w])
 		} else {
@@ -786,12 +788,23 @@ func (r *Reader) more(inFrame bool) error {
 			for size < 2*unread {
 				size *= 2
 			}
-			r.buf = make([]byte, size)
+			if r.pool != nil && size == chunkSize {
+				r.chunk = r.pool.get()
+				r.buf = r.chunk.buf
+			} else {
+				r.chunk = nil
+				r.buf = make([]byte, size)
+			}
 			copy(r.buf, old[r.r:r.w])
 			r.shared = false
 		}
 		if r.pending != nil && unread > 0 {
 			rebase(r.pending.Headers, old[r.r:r.w], r.buf)
+		}
+		if r.chunk != prev {
+			// The Reader is done with the previous chunk: it goes back
+			// to the pool once no frame holds it.
+			prev.Release()
 		}
 		r.r, r.w = 0, unread
 		r.buf[r.w] = '\n'

@@ -1,6 +1,8 @@
 package subscribe
 
 import (
+	"strings"
+
 	"github.com/stompest/stompest/internal/client"
 )
 
@@ -64,6 +66,9 @@ func (d *dedupe) remember(m *client.Message) {
 	if _, dup := d.seen[id]; dup {
 		return
 	}
+	// The id aliases the message's read buffer, which the client reuses
+	// once the message is recycled.
+	id = strings.Clone(id)
 	if len(d.ring) < dedupeWindow {
 		d.ring = append(d.ring, id)
 	} else {

@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stompest/stompest/internal/client"
 	"github.com/stompest/stompest/internal/protocol"
@@ -47,5 +48,23 @@ func TestDedupe(t *testing.T) {
 	off.remember(a)
 	if off.repeat(a) || off.inHandler(a) {
 		t.Error("with --dedupe off, a message is a repeat")
+	}
+}
+
+// TestDedupeOutlivesTheBuffer: a remembered id stays what it was after the
+// read buffer its message aliased is read into again (the client reuses
+// it once subscribe recycled the message).
+func TestDedupeOutlivesTheBuffer(t *testing.T) {
+	t.Parallel()
+	d := newDedupe("msg-id")
+	buf := []byte("id-1")
+	m := withID(unsafe.String(&buf[0], len(buf)))
+	d.remember(m)
+	copy(buf, "id-2")
+	if !d.repeat(withID("id-1")) {
+		t.Error("id-1 is no longer a repeat once its buffer was reused")
+	}
+	if d.repeat(withID("id-2")) {
+		t.Error("id-2 is a repeat: the remembered id changed with the buffer")
 	}
 }
