@@ -514,7 +514,7 @@ func (s *subscription) full() bool {
 	if s.c.gone.Load() {
 		return true // the connection is ending: its messages stay
 	}
-	if s.c.queued.Load() >= maxQueued {
+	if s.c.queued.Load()+int64(len(s.c.batch)) >= maxQueued {
 		s.c.throttled.Store(true)
 		return true
 	}
@@ -535,6 +535,11 @@ func (b *Broker) resume(c *conn) {
 // dispatch hands out the messages of q that its subscriptions can take, in
 // order, round-robin. Called with b.mu held.
 func (b *Broker) dispatch(q *queue) {
+	defer func() {
+		for _, s := range q.subs {
+			s.c.flushBatch()
+		}
+	}()
 	i := 0
 	for i < q.msgs.len() && len(q.subs) > 0 {
 		m := *q.msgs.at(i)

@@ -40,6 +40,7 @@ type conn struct {
 	waiting   int64             // their size
 	unheld    chan struct{}     // closed when the backlog is handled
 	temps     []string          // the temporary destinations it owns
+	batch     []outgoing        // deliveries of a dispatch not yet queued (see flushBatch)
 
 	// The outgoing queue, guarded by omu.
 	omu    sync.Mutex
@@ -983,7 +984,37 @@ func (c *conn) deliver(s *subscription, m message) {
 	if ackID == "" {
 		o.rel = m.cost() // written, it is gone
 	}
-	c.queue(o)
+	// Deliveries join the outgoing queue together: one lock and one
+	// wake-up of the writer for many messages.
+	c.batch = append(c.batch, o)
+	if len(c.batch) >= deliveryBatch {
+		c.flushBatch()
+	}
+}
+
+// deliveryBatch bounds the deliveries a dispatch gathers for a connection
+// before they join its outgoing queue.
+const deliveryBatch = 64
+
+// flushBatch adds the deliveries gathered by a dispatch to the outgoing
+// queue. Called with b.mu held.
+func (c *conn) flushBatch() {
+	if len(c.batch) == 0 {
+		return
+	}
+	var rel int64
+	c.omu.Lock()
+	if !c.ended {
+		c.out = append(c.out, c.batch...)
+		c.queued.Add(int64(len(c.batch)))
+	} else {
+		rel = unwritten(c.batch)
+	}
+	c.omu.Unlock()
+	clear(c.batch)
+	c.batch = c.batch[:0]
+	c.b.release(rel)
+	c.kick()
 }
 
 // messageFrame decodes the MESSAGE frame of a delivery of m to s.
