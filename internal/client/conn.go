@@ -227,13 +227,24 @@ func (c *Client) Recycle(ms []*Message) {
 	if c.recycled == nil || len(ms) == 0 {
 		return
 	}
+	// Messages read one after the other share a read buffer: its
+	// references go together.
+	var (
+		run *protocol.Chunk
+		n   int
+	)
 	for _, m := range ms {
 		if m.own == nil || &m.own.m != m {
 			panic("client: Recycle of a message the client did not deliver")
 		}
-		m.own.chunk.Release()
+		if ch := m.own.chunk; ch != run {
+			run.ReleaseN(n)
+			run, n = ch, 0
+		}
+		n++
 		m.own.chunk = nil
 	}
+	run.ReleaseN(n)
 	select {
 	case c.recycled <- ms:
 	default: // the reader has enough: the collector takes these

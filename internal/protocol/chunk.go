@@ -9,23 +9,43 @@ import (
 // Reader.RecycleChunks): frames read by ReadTo alias it, and it goes back
 // to the Reader for reuse once the Reader has moved on from it and every
 // holder of a frame in it has released it.
+//
+// The references are counted without an atomic operation per frame: while
+// the chunk is the Reader's buffer, its count holds readerRef, standing for
+// the Reader and for the holds it counts on its own (Reader.holds); a
+// release subtracts at once. When the Reader moves on, it adds its holds
+// and takes readerRef away in one step, which leaves the references not
+// yet released.
 type Chunk struct {
 	buf  []byte
 	refs atomic.Int32
 	pool *chunkPool
 }
 
+// readerRef is the count of a chunk that is the Reader's buffer: more
+// than all the frames a chunk can hold.
+const readerRef = 1 << 30
+
 // Release drops one reference to c, taken by Reader.HoldChunk. The caller
 // no longer refers to anything in it: header strings and bodies of the
 // frames read into it. A nil Chunk is a no-op.
-func (c *Chunk) Release() {
-	if c == nil {
+func (c *Chunk) Release() { c.ReleaseN(1) }
+
+// ReleaseN drops n references to c at once, as Release n times does.
+func (c *Chunk) ReleaseN(n int) {
+	if c == nil || n == 0 {
 		return
 	}
-	switch n := c.refs.Add(-1); {
-	case n == 0:
+	c.drop(int32(n))
+}
+
+// drop takes n from the count, and puts c back into its pool once no
+// reference is left.
+func (c *Chunk) drop(n int32) {
+	switch left := c.refs.Add(-n); {
+	case left == 0:
 		c.pool.put(c)
-	case n < 0:
+	case left < 0:
 		panic("protocol: Chunk released more often than held")
 	}
 }
@@ -47,8 +67,7 @@ func (p *chunkPool) put(c *Chunk) {
 	p.mu.Unlock()
 }
 
-// get returns a chunk with one reference, the Reader's: a free one, or a
-// new one.
+// get returns a chunk counting readerRef: a free one, or a new one.
 func (p *chunkPool) get() *Chunk {
 	p.mu.Lock()
 	var c *Chunk
@@ -61,7 +80,7 @@ func (p *chunkPool) get() *Chunk {
 	if c == nil {
 		c = &Chunk{buf: make([]byte, chunkSize), pool: p}
 	}
-	c.refs.Store(1)
+	c.refs.Store(readerRef)
 	return c
 }
 
@@ -86,6 +105,6 @@ func (r *Reader) HoldChunk() *Chunk {
 	if r.chunk == nil || !r.aliased {
 		return nil
 	}
-	r.chunk.refs.Add(1)
+	r.holds++
 	return r.chunk
 }

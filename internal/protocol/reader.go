@@ -69,6 +69,7 @@ type Reader struct {
 	err     error
 	pool    *chunkPool // RecycleChunks: where chunk-sized buffers come from
 	chunk   *Chunk     // buf, when it came from pool
+	holds   int32      // HoldChunk calls on chunk (see Chunk)
 }
 
 // NewReader returns a Reader of rd with DefaultLimits and VersionUnknown,
@@ -780,7 +781,7 @@ func (r *Reader) more(inFrame bool) error {
 		return r.ioError(r.err, inFrame || r.r < r.w)
 	}
 	if r.w >= len(r.buf)-pad {
-		old, unread, prev := r.buf, r.w-r.r, r.chunk
+		old, unread, prev, holds := r.buf, r.w-r.r, r.chunk, r.holds
 		if !r.shared && r.r > 0 && unread <= len(r.buf)/2 {
 			copy(r.buf, r.buf[r.r:r.w])
 		} else {
@@ -795,16 +796,17 @@ func (r *Reader) more(inFrame bool) error {
 				r.chunk = nil
 				r.buf = make([]byte, size)
 			}
+			r.holds = 0
 			copy(r.buf, old[r.r:r.w])
 			r.shared = false
 		}
 		if r.pending != nil && unread > 0 {
 			rebase(r.pending.Headers, old[r.r:r.w], r.buf)
 		}
-		if r.chunk != prev {
+		if prev != nil && r.chunk != prev {
 			// The Reader is done with the previous chunk: it goes back
 			// to the pool once no frame holds it.
-			prev.Release()
+			prev.drop(readerRef - holds)
 		}
 		r.r, r.w = 0, unread
 		r.buf[r.w] = '\n'
