@@ -106,7 +106,9 @@ const (
 // but not handled (no RECEIPT) until memory is back under the budget, and
 // its connection is read on only for ACK and NACK frames: at the next
 // frame of any other kind the broker stops reading that connection, so
-// TCP slows the producer. Settlements go on because a connection that both
+// TCP slows the producer (whose heart-beats it does not expect
+// meanwhile: they wait in the socket behind its SENDs). Statistics
+// requests are answered over the budget. Settlements go on because a connection that both
 // produces and consumes must still be able to free memory by
 // acknowledging; stopping every read would deadlock it. Frames after a
 // held SEND keep their order, except those ACKs and NACKs, which may be
@@ -514,11 +516,22 @@ func (s *subscription) full() bool {
 	if s.c.gone.Load() {
 		return true // the connection is ending: its messages stay
 	}
-	if s.c.queued.Load()+int64(len(s.c.batch)) >= maxQueued {
+	if s.queuedFull() {
+		// The flag goes up before the second look: a writer that drained
+		// the queue in between either shows here or sees the flag after
+		// its drain and resumes the deliveries.
 		s.c.throttled.Store(true)
-		return true
+		if s.queuedFull() {
+			return true
+		}
 	}
 	return s.ack != protocol.AckAuto && s.prefetch > 0 && len(s.unacked) >= s.prefetch
+}
+
+// queuedFull reports whether the connection's writer has maxQueued frames
+// to write, counting the deliveries gathered but not queued yet.
+func (s *subscription) queuedFull() bool {
+	return s.c.queued.Load()+int64(len(s.c.batch)) >= maxQueued
 }
 
 // resume delivers to a connection whose writer caught up.

@@ -56,6 +56,7 @@ type conn struct {
 	connTimer *time.Timer // ends a connection that does not CONNECT in time
 	expired   atomic.Bool // connTimer fired before CONNECT
 	holding   atomic.Bool // the backlog is not empty
+	stalled   atomic.Bool // the reader waits for the backlog: the client's silence is the broker's doing
 	gone      atomic.Bool // ending: deliver nothing more
 	aborted   atomic.Bool // ended by the broker: write for a second at most
 
@@ -280,7 +281,7 @@ func (c *conn) writeLoop() {
 			}
 			c.kick()
 		}
-		if exp := time.Duration(c.expect.Load()); exp > 0 {
+		if exp := time.Duration(c.expect.Load()); exp > 0 && !c.stalled.Load() {
 			if limit := protocol.SilenceLimit(exp, c.afterFrame.Load()); time.Since(time.Unix(0, c.lastRead.Load())) > limit {
 				c.b.logf("%s: no heart-beat for %v, closing", c.id, limit)
 				c.close()
@@ -427,11 +428,17 @@ func (c *conn) readLoop() {
 			unheld := c.unheld
 			c.b.mu.Unlock()
 			if unheld != nil {
+				// The client's heart-beats wait in the socket behind
+				// its SENDs: its silence is not judged meanwhile, and
+				// it has a whole interval once reading resumes.
+				c.stalled.Store(true)
 				select {
 				case <-unheld:
 				case <-c.done:
 					return
 				}
+				c.lastRead.Store(time.Now().UnixNano())
+				c.stalled.Store(false)
 			}
 		} else if err != nil {
 			var ef *errFrame
@@ -611,6 +618,9 @@ func (c *conn) handle(f *protocol.Frame, borrowed bool) error {
 func (c *conn) flowControlled(f *protocol.Frame) bool {
 	switch f.Command {
 	case protocol.CmdSend:
+		if _, _, stats := statsRequest(f.Header(protocol.HdrDestination)); stats {
+			return false // a question adds no message
+		}
 		return !f.Headers.Has(protocol.HdrTransaction)
 	case protocol.CmdCommit:
 		t := c.txs[f.Header(protocol.HdrTransaction)]

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,77 @@ func TestDestinationsRemoved(t *testing.T) {
 	}
 	if string(msgs[0].Body) != "for the durable" {
 		t.Fatalf("durable subscription: %v", msgs[0])
+	}
+}
+
+// stalled reports whether the broker has stopped reading a connection
+// because its backlog of frames waiting for memory is full.
+func stalled(b *Broker) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		if c.stalled.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// TestStalledProducerNotSilent: a producer the broker stopped reading for
+// memory is not disconnected for missing heart-beats (they wait in the
+// socket behind its SENDs, as RabbitMQ pauses its heart-beat monitor for
+// a blocked connection); once consumers free the memory its SENDs go
+// through and the last one's RECEIPT comes.
+func TestStalledProducerNotSilent(t *testing.T) {
+	t.Parallel()
+	const beat = 20 * time.Millisecond
+	b := start(t, Config{MaxMemory: 64 << 10, HeartBeat: protocol.HeartBeatSpec{Receive: beat}})
+	p := connect(t, b, protocol.V12, "heart-beat", "20,0")
+	body := strings.Repeat("x", 1024)
+	const sends = 200 // 32 KiB of messages fit, 64 KiB wait, the rest stall
+	go func() {
+		for i := range sends {
+			f := sendTo("/queue/stall", body)
+			if i == sends-1 {
+				f.Headers.Add("receipt", "last")
+			}
+			if p.w.WriteFrame(f) != nil {
+				return
+			}
+		}
+		p.w.Flush()
+	}()
+	waitUntil(t, "the producer's connection to stall", func() bool { return stalled(b) })
+	// Silent far past the limit (a few intervals), but the broker
+	// chose not to read.
+	time.Sleep(20 * beat)
+	c := connect(t, b, protocol.V12)
+	c.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/stall", "id", "s"), "sub")
+	for got := 0; got < sends; {
+		if f := c.read(); f.Command == protocol.CmdMessage {
+			got++
+		}
+	}
+	if f := p.read(); f.Command != protocol.CmdReceipt || f.Header("receipt-id") != "last" {
+		t.Fatalf("the producer got %v, want the last SEND's RECEIPT", f)
+	}
+}
+
+// TestStatisticsOverBudget: a statistics request is answered while the
+// broker holds SENDs for memory: it adds no message, and `stat` is what
+// an operator runs to see why producers wait.
+func TestStatisticsOverBudget(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10})
+	prod := connect(t, b, protocol.V12)
+	body := strings.Repeat("x", 1024)
+	for range 64 {
+		prod.send(sendTo("/queue/full", body))
+	}
+	waitUntil(t, "a SEND to be held", func() bool { return b.nblocked.Load() > 0 })
+	s := newStatsPeer(t, b)
+	figs := s.askFigures("full")["queue://full"]
+	if n, _ := strconv.Atoi(figs["size"]); n < 20 {
+		t.Fatalf("size %q of the full queue", figs["size"])
 	}
 }
