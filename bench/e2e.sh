@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end measurements of the stompest binary, side by side with the
 # go-stomp client doing the same jobs: against a raw peer that is never the
-# bottleneck (bench/peer), and through the embedded broker. Runs alternate
-# between the tools; each line of the summary is the median of RUNS runs.
+# bottleneck (bench/peer), and through the embedded broker; bench/sink, which
+# only counts the frames it reads, gives the ceiling of consuming from the
+# peer. Runs alternate between the tools; each line of the summary is the
+# median of RUNS runs, then the ratios the goals in docs/PERFORMANCE.md are
+# stated in.
 #
 #   bench/e2e.sh            # N=1000000 RUNS=3
 #   N=200000 RUNS=5 bench/e2e.sh
@@ -15,6 +18,7 @@ RUNS=${RUNS:-3}
 (cd .. && go build -o "$work/stompest" ./cmd/stompest)
 go build -o "$work/peer" ./peer
 go build -o "$work/gostomp" ./gostomp
+go build -o "$work/sink" ./sink
 head -c 100 /dev/zero | tr '\0' x > "$work/body"
 awk -v n="$N" 'BEGIN { s = sprintf("%100s", ""); gsub(/ /, "x", s); for (i = 0; i < n; i++) print s }' > "$work/lines"
 
@@ -50,6 +54,7 @@ for run in $(seq "$RUNS"); do
 	record "peer: go-stomp send" "$(seconds "$work/gostomp" -server 127.0.0.1:61800 -mode send -n "$N")"
 	record "peer: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s $peer subscribe /queue/b --ack auto --count "$N")"
 	record "peer: go-stomp receive (auto)" "$(seconds "$work/gostomp" -server 127.0.0.1:61800 -mode receive -n "$N")"
+	record "peer: sink, counting NULs (the ceiling)" "$(seconds "$work/sink" -server 127.0.0.1:61800 -n "$N")"
 	record "peer: stompest subscribe client-individual" "$(seconds "$work/stompest" -q -s $peer subscribe /queue/b --count "$N")"
 	record "broker: stompest send --lines" "$(seconds "$work/stompest" -s $broker send /queue/s --lines --persistent=false < "$work/lines")"
 	record "broker: stompest subscribe --ack auto" "$(seconds "$work/stompest" -q -s $broker subscribe /queue/s --ack auto --count "$N")"
@@ -84,17 +89,47 @@ for pair in rabbitmq:61613 activemq:61623; do
 		"$name: stompest subscribe --ack auto" "$name: go-stomp receive (auto)" "$name: stomp.py receive (auto)")
 done
 
+declare -A med
+echo "$(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s
 for job in "peer: stompest send --lines" "peer: go-stomp send" \
 	"peer: stompest subscribe --ack auto" "peer: go-stomp receive (auto)" \
-	"peer: stompest subscribe client-individual" \
+	"peer: sink, counting NULs (the ceiling)" "peer: stompest subscribe client-individual" \
 	"broker: stompest send --lines" "broker: go-stomp send" \
 	"broker: stompest subscribe --ack auto" "broker: go-stomp receive (auto)" \
 	"start to exit: stompest send with receipt" "start to exit: stomp.py send with receipt" "${real_jobs[@]}"; do
 	[ -n "${results[$job]:-}" ] || continue
 	m=$(echo "${results[$job]}" | tr ' ' '\n' | grep . | median)
+	med[$job]=$m
 	rate=$(echo "$N / $m" | bc)
 	[[ $job == rabbitmq* || $job == activemq* ]] && rate=$(echo "$N_REAL / $m" | bc)
 	[[ $job == start* ]] && rate=-
 	printf '%-45s %10.3f %12s\n' "$job" "$m" "$rate"
 done
+
+# ratio NAME SLOWER FASTER...: how many times the sum of the FASTER jobs'
+# medians goes into the SLOWER job's (a sum of jobs when SLOWER holds a +).
+ratio() {
+	local name=$1 slow=$2 fast=0 s=0 job
+	shift 2
+	for job in "$@"; do
+		[ -n "${med[$job]:-}" ] || return 0
+		fast=$(echo "$fast + ${med[$job]}" | bc -l)
+	done
+	IFS=+ read -ra parts <<< "$slow"
+	for job in "${parts[@]}"; do
+		[ -n "${med[$job]:-}" ] || return 0
+		s=$(echo "$s + ${med[$job]}" | bc -l)
+	done
+	printf '%-45s %10.3f s against %.3f s: %5.1fx\n' "$name" "$fast" "$s" "$(echo "$s / $fast" | bc -l)"
+}
+echo
+ratio "produce to the peer" "peer: go-stomp send" "peer: stompest send --lines"
+ratio "consume from the peer, ack auto" "peer: go-stomp receive (auto)" "peer: stompest subscribe --ack auto"
+ratio "consume from the peer: the ceiling" "peer: stompest subscribe --ack auto" "peer: sink, counting NULs (the ceiling)"
+ratio "produce through the broker" "broker: go-stomp send" "broker: stompest send --lines"
+ratio "consume through the broker, ack auto" "broker: go-stomp receive (auto)" "broker: stompest subscribe --ack auto"
+ratio "send then subscribe through the broker" "broker: go-stomp send+broker: go-stomp receive (auto)" \
+	"broker: stompest send --lines" "broker: stompest subscribe --ack auto"
+ratio "start to exit, send with receipt, vs stomp.py" "start to exit: stomp.py send with receipt" \
+	"start to exit: stompest send with receipt"
