@@ -108,11 +108,11 @@ const (
 // frame of any other kind the broker stops reading that connection, so
 // TCP slows the producer (whose heart-beats it does not expect
 // meanwhile: they wait in the socket behind its SENDs). Statistics
-// requests are answered over the budget. Settlements go on because a connection that both
-// produces and consumes must still be able to free memory by
-// acknowledging; stopping every read would deadlock it. Frames after a
-// held SEND keep their order, except those ACKs and NACKs, which may be
-// handled (and their receipts sent) before it.
+// requests are answered over the budget. Settlements go on because a
+// connection that both produces and consumes must still be able to free
+// memory by acknowledging; stopping every read would deadlock it. Frames
+// after a held SEND keep their order, except those ACKs and NACKs, which
+// may be handled (and their receipts sent) before it.
 type Broker struct {
 	cfg Config
 	ln  net.Listener
