@@ -90,7 +90,7 @@ for pair in rabbitmq:61613 activemq:61623; do
 done
 
 declare -A med
-echo "$(date -u +%Y-%m-%dT%H:%MZ)"
+date -u +%Y-%m-%dT%H:%MZ
 printf '%-45s %10s %12s\n' "job ($N messages of 100 B, median of $RUNS)" seconds msg/s
 for job in "peer: stompest send --lines" "peer: go-stomp send" \
 	"peer: stompest subscribe --ack auto" "peer: go-stomp receive (auto)" \
@@ -107,29 +107,36 @@ for job in "peer: stompest send --lines" "peer: go-stomp send" \
 	printf '%-45s %10.3f %12s\n' "$job" "$m" "$rate"
 done
 
-# ratio NAME SLOWER FASTER...: how many times the sum of the FASTER jobs'
-# medians goes into the SLOWER job's (a sum of jobs when SLOWER holds a +).
-ratio() {
-	local name=$1 slow=$2 fast=0 s=0 job
-	shift 2
+# total JOB...: the sum of the JOBs' medians; fails when one did not run.
+total() {
+	local sum=0 job
 	for job in "$@"; do
-		[ -n "${med[$job]:-}" ] || return 0
-		fast=$(echo "$fast + ${med[$job]}" | bc -l)
+		[ -n "${med[$job]:-}" ] || return 1
+		sum=$(echo "$sum + ${med[$job]}" | bc -l)
 	done
-	IFS=+ read -ra parts <<< "$slow"
-	for job in "${parts[@]}"; do
-		[ -n "${med[$job]:-}" ] || return 0
-		s=$(echo "$s + ${med[$job]}" | bc -l)
+	echo "$sum"
+}
+
+# ratio NAME SLOW-JOB... -- FAST-JOB...: how many times the FAST jobs' time
+# goes into the SLOW jobs' (each side a sum), left out when a job did not run.
+ratio() {
+	local name=$1 slow=() fast s f
+	shift
+	while [ "$1" != -- ]; do
+		slow+=("$1")
+		shift
 	done
-	printf '%-45s %10.3f s against %.3f s: %5.1fx\n' "$name" "$fast" "$s" "$(echo "$s / $fast" | bc -l)"
+	shift
+	s=$(total "${slow[@]}") && f=$(total "$@") || return 0
+	printf '%-45s %10.3f s against %.3f s: %5.1fx\n' "$name" "$f" "$s" "$(echo "$s / $f" | bc -l)"
 }
 echo
-ratio "produce to the peer" "peer: go-stomp send" "peer: stompest send --lines"
-ratio "consume from the peer, ack auto" "peer: go-stomp receive (auto)" "peer: stompest subscribe --ack auto"
-ratio "consume from the peer: the ceiling" "peer: stompest subscribe --ack auto" "peer: sink, counting NULs (the ceiling)"
-ratio "produce through the broker" "broker: go-stomp send" "broker: stompest send --lines"
-ratio "consume through the broker, ack auto" "broker: go-stomp receive (auto)" "broker: stompest subscribe --ack auto"
-ratio "send then subscribe through the broker" "broker: go-stomp send+broker: go-stomp receive (auto)" \
+ratio "produce to the peer" "peer: go-stomp send" -- "peer: stompest send --lines"
+ratio "consume from the peer, ack auto" "peer: go-stomp receive (auto)" -- "peer: stompest subscribe --ack auto"
+ratio "consume from the peer: the ceiling" "peer: stompest subscribe --ack auto" -- "peer: sink, counting NULs (the ceiling)"
+ratio "produce through the broker" "broker: go-stomp send" -- "broker: stompest send --lines"
+ratio "consume through the broker, ack auto" "broker: go-stomp receive (auto)" -- "broker: stompest subscribe --ack auto"
+ratio "send then subscribe through the broker" "broker: go-stomp send" "broker: go-stomp receive (auto)" -- \
 	"broker: stompest send --lines" "broker: stompest subscribe --ack auto"
-ratio "start to exit, send with receipt, vs stomp.py" "start to exit: stomp.py send with receipt" \
+ratio "start to exit, send with receipt, vs stomp.py" "start to exit: stomp.py send with receipt" -- \
 	"start to exit: stompest send with receipt"
