@@ -6,8 +6,8 @@
 # (e2e.sh), start-up (startup.sh), and, when scripts/brokers.sh has started
 # RabbitMQ and ActiveMQ, the brokers side by side (brokers.sh) and settling
 # (settle.sh). The before-and-after tables of the document compare commits
-# or settings and are not rerun here, nor are the fuzzing runs. About fifteen minutes with the real brokers up,
-# five without.
+# or settings and are not rerun here, nor are the fuzzing runs. About
+# fifteen minutes with the real brokers up, five without.
 #
 #   bench/all.sh 2>&1 | tee bench.txt
 #   N=200000 RUNS=3 STARTUP_RUNS=50 bench/all.sh     # a quicker look
