@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,12 +228,45 @@ func stalled(b *Broker) bool {
 // memory is not disconnected for missing heart-beats (they wait in the
 // socket behind its SENDs, as RabbitMQ pauses its heart-beat monitor for
 // a blocked connection); once consumers free the memory its SENDs go
-// through and the last one's RECEIPT comes.
+// through and the last one's RECEIPT comes. The producer beats from its
+// own goroutine, as a client does, so its beats reach the broker until
+// the stall and queue behind its SENDs after it.
 func TestStalledProducerNotSilent(t *testing.T) {
 	t.Parallel()
 	const beat = 20 * time.Millisecond
 	b := start(t, Config{MaxMemory: 64 << 10, HeartBeat: protocol.HeartBeatSpec{Receive: beat}})
 	p := connect(t, b, protocol.V12, "heart-beat", "20,0")
+	var wmu sync.Mutex
+	write := func(f *protocol.Frame) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if f == nil {
+			if err := p.w.WriteHeartBeat(); err != nil {
+				return err
+			}
+		} else if err := p.w.WriteFrame(f); err != nil {
+			return err
+		}
+		return p.w.Flush()
+	}
+	stop := make(chan struct{})
+	beaten := make(chan struct{})
+	t.Cleanup(func() { close(stop); p.nc.Close(); <-beaten })
+	go func() {
+		defer close(beaten)
+		tick := time.NewTicker(beat / 2)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				if write(nil) != nil {
+					return
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
 	body := strings.Repeat("x", 1024)
 	const sends = 200 // 32 KiB of messages fit, 64 KiB wait, the rest stall
 	go func() {
@@ -241,14 +275,13 @@ func TestStalledProducerNotSilent(t *testing.T) {
 			if i == sends-1 {
 				f.Headers.Add("receipt", "last")
 			}
-			if p.w.WriteFrame(f) != nil {
+			if write(f) != nil {
 				return
 			}
 		}
-		p.w.Flush()
 	}()
 	waitUntil(t, "the producer's connection to stall", func() bool { return stalled(b) })
-	// Silent far past the limit (a few intervals), but the broker
+	// Nothing read far past the limit (a few intervals), but the broker
 	// chose not to read.
 	time.Sleep(20 * beat)
 	c := connect(t, b, protocol.V12)
