@@ -750,10 +750,12 @@ type msgList struct {
 }
 
 // segSize is the number of messages of a segment; the first segment of a
-// queue starts with room for segFirst.
+// queue starts with room for segFirst, and a drained queue keeps it while
+// it has room for segKeep at most.
 const (
 	segSize  = 512
-	segFirst = 16
+	segFirst = 4
+	segKeep  = 32
 )
 
 func (l *msgList) len() int { return l.n }
@@ -788,7 +790,7 @@ func (l *msgList) remove(i int) {
 		if l.n == 0 {
 			// Drained: a small segment stays for the next messages,
 			// a large one goes.
-			if len(l.segs) == 1 && cap(l.segs[0]) <= 4*segFirst {
+			if len(l.segs) == 1 && cap(l.segs[0]) <= segKeep {
 				l.segs[0], l.head = l.segs[0][:0], 0
 			} else {
 				*l = msgList{}
@@ -836,7 +838,7 @@ type arena struct {
 // Block sizes, and the size from which a message gets a buffer of its
 // own, so that little of a block is wasted.
 const (
-	arenaFirst = 1 << 10
+	arenaFirst = 256
 	arenaBlock = 32 << 10
 	arenaOwn   = 4 << 10
 )
@@ -874,9 +876,18 @@ func (b *Broker) queue(dest string) *queue {
 	if !ok {
 		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
 		b.queues[q.name] = q
+		b.take(queueCost)
 	}
 	return q
 }
+
+// queueCost is what a queue itself counts against the memory budget while
+// it exists: its record, its name, its entry in the broker's table and its
+// statistics, and the first segment and arena block of the messages it
+// holds. A producer to many distinct queues (a name per message) is held
+// for memory as one that fills a single queue is (TestQueueCost measures
+// what a queue takes).
+const queueCost = 1 << 10
 
 // isTemp reports whether dest is a temporary destination, which lives as
 // long as the connection that subscribed to it first.

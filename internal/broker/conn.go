@@ -564,6 +564,9 @@ func (c *conn) cleanup() {
 		b.removeIfIdle(s.q)
 	}
 	c.subs = map[string]*subscription{}
+	for id, t := range c.txs {
+		c.endTx(id, t) // aborted: its SENDs were never confirmed
+	}
 	b.unhold(c)
 	b.dropTemps(c)
 	delete(b.conns, c)
@@ -613,26 +616,32 @@ func (c *conn) handle(f *protocol.Frame, borrowed bool) error {
 	return c.process(f)
 }
 
-// flowControlled reports whether f adds messages: a SEND outside a
-// transaction, or the COMMIT of a transaction holding a SEND.
+// flowControlled reports whether f takes memory: a SEND, in a
+// transaction too (it counts from the moment it is held for the COMMIT).
+// The COMMIT itself is not held: what it stores its SENDs counted
+// already, and holding it would keep a transaction that filled the budget
+// waiting for memory only its COMMIT or ABORT frees.
 func (c *conn) flowControlled(f *protocol.Frame) bool {
-	switch f.Command {
-	case protocol.CmdSend:
-		if _, _, stats := statsRequest(f.Header(protocol.HdrDestination)); stats {
-			return false // a question adds no message
-		}
-		return !f.Headers.Has(protocol.HdrTransaction)
-	case protocol.CmdCommit:
-		t := c.txs[f.Header(protocol.HdrTransaction)]
-		return t != nil && t.sends > 0
+	if f.Command != protocol.CmdSend {
+		return false
 	}
-	return false
+	_, _, stats := statsRequest(f.Header(protocol.HdrDestination))
+	return !stats // a question adds no message
 }
 
 // tx is a transaction: the work held until COMMIT.
 type tx struct {
-	ops   []func() error
-	sends int
+	ops  []func() error
+	held int64 // what its SENDs count against the memory budget until it ends
+}
+
+// endTx ends the transaction t of c: what its SENDs held is no longer
+// counted (a COMMIT counts their messages as it stores them). Called with
+// b.mu held.
+func (c *conn) endTx(id string, t *tx) {
+	delete(c.txs, id)
+	c.b.release(t.held)
+	t.held = 0
 }
 
 // process handles a frame of a connected client under the broker's lock.
@@ -662,7 +671,7 @@ func (c *conn) process(f *protocol.Frame) error {
 		if !ok {
 			return violation("unknown transaction %q", id)
 		}
-		delete(c.txs, id)
+		c.endTx(id, t)
 		if f.Command == protocol.CmdCommit {
 			for _, op := range t.ops {
 				if err := op(); err != nil {
@@ -793,7 +802,16 @@ func (c *conn) onSend(f *protocol.Frame) error {
 		if !active {
 			return violation("unknown transaction %q", tx)
 		}
-		t.sends++
+		// Held until COMMIT, it counts against the budget; a
+		// transaction may hold a quarter of it (half the messages'
+		// share), or it could never be committed.
+		n := sendCost(headers, body)
+		if b := c.b; b.limit > 0 && t.held+n > b.limit/2 {
+			return &errFrame{message: fmt.Sprintf("transaction %s is too large", tx), detail: fmt.Sprintf(
+				"its SENDs would hold more than %d bytes, a quarter of the broker's memory budget (--max-memory); commit in smaller transactions", b.limit/2)}
+		}
+		t.held += n
+		c.b.take(n)
 		t.ops = append(t.ops, func() error {
 			return c.b.publish(dest, headers, body)
 		})

@@ -280,9 +280,42 @@ func sendFrames(dest string, count int) []byte {
 	return []byte(strings.Repeat(frame, count))
 }
 
+// heldProducer writes batches 0 to n-1 to the broker in the background
+// until the broker holds the producer for memory (its SENDs wait, and TCP
+// holds it back), and fails the test if it wrote them all first. The
+// channel has the result of the writes once they end; written counts the
+// batches written.
+func heldProducer(t *testing.T, c *child, prod *rawConn, n int, batch func(i int) []byte) (<-chan error, *atomic.Int64) {
+	t.Helper()
+	wrote := make(chan error, 1)
+	written := new(atomic.Int64)
+	go func() {
+		for i := range n {
+			prod.SetWriteDeadline(time.Now().Add(time.Minute))
+			if _, err := prod.Write(batch(i)); err != nil {
+				wrote <- err
+				return
+			}
+			written.Add(1)
+		}
+		wrote <- nil
+	}()
+	for {
+		if s := c.stats(t); s.blocked > 0 {
+			return wrote, written
+		}
+		select {
+		case err := <-wrote:
+			t.Fatalf("the producer wrote all it had (%v) and was never held", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // TestHostileLoad runs the broker, in a child process with a memory
 // budget of 32 MiB, under the clients that used to break it: a stalled
-// topic subscriber, a stalled queue consumer, connections that never
+// topic subscriber, a stalled queue consumer, a producer to many queues,
+// open transactions that are never committed, connections that never
 // CONNECT, and (with RLIMIT_NOFILE lowered) more connections than it has
 // descriptors. Through each, a normal client is served within a second
 // and the live heap stays under the budget, and so does the RSS (but
@@ -334,34 +367,11 @@ func TestHostileLoad(t *testing.T) {
 		stalled := subscriber(t, c.addr, "/queue/load", "client-individual")
 		prod := dialChild(t, c.addr, true)
 		const total = 64_000 // messages of 1 KiB: about twice the budget
-		wrote := make(chan error, 1)
-		var written atomic.Int64
-		go func() {
-			batch := sendFrames("/queue/load", 1000)
-			for range total / 1000 {
-				prod.SetWriteDeadline(time.Now().Add(time.Minute))
-				if _, err := prod.Write(batch); err != nil {
-					wrote <- err
-					return
-				}
-				written.Add(1000)
-			}
-			wrote <- nil
-		}()
-		// The producer is held: its SENDs wait, and TCP holds it back.
-		for {
-			if s := c.stats(t); s.blocked > 0 {
-				break
-			}
-			select {
-			case err := <-wrote:
-				t.Fatalf("the producer wrote all it had (%v) and was never held", err)
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
+		batch := sendFrames("/queue/load", 1000)
+		wrote, written := heldProducer(t, c, prod, total/1000, func(int) []byte { return batch })
 		took := serveNormal(t, c.addr)
 		s := report(t, c, "a queue with a stalled consumer")
-		t.Logf("a normal client served in %v; the producer held after writing %d messages", took, written.Load())
+		t.Logf("a normal client served in %v; the producer held after writing %d batches of 1,000", took, written.Load())
 		if s.held > testBudget/2+(2<<20) {
 			t.Errorf("%d bytes of messages held, over half the budget", s.held)
 		}
@@ -385,6 +395,56 @@ func TestHostileLoad(t *testing.T) {
 		}
 		if err := <-wrote; err != nil {
 			t.Fatalf("the producer: %v", err)
+		}
+	})
+
+	t.Run("many-queues", func(t *testing.T) {
+		// A message to each of 400,000 queues nobody reads: about
+		// 300 MiB of queues if they were not counted.
+		c := startChild(t, budget)
+		prod := dialChild(t, c.addr, true)
+		const total, per = 400_000, 1000
+		batch := func(i int) []byte {
+			var b strings.Builder
+			for j := range per {
+				fmt.Fprintf(&b, "SEND\ndestination:/queue/many-%d\n\nx\x00", i*per+j)
+			}
+			return []byte(b.String())
+		}
+		_, written := heldProducer(t, c, prod, total/per, batch)
+		took := serveNormal(t, c.addr)
+		s := report(t, c, "a message to each of many queues")
+		t.Logf("a normal client served in %v; the producer held after writing %d messages", took, written.Load()*per)
+		if s.held > testBudget/2+(2<<20) {
+			t.Errorf("%d bytes held, over half the budget", s.held)
+		}
+	})
+
+	t.Run("open-transactions", func(t *testing.T) {
+		// 64 MiB of SENDs spread over 8 transactions that are never
+		// committed, none of them over its own limit (a quarter of
+		// the budget) before the budget is full.
+		c := startChild(t, budget)
+		prod := dialChild(t, c.addr, true)
+		var begin strings.Builder
+		for i := range 8 {
+			fmt.Fprintf(&begin, "BEGIN\ntransaction:t%d\n\n\x00", i)
+		}
+		prod.write(t, begin.String())
+		body := strings.Repeat("z", 1024)
+		batch := func(i int) []byte {
+			var b strings.Builder
+			for j := range 1000 {
+				fmt.Fprintf(&b, "SEND\ndestination:/queue/tx\ntransaction:t%d\n\n%s\x00", (i*1000+j)%8, body)
+			}
+			return []byte(b.String())
+		}
+		_, written := heldProducer(t, c, prod, 64, batch)
+		took := serveNormal(t, c.addr)
+		s := report(t, c, "8 open transactions")
+		t.Logf("a normal client served in %v; the producer held after writing %d batches of 1,000", took, written.Load())
+		if s.held > testBudget/2+(2<<20) {
+			t.Errorf("%d bytes held, over half the budget", s.held)
 		}
 	})
 

@@ -34,8 +34,9 @@ func (b *Broker) wakeFlow() {
 // over reports whether the messages held exceed their share of the budget.
 func (b *Broker) over() bool { return b.limit > 0 && b.held.Load() > b.limit }
 
-// MemoryHeld returns how many bytes the messages the broker holds count
-// against its budget: half of Config.MaxMemory at most, give or take the
+// MemoryHeld returns how many bytes what the broker holds counts against
+// its budget: its messages, its queues (queueCost each) and the SENDs of
+// open transactions; half of Config.MaxMemory at most, give or take the
 // SENDs handled while memory was freed.
 func (b *Broker) MemoryHeld() int64 { return b.held.Load() }
 
@@ -74,8 +75,14 @@ func (b *Broker) wait(c *conn, f *protocol.Frame, borrowed bool) error {
 
 // frameSize returns what a frame in a backlog counts against the budget.
 func frameSize(f *protocol.Frame) int64 {
-	n := len(f.Body) + len(f.Command) + msgOverhead
-	for _, h := range f.Headers {
+	return int64(len(f.Command)) + sendCost(f.Headers, f.Body)
+}
+
+// sendCost returns what a frame's headers and body count against the
+// budget while they are held: a SEND in a backlog or in a transaction.
+func sendCost(headers protocol.Headers, body []byte) int64 {
+	n := len(body) + msgOverhead
+	for _, h := range headers {
 		n += len(h.Name) + len(h.Value) + 32
 	}
 	return int64(n)
@@ -201,6 +208,7 @@ func (b *Broker) removeIfIdle(q *queue) {
 	if b.queues[q.name] == q {
 		b.retire(q)
 		delete(b.queues, q.name)
+		b.release(queueCost)
 	}
 }
 
@@ -214,6 +222,7 @@ func (b *Broker) dropTemps(c *conn) {
 		if q := b.queues[name]; q != nil && len(q.subs) == 0 {
 			b.dropMessages(q)
 			delete(b.queues, name)
+			b.release(queueCost)
 		}
 	}
 	c.temps = nil

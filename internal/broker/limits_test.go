@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,5 +313,95 @@ func TestStatisticsOverBudget(t *testing.T) {
 	figs := s.askFigures("full")["queue://full"]
 	if n, _ := strconv.Atoi(figs["size"]); n < 20 {
 		t.Fatalf("size %q of the full queue", figs["size"])
+	}
+}
+
+// TestQueueCost: what the budget counts for a queue holding one message,
+// queueCost and the message's cost, is at least what the queue takes on
+// the heap, so that a producer to many distinct queues (a name per
+// message) is held for memory before the broker outgrows its budget. Not
+// parallel: it measures the heap.
+func TestQueueCost(t *testing.T) {
+	b := start(t, Config{})
+	const n = 20_000
+	body := []byte(strings.Repeat("x", 100))
+	hs := protocol.Headers{{Name: "persistent", Value: "true"}}
+	live := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	heldBefore, heapBefore := b.MemoryHeld(), live()
+	b.mu.Lock()
+	for i := range n {
+		if err := b.publish(fmt.Sprintf("/queue/many-%d", i), hs, body); err != nil {
+			b.mu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	b.mu.Unlock()
+	heap, counted := (live()-heapBefore)/n, (b.MemoryHeld()-heldBefore)/n
+	t.Logf("a queue of one message of %d bytes: %d bytes of heap, %d counted", len(body), heap, counted)
+	if heap > counted {
+		t.Fatalf("a queue of one message takes %d bytes of heap; the budget counts %d", heap, counted)
+	}
+	if q, _ := b.Destinations(); q != n {
+		t.Fatalf("%d queues, want %d", q, n)
+	}
+}
+
+// TestTransactionBudget: the SENDs of an open transaction count against
+// the memory budget until it ends (an ABORT, the connection's end, or the
+// COMMIT, which counts their messages instead); a transaction that would
+// hold more than a quarter of the budget gets an ERROR that says so, and
+// what it held is let go.
+func TestTransactionBudget(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10}) // messages 32 KiB, a transaction 16 KiB
+	body := strings.Repeat("x", 1024)
+	p := connect(t, b, protocol.V12)
+
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "a"), "begin-a")
+	for i := range 4 {
+		p.sync(sendTo("/queue/tx", body, "transaction", "a"), fmt.Sprint("a", i))
+	}
+	if held := b.MemoryHeld(); held < 4*1024 {
+		t.Fatalf("4 SENDs of 1 KiB in a transaction: %d bytes counted", held)
+	}
+	p.sync(protocol.NewFrame(protocol.CmdAbort, "transaction", "a"), "abort-a")
+	if held := b.MemoryHeld(); held != 0 {
+		t.Fatalf("after ABORT %d bytes counted", held)
+	}
+
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "c"), "begin-c")
+	for i := range 4 {
+		p.sync(sendTo("/queue/tx", body, "transaction", "c"), fmt.Sprint("c", i))
+	}
+	p.sync(protocol.NewFrame(protocol.CmdCommit, "transaction", "c"), "commit-c")
+	cost, n := held(b, "/queue/tx")
+	if n != 4 || b.MemoryHeld() != cost+queueCost {
+		t.Fatalf("after COMMIT: %d messages costing %d and a queue; %d counted", n, cost, b.MemoryHeld())
+	}
+
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "big"), "begin-big")
+	for i := 0; ; i++ {
+		if i > 20 {
+			t.Fatal("20 KiB of SENDs in one transaction, and no ERROR")
+		}
+		p.send(sendTo("/queue/tx", body, "transaction", "big", "receipt", fmt.Sprint("big", i)))
+		f := p.read()
+		if f.Command == protocol.CmdReceipt {
+			continue
+		}
+		if f.Command != protocol.CmdError || f.Header("message") != "transaction big is too large" ||
+			!strings.Contains(string(f.Body), "--max-memory") {
+			t.Fatalf("SEND %d of the large transaction: %v", i, f)
+		}
+		break
+	}
+	waitUntil(t, "the large transaction to be let go", func() bool { return b.MemoryHeld() == cost+queueCost })
+	if q := b.QueueDepth("/queue/tx"); q != 4 {
+		t.Fatalf("queue depth %d: the large transaction left messages", q)
 	}
 }
