@@ -325,7 +325,7 @@ func TestHostileLoad(t *testing.T) {
 	t.Parallel()
 	report := func(t *testing.T, c *child, what string) stats {
 		s := c.stats(t)
-		t.Logf("%s: live heap at most %.1f MiB, messages held at most %.1f MiB, RSS at most %.1f MiB",
+		t.Logf("%s: live heap at most %.1f MiB, counted against the budget at most %.1f MiB, RSS at most %.1f MiB",
 			what, float64(s.live)/(1<<20), float64(s.held)/(1<<20), float64(c.maxRSS.Load())/(1<<20))
 		if s.live > testBudget {
 			t.Errorf("%s: the live heap reached %d bytes, over the budget of %d", what, s.live, testBudget)

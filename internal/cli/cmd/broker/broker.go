@@ -105,12 +105,15 @@ browsers) are accepted.
 Limits:
   --max-memory      the memory budget (default 512MiB; 0 = none). Messages
                     held (queued, waiting for a slow subscriber, delivered
-                    and not acknowledged) may take half of it; the Go
-                    runtime's memory limit is set to it. Over it the topic
-                    subscribers furthest behind are disconnected with ERROR,
-                    then SENDs are held without RECEIPT and the producer's
-                    connection is not read (but for ACK and NACK) until
-                    memory is freed: TCP slows the producer.
+                    and not acknowledged, SENT in a transaction not yet
+                    committed) and queues (1KiB each) may take half of
+                    it; the Go runtime's memory limit is set to it. Over
+                    it the topic subscribers furthest behind are
+                    disconnected with ERROR, then SENDs are held without
+                    RECEIPT and the producer's connection is not read (but
+                    for ACK and NACK) until memory is freed: TCP slows the
+                    producer. One transaction may hold a quarter of it;
+                    a SEND beyond that gets ERROR (transaction too large).
   --max-pending     messages a non-durable topic subscription may have
                     waiting (default 100000; 0 = no limit); beyond it its
                     subscriber gets ERROR and is disconnected.
