@@ -121,8 +121,9 @@ type Broker struct {
 	wg  sync.WaitGroup
 
 	stop     chan struct{} // closed by Close
-	held     atomic.Int64  // bytes of the messages held
-	limit    int64         // what held may reach; 0: no limit
+	held     atomic.Int64  // bytes of the messages held, in queues and in open transactions
+	queued   atomic.Int64  // what the queues themselves count: queueCost each
+	limit    int64         // what held and queued may reach; 0: no limit
 	flowWake chan struct{} // memory was freed while SENDs wait
 	nblocked atomic.Int64  // len(blocked)
 	logins   *throttle
@@ -876,7 +877,7 @@ func (b *Broker) queue(dest string) *queue {
 	if !ok {
 		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
 		b.queues[q.name] = q
-		b.take(queueCost)
+		b.queued.Add(queueCost)
 	}
 	return q
 }

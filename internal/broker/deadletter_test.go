@@ -61,14 +61,6 @@ func held(b *Broker, dest string) (cost int64, n int) {
 	return cost, q.msgs.len()
 }
 
-// messagesHeld returns what the broker's messages count against its
-// budget: MemoryHeld without its queues (no transaction is open here).
-func messagesHeld(b *Broker) int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.held.Load() - int64(len(b.queues))*queueCost
-}
-
 // TestDeadLetterAfterMaxRedeliveries: with MaxRedeliveries 2, a message
 // NACKed twice is delivered again each time; the third NACK sends it to
 // the dead-letter queue as a new message with the body, the sender's
@@ -95,8 +87,8 @@ func TestDeadLetterAfterMaxRedeliveries(t *testing.T) {
 			t.Fatalf("after %d NACKs the dead-letter queue holds %d", i, n)
 		}
 	}
-	if before, _ := held(b, "/queue/orders"); before != 0 || messagesHeld(b) == 0 {
-		t.Fatalf("a delivered message: queued cost %d, held %d", before, messagesHeld(b))
+	if before, _ := held(b, "/queue/orders"); before != 0 || b.MemoryHeld() == 0 {
+		t.Fatalf("a delivered message: queued cost %d, held %d", before, b.MemoryHeld())
 	}
 	if got := c.nack(m); len(got) != 0 {
 		t.Fatalf("the third NACK redelivered: %v", got[0])
@@ -105,8 +97,8 @@ func TestDeadLetterAfterMaxRedeliveries(t *testing.T) {
 		t.Fatalf("queue depth %d after dead-lettering", n)
 	}
 	cost, n := held(b, DefaultDeadLetterQueue)
-	if n != 1 || messagesHeld(b) != cost {
-		t.Fatalf("dead-letter queue holds %d messages costing %d; the broker counts %d", n, cost, messagesHeld(b))
+	if n != 1 || b.MemoryHeld() != cost {
+		t.Fatalf("dead-letter queue holds %d messages costing %d; the broker counts %d", n, cost, b.MemoryHeld())
 	}
 
 	d := subscribeDLQ(t, b, DefaultDeadLetterQueue, "client-individual")
@@ -136,8 +128,8 @@ func TestDeadLetterAfterMaxRedeliveries(t *testing.T) {
 		t.Errorf("%d original-destination headers, want 1", k)
 	}
 	d.do(protocol.NewFrame(protocol.CmdAck, "id", dl.Header("ack")))
-	if messagesHeld(b) != 0 {
-		t.Errorf("memory held %d after the dead letter was acknowledged", messagesHeld(b))
+	if b.MemoryHeld() != 0 {
+		t.Errorf("memory held %d after the dead letter was acknowledged", b.MemoryHeld())
 	}
 }
 
@@ -317,8 +309,8 @@ func TestDeadLetterOverBudget(t *testing.T) {
 		t.Fatalf("redelivered: %v", got[0])
 	}
 	cost, n := held(b, DefaultDeadLetterQueue)
-	if n != 1 || messagesHeld(b) != cost || b.QueueDepth("/queue/a") != 0 {
-		t.Fatalf("dead letters %d costing %d; held %d; queue %d", n, cost, messagesHeld(b), b.QueueDepth("/queue/a"))
+	if n != 1 || b.MemoryHeld() != cost || b.QueueDepth("/queue/a") != 0 {
+		t.Fatalf("dead letters %d costing %d; held %d; queue %d", n, cost, b.MemoryHeld(), b.QueueDepth("/queue/a"))
 	}
 }
 

@@ -70,7 +70,7 @@ func runChild() {
 			if v := int64(sample[0].Value.Uint64()); v > maxLive.Load() {
 				maxLive.Store(v)
 			}
-			if v := b.MemoryHeld(); v > maxHeld.Load() {
+			if v := b.budgetUsed(); v > maxHeld.Load() {
 				maxHeld.Store(v)
 			}
 		}

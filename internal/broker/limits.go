@@ -18,10 +18,22 @@ func (b *Broker) release(n int64) {
 	if n == 0 {
 		return
 	}
-	left := b.held.Add(-n)
-	if b.nblocked.Load() > 0 && (b.limit == 0 || left <= b.limit) {
+	b.held.Add(-n)
+	b.freed()
+}
+
+// freed wakes the held SENDs once memory is back under the budget.
+func (b *Broker) freed() {
+	if b.nblocked.Load() > 0 && !b.over() {
 		b.wakeFlow()
 	}
+}
+
+// dropQueue stops counting a queue that was deleted. Called with b.mu
+// held.
+func (b *Broker) dropQueue() {
+	b.queued.Add(-queueCost)
+	b.freed()
 }
 
 func (b *Broker) wakeFlow() {
@@ -31,13 +43,17 @@ func (b *Broker) wakeFlow() {
 	}
 }
 
-// over reports whether the messages held exceed their share of the budget.
-func (b *Broker) over() bool { return b.limit > 0 && b.held.Load() > b.limit }
+// over reports whether the messages held and the queues exceed their
+// share of the budget.
+func (b *Broker) over() bool { return b.limit > 0 && b.budgetUsed() > b.limit }
 
-// MemoryHeld returns how many bytes what the broker holds counts against
-// its budget: its messages, its queues (queueCost each) and the SENDs of
-// open transactions; half of Config.MaxMemory at most, give or take the
-// SENDs handled while memory was freed.
+// budgetUsed returns what counts against the budget.
+func (b *Broker) budgetUsed() int64 { return b.held.Load() + b.queued.Load() }
+
+// MemoryHeld returns how many bytes the messages the broker holds count
+// against its budget, those of its queues and the SENDs of open
+// transactions. With its queues (queueCost each), they may take half of
+// Config.MaxMemory, give or take the SENDs handled while memory was freed.
 func (b *Broker) MemoryHeld() int64 { return b.held.Load() }
 
 // backlogMax bounds the bytes of the frames a connection may have waiting
@@ -208,7 +224,7 @@ func (b *Broker) removeIfIdle(q *queue) {
 	if b.queues[q.name] == q {
 		b.retire(q)
 		delete(b.queues, q.name)
-		b.release(queueCost)
+		b.dropQueue()
 	}
 }
 
@@ -222,7 +238,7 @@ func (b *Broker) dropTemps(c *conn) {
 		if q := b.queues[name]; q != nil && len(q.subs) == 0 {
 			b.dropMessages(q)
 			delete(b.queues, name)
-			b.release(queueCost)
+			b.dropQueue()
 		}
 	}
 	c.temps = nil
