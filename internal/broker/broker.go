@@ -907,13 +907,34 @@ type errFrame struct {
 	message string
 	detail  string
 	delay   time.Duration // wait this long before answering (a failed login)
+	receipt string        // the receipt header of the frame it answers
+}
+
+// answering sets the receipt-id of e to the receipt header of f, the frame
+// it answers, as the spec asks, and returns e.
+func (e *errFrame) answering(f *protocol.Frame) *errFrame {
+	if id, ok := f.Lookup(protocol.HdrReceipt); ok && e.receipt == "" {
+		e.receipt = strings.Clone(id) // f may be the reader's, reused
+	}
+	return e
 }
 
 func (e *errFrame) Error() string { return e.message }
 
 // frame returns the ERROR frame that answers e.
 func (e *errFrame) frame() *protocol.Frame {
-	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, e.message)
+	// One line, which every version can carry unescaped (a 1.0 client,
+	// or one that has not had CONNECTED yet, reads it as it is).
+	msg := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, e.message)
+	f := protocol.NewFrame(protocol.CmdError, protocol.HdrMessage, msg)
+	if e.receipt != "" {
+		f.Headers.Add(protocol.HdrReceiptID, e.receipt)
+	}
 	if e.detail != "" {
 		f.Body = []byte(e.detail + "\n")
 	}

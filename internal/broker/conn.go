@@ -86,6 +86,9 @@ func newConn(b *Broker, nc net.Conn) *conn {
 	c.r = protocol.NewReader(liveReader{c})
 	c.r.SetLimits(b.cfg.Limits)
 	c.w = protocol.NewWriter(nc)
+	// Until CONNECTED, what is written (an ERROR answering the CONNECT)
+	// is not escaped: no version is agreed, and 1.0 has no escapes.
+	c.w.SetVersion(protocol.V10)
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)
 	c.lastWrite.Store(now)
@@ -243,9 +246,11 @@ func (c *conn) writeLoop() {
 		c.b.release(rel)
 		clear(frames)
 		spare = frames
+		wrote := len(frames) > 0 || len(raws) > 0
 		if len(frames) == 0 && !ended && !c.b.noBeats.Load() &&
 			beatDue(time.Since(time.Unix(0, c.lastWrite.Load())), time.Duration(c.send.Load())) {
 			c.w.WriteHeartBeat()
+			wrote = true
 		}
 		if c.w.Buffered() > 0 {
 			deadline := 30 * time.Second
@@ -257,13 +262,17 @@ func (c *conn) writeLoop() {
 				c.close()
 				return
 			}
-			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		for _, p := range raws {
 			c.nc.Write(p)
 			if mw, ok := c.nc.(protocol.MessageWriter); ok {
 				mw.EndMessage()
 			}
+		}
+		if wrote {
+			// Also over WebSocket, whose writer sends each frame and
+			// beat as it goes and leaves nothing buffered.
+			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if c.throttled.Swap(false) {
 			c.b.resume(c)
@@ -452,7 +461,7 @@ func (c *conn) readLoop() {
 						return
 					}
 				}
-				c.fail(ef)
+				c.fail(ef.answering(fr))
 			}
 			return
 		}

@@ -141,7 +141,7 @@ func (b *Broker) flow() {
 				c.waiting -= frameSize(f)
 				var ef *errFrame
 				if err := c.process(f); errors.As(err, &ef) {
-					c.abort(ef)
+					c.abort(ef.answering(f))
 					c.backlog, c.waiting = nil, 0
 				}
 			}

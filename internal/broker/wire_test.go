@@ -3,6 +3,7 @@ package broker
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/stompest/stompest/internal/protocol"
+	"github.com/stompest/stompest/internal/wsconn"
 )
 
 // dialBytes opens a connection that speaks STOMP as raw bytes, as the
@@ -163,5 +165,98 @@ func TestHeartBeatsEarly(t *testing.T) {
 	// at the interval itself, as before, always showed one).
 	if worst >= interval {
 		t.Fatalf("a heart-beat came %v after the previous byte; negotiated %v", worst, interval)
+	}
+}
+
+// TestErrorReceiptID: an ERROR answering a frame with a receipt header
+// carries its receipt-id, as STOMP 1.2 asks ("the ERROR frame SHOULD set
+// the receipt-id header"), so that a client can tell which frame failed;
+// also for a frame that waited behind a SEND held for memory.
+func TestErrorReceiptID(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	p := connect(t, b, protocol.V12)
+	p.send(protocol.NewFrame(protocol.CmdSend, "receipt", "r:77"))
+	f := p.read()
+	if f.Command != protocol.CmdError || f.Header("receipt-id") != "r:77" || f.Header("message") != "SEND without a destination" {
+		t.Fatalf("got %v, want ERROR with receipt-id r:77", f)
+	}
+
+	held := start(t, Config{MaxMemory: 4 << 10})
+	p = connect(t, held, protocol.V12)
+	p.send(sendTo("/queue/full", strings.Repeat("x", 4<<10))) // over the budget: the next SEND waits
+	p.send(sendTo("/queue/full", "held"))
+	p.send(protocol.NewFrame(protocol.CmdCommit, "transaction", "none", "receipt", "behind"))
+	c := connect(t, held, protocol.V12)
+	c.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/full", "id", "s"))
+	for f = p.read(); f.Command != protocol.CmdError; f = p.read() {
+	}
+	if f.Header("receipt-id") != "behind" || !strings.Contains(f.Header("message"), "unknown transaction") {
+		t.Fatalf("got %v, want ERROR with receipt-id behind", f)
+	}
+}
+
+// TestConnectErrorUnescaped: an ERROR answering a CONNECT is written as
+// STOMP 1.0 writes it, without escapes: no version is agreed yet (clients
+// show "\c" in the message otherwise), and a 1.0 client has none anyway.
+func TestConnectErrorUnescaped(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{User: "admin", Password: "secret"})
+	for _, accept := range []string{"", "accept-version:1.2\n"} {
+		_, br := dialBytes(t, b.Addr(), "CONNECT\n"+accept+"login:admin\npasscode:bad\nreceipt:c:1\n\n\x00")
+		frame, err := br.ReadString(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(frame, "ERROR\n") || !strings.Contains(frame, "\nmessage:Authentication failed: bad login") ||
+			!strings.Contains(frame, "\nreceipt-id:c:1\n") {
+			t.Errorf("%q: the broker answered %q", accept, frame)
+		}
+	}
+}
+
+// TestWebSocketBeats: over WebSocket, whose writer sends each frame and
+// beat as it goes, the broker beats as often as over TCP, once nothing
+// was written for half the interval: about 2 s / 200 ms = 10 beats in two
+// seconds with a 400 ms interval, not one every eighth of it.
+func TestWebSocketBeats(t *testing.T) {
+	t.Parallel()
+	const interval = 400 * time.Millisecond
+	b := start(t, Config{WSAddr: "127.0.0.1:0", HeartBeat: protocol.HeartBeatSpec{Send: interval}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := wsconn.Dial(ctx, "ws://"+b.WSAddr()+"/", wsconn.Subprotocols(nil), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := protocol.NewWriter(c)
+	if err := w.WriteFrame(protocol.NewFrame(protocol.CmdConnect, "accept-version", "1.2", "heart-beat", "0,400")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r := protocol.NewReader(c)
+	if f, err := r.Read(); err != nil || f.Command != protocol.CmdConnected {
+		t.Fatalf("CONNECT answered with %v, %v", f, err)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	beats := 0
+	for {
+		f, err := r.Read()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				break
+			}
+			t.Fatal(err)
+		}
+		if !f.IsHeartBeat() {
+			t.Fatalf("got %v", f)
+		}
+		beats++
+	}
+	if beats < 2 || beats > 12 {
+		t.Fatalf("%d heart-beats in 2s with an interval of %v, want about 10", beats, interval)
 	}
 }

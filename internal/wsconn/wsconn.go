@@ -13,7 +13,9 @@
 // message streamed in fragments.
 //
 // The subprotocols v12.stomp, v11.stomp and v10.stomp (STOMP 1.2 "Frames
-// and Headers" of the WebSocket mapping) are offered and accepted.
+// and Headers" of the WebSocket mapping) are offered and accepted; the
+// Handler also accepts plain "stomp", as ActiveMQ does, for clients that
+// offer only that (the version is then the CONNECT's accept-version).
 package wsconn
 
 import (
@@ -232,7 +234,7 @@ func (e *HandshakeError) Error() string {
 // origin are accepted: the broker it serves is meant for local work.
 func Handler(serve func(net.Conn)) http.Handler {
 	up := websocket.Upgrader{
-		Subprotocols:    Subprotocols(nil),
+		Subprotocols:    append(Subprotocols(nil), "stomp"),
 		ReadBufferSize:  32 << 10,
 		WriteBufferSize: 32 << 10,
 		CheckOrigin:     func(*http.Request) bool { return true },

@@ -243,3 +243,21 @@ func TestHandler(t *testing.T) {
 		t.Errorf("client read %v, %v; want CONNECTED version 1.0", f, err)
 	}
 }
+
+// TestHandlerPlainStomp: a client that offers only the subprotocol
+// "stomp" (as some browser clients do) has it, as from ActiveMQ.
+func TestHandlerPlainStomp(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(Handler(func(c net.Conn) { c.Close() }))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/", []string{"stomp"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Subprotocol() != "stomp" {
+		t.Errorf("subprotocol %q, want stomp", c.Subprotocol())
+	}
+}

@@ -95,7 +95,8 @@ with statistics-empty:true. /queue/ActiveMQ.Statistics.Broker answers the
 broker's totals (brokerName, destinationCount and the same figures).
 
 With --ws-listen it also serves STOMP over WebSocket at path / (subprotocols
-v10.stomp, v11.stomp, v12.stomp; TLS as --listen when --tls-cert is given).
+v10.stomp, v11.stomp, v12.stomp, and plain stomp as ActiveMQ accepts it;
+TLS as --listen when --tls-cert is given).
 A browser's handshake is accepted from a page of the listen host (any port;
 any loopback name when it listens on loopback) or of an origin matching
 --ws-allow-origin (a glob matched against scheme://host:port and against the
