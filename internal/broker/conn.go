@@ -1098,15 +1098,11 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 	} else {
 		sub := f.Header(protocol.HdrSubscription)
 		mid := f.Header(protocol.HdrMessageID)
-		if sub == "" && c.version == protocol.V10 {
-			for _, s := range c.subs {
-				if x, ok := c.acks[s.id+"\x00"+mid]; ok {
-					d = x
-					break
-				}
-			}
-		} else {
-			d = c.acks[sub+"\x00"+mid]
+		d = c.delivered(sub, mid)
+		if d == nil && c.version == protocol.V10 && strings.Contains(mid, `\c`) {
+			// go-stomp escapes as 1.2 does on a 1.0 connection too:
+			// its ACK names ID\cstompest-1 for ID:stompest-1.
+			d = c.delivered(sub, strings.ReplaceAll(mid, `\c`, ":"))
 		}
 	}
 	if d == nil {
@@ -1123,6 +1119,21 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 	}
 	c.settle(d, nack)
 	return nil
+}
+
+// delivered returns the unacknowledged delivery of message mid on
+// subscription sub (1.0, 1.1), or nil; in 1.0 the subscription may be
+// left out.
+func (c *conn) delivered(sub, mid string) *delivery {
+	if sub == "" && c.version == protocol.V10 {
+		for _, s := range c.subs {
+			if d, ok := c.acks[s.id+"\x00"+mid]; ok {
+				return d
+			}
+		}
+		return nil
+	}
+	return c.acks[sub+"\x00"+mid]
 }
 
 // settle acknowledges d (with ack client, every delivery of its

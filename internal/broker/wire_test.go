@@ -260,3 +260,26 @@ func TestWebSocketBeats(t *testing.T) {
 		t.Fatalf("%d heart-beats in 2s with an interval of %v, want about 10", beats, interval)
 	}
 }
+
+// TestAck10EscapedMessageID: a 1.0 client that escapes its headers as 1.2
+// does (go-stomp) acknowledges ID:stompest-1 as ID\cstompest-1; the broker
+// takes it, as the message it means.
+func TestAck10EscapedMessageID(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	p := connect(t, b, protocol.V10)
+	p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/esc", "ack", "client"), "sub")
+	msgs := p.sync(sendTo("/queue/esc", "m"), "sent")
+	if len(msgs) == 0 {
+		msgs = append(msgs, p.read())
+	}
+	m := msgs[0]
+	mid := m.Header("message-id")
+	if !strings.Contains(mid, ":") {
+		t.Fatalf("message-id %q has no colon to escape", mid)
+	}
+	p.sync(protocol.NewFrame(protocol.CmdAck, "message-id", strings.ReplaceAll(mid, ":", `\c`)), "acked")
+	if held := b.MemoryHeld(); held != 0 {
+		t.Fatalf("%d bytes held after the ACK", held)
+	}
+}
