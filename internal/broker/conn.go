@@ -403,6 +403,9 @@ func (c *conn) readLoop() {
 		// for COMMIT).
 		err := c.r.ReadFrame(&buf)
 		fr := &buf
+		if err == nil && c.version == protocol.V10 {
+			trimHeaders(fr.Headers)
+		}
 		if err == nil && (!borrowable(fr.Command) || fr.Headers.Has(protocol.HdrTransaction) ||
 			c.b.cfg.Record || c.b.cfg.OnFrame != nil) {
 			fr = fr.Clone()
@@ -471,6 +474,17 @@ func (c *conn) readLoop() {
 		if ended {
 			return
 		}
+	}
+}
+
+// trimHeaders drops the spaces and tabs around the names and values of a
+// STOMP 1.0 frame's headers, as ActiveMQ and Artemis read 1.0: clients
+// written for them send "destination: /queue/a" (Python's stomper).
+// From 1.1 on, a header is what stands between the colon and the line end.
+func trimHeaders(hs protocol.Headers) {
+	for i := range hs {
+		hs[i].Name = strings.Trim(hs[i].Name, " \t")
+		hs[i].Value = strings.Trim(hs[i].Value, " \t")
 	}
 }
 

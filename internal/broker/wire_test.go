@@ -283,3 +283,52 @@ func TestAck10EscapedMessageID(t *testing.T) {
 		t.Fatalf("%d bytes held after the ACK", held)
 	}
 }
+
+// TestHeaders10Trimmed: on a STOMP 1.0 connection, spaces around header
+// names and values are dropped, as ActiveMQ and Artemis read 1.0 (stomper
+// writes "destination: /queue/a"); from 1.1 on they are the value's.
+func TestHeaders10Trimmed(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{})
+	nc, br := dialBytes(t, b.Addr(), "CONNECT\n\n\x00"+
+		"SUBSCRIBE\ndestination: /queue/trim \nack: client\nreceipt: sub\n\n\x00"+
+		"SEND\ndestination:\t/queue/trim\nkeep: a value \nreceipt:sent\n\nm\x00")
+	r := protocol.NewReader(br)
+	var m *protocol.Frame
+	for m == nil {
+		f, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f.Command {
+		case protocol.CmdError:
+			t.Fatalf("got %v", f)
+		case protocol.CmdMessage:
+			m = f.Clone()
+		}
+	}
+	if m.Header("destination") != "/queue/trim" || m.Header("keep") != "a value" {
+		t.Fatalf("MESSAGE %v", m)
+	}
+	if _, err := nc.Write([]byte("ACK\nmessage-id: " + m.Header("message-id") + "\nreceipt:acked\n\n\x00")); err != nil {
+		t.Fatal(err)
+	}
+	for f, err := r.Read(); f == nil || f.Header("receipt-id") != "acked"; f, err = r.Read() {
+		if err != nil || f.Command == protocol.CmdError {
+			t.Fatalf("after the ACK: %v %v", f, err)
+		}
+	}
+	if held := b.MemoryHeld(); held != 0 {
+		t.Fatalf("%d bytes held after the ACK", held)
+	}
+
+	p := connect(t, b, protocol.V12)
+	msgs := p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/kept", "id", "s"), "s")
+	p.send(sendTo("/queue/kept", "m", "keep", " a value "))
+	if len(msgs) == 0 {
+		msgs = append(msgs, p.read())
+	}
+	if v := msgs[0].Header("keep"); v != " a value " {
+		t.Fatalf("1.2: header %q, want it as sent", v)
+	}
+}
