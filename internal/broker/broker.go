@@ -122,8 +122,8 @@ type Broker struct {
 
 	stop     chan struct{} // closed by Close
 	held     atomic.Int64  // bytes of the messages held, in queues and in open transactions
-	queued   atomic.Int64  // what the queues themselves count: queueCost each
-	limit    int64         // what held and queued may reach; 0: no limit
+	overhead atomic.Int64  // what queues, subscriptions and transactions count themselves (queueCost, subCost, txCost each)
+	limit    int64         // what held and overhead may reach; 0: no limit
 	flowWake chan struct{} // memory was freed while SENDs wait
 	nblocked atomic.Int64  // len(blocked)
 	logins   *throttle
@@ -497,6 +497,7 @@ type subscription struct {
 	q        *queue
 	unacked  []*delivery // in delivery order
 	topic    bool
+	counted  bool   // its subCost counts against the budget
 	head     []byte // "MESSAGE" and the subscription header, encoded for the connection's version
 }
 
@@ -877,7 +878,7 @@ func (b *Broker) queue(dest string) *queue {
 	if !ok {
 		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
 		b.queues[q.name] = q
-		b.queued.Add(queueCost)
+		b.overhead.Add(queueCost)
 	}
 	return q
 }
@@ -889,6 +890,14 @@ func (b *Broker) queue(dest string) *queue {
 // for memory as one that fills a single queue is (TestQueueCost measures
 // what a queue takes).
 const queueCost = 1 << 10
+
+// subCost and txCost are what a subscription (with the queue of its own
+// that a topic subscription has) and an open transaction count against the
+// budget besides their messages (TestSubscriptionCost measures them).
+const (
+	subCost = 1 << 10
+	txCost  = 256
+)
 
 // isTemp reports whether dest is a temporary destination, which lives as
 // long as the connection that subscribed to it first.

@@ -32,6 +32,7 @@ type conn struct {
 	subs      map[string]*subscription
 	acks      map[string]*delivery // by ack id (1.2) and by subscription+message-id
 	txs       map[string]*tx
+	kept      int64 // what its subscriptions and transactions count against the budget (b.mu)
 	ackSeq    uint64
 	keyBuf    []byte           // where deliver builds a delivery's keys
 	scratch   protocol.Headers // the headers of the SEND being handled
@@ -664,6 +665,8 @@ type tx struct {
 func (c *conn) endTx(id string, t *tx) {
 	delete(c.txs, id)
 	c.b.release(t.held)
+	c.kept -= txCost
+	c.b.unkeep(txCost)
 	t.held = 0
 }
 
@@ -687,7 +690,12 @@ func (c *conn) process(f *protocol.Frame) error {
 		if _, ok := c.txs[id]; ok {
 			return violation("transaction %s is already active", id)
 		}
+		if err := c.b.exhausted(c, "transactions"); err != nil {
+			return err
+		}
 		c.txs[id] = &tx{}
+		c.kept += txCost
+		c.b.keep(txCost)
 	case protocol.CmdCommit, protocol.CmdAbort:
 		id := f.Header(protocol.HdrTransaction)
 		t, ok := c.txs[id]
@@ -862,6 +870,9 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 	if _, dup := c.subs[id]; dup {
 		return violation("subscription %s already exists", id)
 	}
+	if err := b.exhausted(c, "subscriptions"); err != nil {
+		return err
+	}
 	ack := f.Header(protocol.HdrAck)
 	switch ack {
 	case "":
@@ -932,6 +943,9 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 		s.q = b.queue(dest)
 	}
 	s.q.subs = append(s.q.subs, s)
+	s.counted = true
+	c.kept += subCost
+	b.keep(subCost)
 	c.receipt(f)
 	b.dispatch(s.q)
 	return errNoReceipt
@@ -993,6 +1007,11 @@ func (b *Broker) unsubscribe(s *subscription) {
 		return
 	}
 	q.subs = slices.DeleteFunc(q.subs, func(x *subscription) bool { return x == s })
+	if s.counted {
+		s.counted = false
+		s.c.kept -= subCost
+		b.unkeep(subCost)
+	}
 	if q.rr >= len(q.subs) {
 		q.rr = 0
 	}

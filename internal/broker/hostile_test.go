@@ -243,6 +243,21 @@ func (c *rawConn) expect(t *testing.T, cmd protocol.Command, d time.Duration) *p
 	}
 }
 
+// expectError reads frames until an ERROR, within d.
+func (c *rawConn) expectError(t *testing.T, d time.Duration) *protocol.Frame {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	for {
+		f, err := c.r.Read()
+		if err != nil {
+			t.Fatalf("waiting for ERROR: %v", err)
+		}
+		if f.Command == protocol.CmdError {
+			return f
+		}
+	}
+}
+
 // subscriber connects and subscribes to dest.
 func subscriber(t *testing.T, addr, dest, ack string) *rawConn {
 	t.Helper()
@@ -315,7 +330,8 @@ func heldProducer(t *testing.T, c *child, prod *rawConn, n int, batch func(i int
 // TestHostileLoad runs the broker, in a child process with a memory
 // budget of 32 MiB, under the clients that used to break it: a stalled
 // topic subscriber, a stalled queue consumer, a producer to many queues,
-// open transactions that are never committed, connections that never
+// open transactions that are never committed, a connection subscribing
+// without end, connections that never
 // CONNECT, and (with RLIMIT_NOFILE lowered) more connections than it has
 // descriptors. Through each, a normal client is served within a second
 // and the live heap stays under the budget, and so does the RSS (but
@@ -445,6 +461,25 @@ func TestHostileLoad(t *testing.T) {
 		t.Logf("a normal client served in %v; the producer held after writing %d batches of 1,000", took, written.Load())
 		if s.held > testBudget/2+(2<<20) {
 			t.Errorf("%d bytes held, over half the budget", s.held)
+		}
+	})
+
+	t.Run("subscriptions", func(t *testing.T) {
+		// 200,000 subscriptions on one connection, each to a topic
+		// of its own: about 100 MiB if they were not counted.
+		c := startChild(t, budget)
+		spam := dialChild(t, c.addr, true)
+		var frames strings.Builder
+		for i := range 200_000 {
+			fmt.Fprintf(&frames, "SUBSCRIBE\nid:%d\ndestination:/topic/spam-%d\n\n\x00", i, i)
+		}
+		go spam.Write([]byte(frames.String())) // the broker closes mid-way
+		f := spam.expectError(t, 30*time.Second)
+		took := serveNormal(t, c.addr)
+		report(t, c, "200,000 subscriptions on one connection")
+		t.Logf("the connection got ERROR %q; a normal client served in %v", f.Header("message"), took)
+		if f.Header("message") != "too many subscriptions on one connection" {
+			t.Errorf("the connection got %v", f)
 		}
 	})
 

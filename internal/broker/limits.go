@@ -29,13 +29,6 @@ func (b *Broker) freed() {
 	}
 }
 
-// dropQueue stops counting a queue that was deleted. Called with b.mu
-// held.
-func (b *Broker) dropQueue() {
-	b.queued.Add(-queueCost)
-	b.freed()
-}
-
 func (b *Broker) wakeFlow() {
 	select {
 	case b.flowWake <- struct{}{}:
@@ -43,16 +36,53 @@ func (b *Broker) wakeFlow() {
 	}
 }
 
-// over reports whether the messages held and the queues exceed their
-// share of the budget.
+// dropQueue stops counting a queue that was deleted. Called with b.mu
+// held.
+func (b *Broker) dropQueue() { b.unkeep(queueCost) }
+
+// keep counts n more bytes of queues, subscriptions or transactions.
+func (b *Broker) keep(n int64) { b.overhead.Add(n) }
+
+// unkeep counts n bytes of queues, subscriptions or transactions less.
+func (b *Broker) unkeep(n int64) {
+	b.overhead.Add(-n)
+	b.freed()
+}
+
+// exhausted returns the ERROR for a SUBSCRIBE or BEGIN of c once its
+// subscriptions and transactions count an eighth of the budget (the
+// messages' share is half of it; 1 MiB at least), or once queues,
+// subscriptions and transactions of every connection take the whole of
+// it. They are not held for memory as SENDs are, so one careless client
+// could otherwise grow the broker without bound. Messages are not counted
+// here: a consumer that subscribes to drain a full broker is let in.
+// Called with b.mu held.
+func (b *Broker) exhausted(c *conn, what string) error {
+	if b.limit == 0 {
+		return nil
+	}
+	if share := max(b.limit/4, 1<<20); c.kept >= share {
+		return &errFrame{message: "too many " + what + " on one connection", detail: fmt.Sprintf(
+			"its subscriptions and transactions count %d bytes, an eighth of the broker's memory budget (--max-memory)", c.kept)}
+	}
+	if all := b.overhead.Load(); all >= max(2*b.limit, 1<<20) {
+		return &errFrame{message: "memory budget exhausted by " + what, detail: fmt.Sprintf(
+			"queues, subscriptions and transactions take %d bytes, the broker's whole memory budget (--max-memory)", all)}
+	}
+	return nil
+}
+
+// over reports whether the messages held, with the queues, subscriptions
+// and transactions, exceed the messages' share of the budget.
 func (b *Broker) over() bool { return b.limit > 0 && b.budgetUsed() > b.limit }
 
 // budgetUsed returns what counts against the budget.
-func (b *Broker) budgetUsed() int64 { return b.held.Load() + b.queued.Load() }
+func (b *Broker) budgetUsed() int64 { return b.held.Load() + b.overhead.Load() }
 
 // MemoryHeld returns how many bytes the messages the broker holds count
-// against its budget, those of its queues and the SENDs of open
-// transactions. With its queues (queueCost each), they may take half of
+// against its budget: those of its queues and the SENDs of open
+// transactions. With the queues, subscriptions and transactions themselves
+// (queueCost, subCost and txCost each), they may take half of
 // Config.MaxMemory, give or take the SENDs handled while memory was freed.
 func (b *Broker) MemoryHeld() int64 { return b.held.Load() }
 

@@ -405,3 +405,97 @@ func TestTransactionBudget(t *testing.T) {
 		t.Fatalf("queue depth %d: the large transaction left messages", q)
 	}
 }
+
+// TestSubscriptionCost: what the budget counts for a subscription (a
+// topic's, with its queue of its own; a queue's, whose queue counts
+// apart) and for an open transaction is at least what each takes on the
+// heap, connection's tables included. Not parallel: it measures the heap.
+func TestSubscriptionCost(t *testing.T) {
+	b := start(t, Config{})
+	live := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	const n = 5000
+	p := connect(t, b, protocol.V12)
+	for _, tc := range []struct {
+		what  string
+		frame func(i int) string
+	}{
+		{"topic subscription", func(i int) string {
+			return fmt.Sprintf("SUBSCRIBE\nid:t%d\ndestination:/topic/t-%d\nack:client\n\n\x00", i, i)
+		}},
+		{"queue subscription", func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:q%d\ndestination:/queue/q-%d\n\n\x00", i, i) }},
+		{"transaction", func(i int) string { return fmt.Sprintf("BEGIN\ntransaction:tx-%d\n\n\x00", i) }},
+	} {
+		counted, heap := b.budgetUsed(), live()
+		var frames strings.Builder
+		for i := range n {
+			frames.WriteString(tc.frame(i))
+		}
+		if _, err := p.nc.Write([]byte(frames.String())); err != nil {
+			t.Fatal(err)
+		}
+		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "sync-"+tc.what, "destination", "/queue/sync"), tc.what)
+		p.sync(protocol.NewFrame(protocol.CmdUnsubscribe, "id", "sync-"+tc.what), "u-"+tc.what)
+		perHeap, perCount := (live()-heap)/n, (b.budgetUsed()-counted)/n
+		t.Logf("a %s: %d bytes of heap, %d counted", tc.what, perHeap, perCount)
+		if perHeap > perCount {
+			t.Errorf("a %s takes %d bytes of heap; the budget counts %d", tc.what, perHeap, perCount)
+		}
+	}
+	p.nc.Close()
+	waitUntil(t, "the connection's subscriptions and transactions to be let go", func() bool { return b.budgetUsed() == 0 })
+}
+
+// TestSubscriptionsExhaustBudget: queues, subscriptions and transactions
+// are not held for memory as SENDs are; once one connection's count an
+// eighth of the budget (1 MiB at least), its SUBSCRIBE or BEGIN gets an
+// ERROR that says so, and what it held is let go when it closes; once
+// those of every connection take the whole budget, anyone's do.
+func TestSubscriptionsExhaustBudget(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 2 << 20}) // 1 MiB a connection, 2 MiB in all
+	frames := func(n int, frame func(i int) string) []byte {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(frame(i))
+		}
+		return []byte(b.String())
+	}
+	for _, tc := range []struct {
+		what  string
+		frame func(i int) string
+	}{
+		{"subscriptions", func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:t%d\ndestination:/topic/t-%d\n\n\x00", i, i) }},
+		{"transactions", func(i int) string { return fmt.Sprintf("BEGIN\ntransaction:tx-%d\n\n\x00", i) }},
+	} {
+		p := connect(t, b, protocol.V12)
+		go p.nc.Write(frames(10_000, tc.frame)) // the broker closes mid-way
+		f := p.read()
+		if f.Command != protocol.CmdError || f.Header("message") != "too many "+tc.what+" on one connection" ||
+			!strings.Contains(string(f.Body), "--max-memory") {
+			t.Fatalf("%s: got %v", tc.what, f)
+		}
+		waitUntil(t, "what the connection held to be let go", func() bool { return b.budgetUsed() == 0 })
+	}
+	// Two connections of 1,024 subscriptions each take the 2 MiB.
+	var full []*peer
+	for k := range 2 {
+		p := connect(t, b, protocol.V12)
+		p.nc.Write(frames(1023, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
+		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "last", "destination", fmt.Sprintf("/topic/f%d-last", k)), "full")
+		full = append(full, p)
+	}
+	d := connect(t, b, protocol.V12)
+	d.send(protocol.NewFrame(protocol.CmdSubscribe, "id", "s", "destination", "/topic/one-more", "receipt", "more"))
+	if f := d.read(); f.Command != protocol.CmdError || f.Header("message") != "memory budget exhausted by subscriptions" || f.Header("receipt-id") != "more" {
+		t.Fatalf("a SUBSCRIBE over the whole budget: %v", f)
+	}
+	full[0].nc.Close()
+	waitUntil(t, "the first connection's subscriptions to be let go", func() bool { return b.budgetUsed() < 2<<20 })
+	c := connect(t, b, protocol.V12)
+	c.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "s", "destination", "/topic/after"), "after")
+}

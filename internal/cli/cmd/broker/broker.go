@@ -107,14 +107,18 @@ Limits:
   --max-memory      the memory budget (default 512MiB; 0 = none). Messages
                     held (queued, waiting for a slow subscriber, delivered
                     and not acknowledged, SENT in a transaction not yet
-                    committed) and queues (1KiB each) may take half of
-                    it; the Go runtime's memory limit is set to it. Over
-                    it the topic subscribers furthest behind are
-                    disconnected with ERROR, then SENDs are held without
-                    RECEIPT and the producer's connection is not read (but
-                    for ACK and NACK) until memory is freed: TCP slows the
-                    producer. One transaction may hold a quarter of it;
-                    a SEND beyond that gets ERROR (transaction too large).
+                    committed), queues and subscriptions (1KiB each) and
+                    open transactions (256B each) may take half of it;
+                    the Go runtime's memory limit is set to it. Over it
+                    the topic subscribers furthest behind are disconnected
+                    with ERROR, then SENDs are held without RECEIPT and
+                    the producer's connection is not read (but for ACK and
+                    NACK) until memory is freed: TCP slows the producer.
+                    One transaction may hold a quarter of it (a SEND
+                    beyond gets ERROR: transaction too large); one
+                    connection's subscriptions and transactions an eighth
+                    (1MiB at least), and all of them the whole budget (a
+                    SUBSCRIBE or BEGIN beyond gets ERROR).
   --max-pending     messages a non-durable topic subscription may have
                     waiting (default 100000; 0 = no limit); beyond it its
                     subscriber gets ERROR and is disconnected.
