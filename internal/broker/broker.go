@@ -121,9 +121,11 @@ type Broker struct {
 	wg  sync.WaitGroup
 
 	stop     chan struct{} // closed by Close
-	held     atomic.Int64  // bytes of the messages held, in queues and in open transactions
-	overhead atomic.Int64  // what queues, subscriptions and transactions count themselves (queueCost, subCost, txCost each)
-	limit    int64         // what held and overhead may reach; 0: no limit
+	held     atomic.Int64  // bytes of the messages held: queued, or delivered and not acknowledged
+	queueful atomic.Int64  // queueCost for each queue of b.queues that holds messages
+	txHeld   atomic.Int64  // bytes of the SENDs held in open transactions
+	kept     atomic.Int64  // subCost and txCost for each subscription and open transaction
+	limit    int64         // what held and queueful may reach; 0: no limit
 	flowWake chan struct{} // memory was freed while SENDs wait
 	nblocked atomic.Int64  // len(blocked)
 	logins   *throttle
@@ -482,6 +484,8 @@ type queue struct {
 	subs    []*subscription
 	rr      int
 	durable bool       // a durable topic subscription: survives its subscriber
+	shared  bool       // one of b.queues
+	charged bool       // its queueCost counts in b.queueful
 	gone    bool       // a topic subscription's queue, detached from its topic
 	st      *destStats // the counts of its destination, shared by a topic's queues
 }
@@ -589,6 +593,7 @@ func (b *Broker) dispatch(q *queue) {
 	if q.msgs.len() == 0 {
 		q.arena.reset()
 	}
+	b.recharge(q)
 }
 
 // requeue puts messages back at the head of their queues in their original
@@ -600,6 +605,16 @@ func (b *Broker) requeue(ds []*delivery) {
 		q := d.sub.q
 		if q == nil {
 			continue
+		}
+		if q.shared && b.queues[q.name] != q {
+			// The queue went while the delivery was on its way (an
+			// UNSUBSCRIBE left it empty and idle): it goes back to
+			// the queue of that name, unless nobody can read it.
+			if isTemp(q.name) && b.temps[q.name] == nil {
+				b.release(d.msg.cost())
+				continue
+			}
+			q = b.queue(q.name)
 		}
 		if _, ok := byQueue[q]; !ok {
 			order = append(order, q)
@@ -635,6 +650,7 @@ func (b *Broker) requeue(ds []*delivery) {
 		for _, m := range merged {
 			q.msgs.push(m)
 		}
+		b.recharge(q)
 	}
 	for _, q := range order {
 		b.dispatch(q)
@@ -736,6 +752,7 @@ func (b *Broker) publish(dest string, headers protocol.Headers, body []byte) err
 	q := b.queue(dest)
 	m.wire = q.arena.keep(w)
 	q.msgs.push(m)
+	b.recharge(q)
 	q.st.enqueued++
 	b.take(m.cost())
 	b.dispatch(q)
@@ -876,19 +893,19 @@ func digits(n uint64) int {
 func (b *Broker) queue(dest string) *queue {
 	q, ok := b.queues[dest]
 	if !ok {
-		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
+		q = &queue{name: strings.Clone(dest), st: new(destStats), shared: true} // dest may alias a reused read buffer
 		b.queues[q.name] = q
-		b.overhead.Add(queueCost)
 	}
 	return q
 }
 
 // queueCost is what a queue itself counts against the memory budget while
-// it exists: its record, its name, its entry in the broker's table and its
-// statistics, and the first segment and arena block of the messages it
-// holds. A producer to many distinct queues (a name per message) is held
-// for memory as one that fills a single queue is (TestQueueCost measures
-// what a queue takes).
+// it holds messages: its record, its name, its entry in the broker's table
+// and its statistics, and the first segment and arena block of its
+// messages. A producer to many distinct queues (a name per message) is
+// held for memory as one that fills a single queue is, and consumers free
+// it as they drain the queues (TestQueueCost measures what a queue takes;
+// an empty one is removed, or counts with its subscriptions).
 const queueCost = 1 << 10
 
 // subCost and txCost are what a subscription (with the queue of its own

@@ -404,8 +404,9 @@ func (c *conn) readLoop() {
 		// for COMMIT).
 		err := c.r.ReadFrame(&buf)
 		fr := &buf
-		if err == nil && c.version == protocol.V10 {
-			trimHeaders(fr.Headers)
+		if err == nil && (c.version == protocol.V10 ||
+			(fr.Command == protocol.CmdConnect && !fr.Headers.Has(protocol.HdrAcceptVersion))) {
+			trimHeaders(fr.Headers) // a 1.0 client's
 		}
 		if err == nil && (!borrowable(fr.Command) || fr.Headers.Has(protocol.HdrTransaction) ||
 			c.b.cfg.Record || c.b.cfg.OnFrame != nil) {
@@ -640,13 +641,13 @@ func (c *conn) handle(f *protocol.Frame, borrowed bool) error {
 	return c.process(f)
 }
 
-// flowControlled reports whether f takes memory: a SEND, in a
-// transaction too (it counts from the moment it is held for the COMMIT).
-// The COMMIT itself is not held: what it stores its SENDs counted
-// already, and holding it would keep a transaction that filled the budget
-// waiting for memory only its COMMIT or ABORT frees.
+// flowControlled reports whether f is held for memory: a SEND outside a
+// transaction that adds a message. A SEND in a transaction is counted and
+// capped apart (see onSend), and its COMMIT is not held: what it stores
+// was counted already, and holding it would keep transactions that fill
+// their share waiting for memory only their COMMIT or ABORT frees.
 func (c *conn) flowControlled(f *protocol.Frame) bool {
-	if f.Command != protocol.CmdSend {
+	if f.Command != protocol.CmdSend || f.Headers.Has(protocol.HdrTransaction) {
 		return false
 	}
 	_, _, stats := statsRequest(f.Header(protocol.HdrDestination))
@@ -664,9 +665,8 @@ type tx struct {
 // b.mu held.
 func (c *conn) endTx(id string, t *tx) {
 	delete(c.txs, id)
-	c.b.release(t.held)
-	c.kept -= txCost
-	c.b.unkeep(txCost)
+	c.b.txHeld.Add(-t.held)
+	c.b.keepFor(c, -txCost)
 	t.held = 0
 }
 
@@ -694,8 +694,7 @@ func (c *conn) process(f *protocol.Frame) error {
 			return err
 		}
 		c.txs[id] = &tx{}
-		c.kept += txCost
-		c.b.keep(txCost)
+		c.b.keepFor(c, txCost)
 	case protocol.CmdCommit, protocol.CmdAbort:
 		id := f.Header(protocol.HdrTransaction)
 		t, ok := c.txs[id]
@@ -833,16 +832,17 @@ func (c *conn) onSend(f *protocol.Frame) error {
 		if !active {
 			return violation("unknown transaction %q", tx)
 		}
-		// Held until COMMIT, it counts against the budget; a
-		// transaction may hold a quarter of it (half the messages'
-		// share), or it could never be committed.
+		// Held until COMMIT, it counts against the budget: the open
+		// transactions of all connections may hold a quarter of it.
+		// Beyond, the SEND is refused rather than held for memory,
+		// which only the transactions' COMMIT or ABORT would free.
 		n := sendCost(headers, body)
-		if b := c.b; b.limit > 0 && t.held+n > b.limit/2 {
+		if b := c.b; b.limit > 0 && b.txHeld.Load()+n > b.limit/2 {
 			return &errFrame{message: fmt.Sprintf("transaction %s is too large", tx), detail: fmt.Sprintf(
-				"its SENDs would hold more than %d bytes, a quarter of the broker's memory budget (--max-memory); commit in smaller transactions", b.limit/2)}
+				"the SENDs of open transactions would hold more than %d bytes, a quarter of the broker's memory budget (--max-memory); commit in smaller transactions", b.limit/2)}
 		}
 		t.held += n
-		c.b.take(n)
+		c.b.txHeld.Add(n)
 		t.ops = append(t.ops, func() error {
 			return c.b.publish(dest, headers, body)
 		})
@@ -944,8 +944,7 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 	}
 	s.q.subs = append(s.q.subs, s)
 	s.counted = true
-	c.kept += subCost
-	b.keep(subCost)
+	b.keepFor(c, subCost)
 	c.receipt(f)
 	b.dispatch(s.q)
 	return errNoReceipt
@@ -1009,8 +1008,7 @@ func (b *Broker) unsubscribe(s *subscription) {
 	q.subs = slices.DeleteFunc(q.subs, func(x *subscription) bool { return x == s })
 	if s.counted {
 		s.counted = false
-		s.c.kept -= subCost
-		b.unkeep(subCost)
+		b.keepFor(s.c, -subCost)
 	}
 	if q.rr >= len(q.subs) {
 		q.rr = 0

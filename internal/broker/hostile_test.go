@@ -438,29 +438,28 @@ func TestHostileLoad(t *testing.T) {
 
 	t.Run("open-transactions", func(t *testing.T) {
 		// 64 MiB of SENDs spread over 8 transactions that are never
-		// committed, none of them over its own limit (a quarter of
-		// the budget) before the budget is full.
+		// committed: refused once open transactions hold a quarter
+		// of the budget.
 		c := startChild(t, budget)
 		prod := dialChild(t, c.addr, true)
-		var begin strings.Builder
+		var frames strings.Builder
 		for i := range 8 {
-			fmt.Fprintf(&begin, "BEGIN\ntransaction:t%d\n\n\x00", i)
+			fmt.Fprintf(&frames, "BEGIN\ntransaction:t%d\n\n\x00", i)
 		}
-		prod.write(t, begin.String())
 		body := strings.Repeat("z", 1024)
-		batch := func(i int) []byte {
-			var b strings.Builder
-			for j := range 1000 {
-				fmt.Fprintf(&b, "SEND\ndestination:/queue/tx\ntransaction:t%d\n\n%s\x00", (i*1000+j)%8, body)
-			}
-			return []byte(b.String())
+		for i := range 64 << 10 {
+			fmt.Fprintf(&frames, "SEND\ndestination:/queue/tx\ntransaction:t%d\n\n%s\x00", i%8, body)
 		}
-		_, written := heldProducer(t, c, prod, 64, batch)
+		go prod.Write([]byte(frames.String())) // the broker closes mid-way
+		f := prod.expectError(t, 30*time.Second)
 		took := serveNormal(t, c.addr)
 		s := report(t, c, "8 open transactions")
-		t.Logf("a normal client served in %v; the producer held after writing %d batches of 1,000", took, written.Load())
-		if s.held > testBudget/2+(2<<20) {
-			t.Errorf("%d bytes held, over half the budget", s.held)
+		t.Logf("the producer got ERROR %q; a normal client served in %v", f.Header("message"), took)
+		if !strings.HasSuffix(f.Header("message"), "is too large") {
+			t.Errorf("the producer got %v", f)
+		}
+		if s.held > testBudget/4+(1<<20) {
+			t.Errorf("%d bytes held, over a quarter of the budget", s.held)
 		}
 	})
 

@@ -36,55 +36,67 @@ func (b *Broker) wakeFlow() {
 	}
 }
 
-// dropQueue stops counting a queue that was deleted. Called with b.mu
-// held.
-func (b *Broker) dropQueue() { b.unkeep(queueCost) }
-
-// keep counts n more bytes of queues, subscriptions or transactions.
-func (b *Broker) keep(n int64) { b.overhead.Add(n) }
-
-// unkeep counts n bytes of queues, subscriptions or transactions less.
-func (b *Broker) unkeep(n int64) {
-	b.overhead.Add(-n)
+// recharge counts queueCost for q, one of b.queues, while it holds
+// messages. Called with b.mu held, after its messages changed.
+func (b *Broker) recharge(q *queue) {
+	if !q.shared || (q.msgs.len() > 0) == q.charged {
+		return
+	}
+	q.charged = !q.charged
+	if q.charged {
+		b.queueful.Add(queueCost)
+		return
+	}
+	b.queueful.Add(-queueCost)
 	b.freed()
 }
 
-// exhausted returns the ERROR for a SUBSCRIBE or BEGIN of c once its
-// subscriptions and transactions count an eighth of the budget (the
-// messages' share is half of it; 1 MiB at least), or once queues,
-// subscriptions and transactions of every connection take the whole of
-// it. They are not held for memory as SENDs are, so one careless client
-// could otherwise grow the broker without bound. Messages are not counted
-// here: a consumer that subscribes to drain a full broker is let in.
+// keepFor counts n more bytes of subscriptions or transactions of c.
 // Called with b.mu held.
+func (b *Broker) keepFor(c *conn, n int64) {
+	c.kept += n
+	b.kept.Add(n)
+}
+
+// exhausted returns the ERROR for a SUBSCRIBE or BEGIN of c once its
+// subscriptions and transactions count an eighth of the budget (64 KiB at
+// least), or those of every connection a quarter (128 KiB at least). They
+// are not held for memory as SENDs are (only their owners free them), so
+// one careless client could otherwise grow the broker without bound; and
+// they do not hold SENDs back, which consumers could not undo. Called with
+// b.mu held.
 func (b *Broker) exhausted(c *conn, what string) error {
 	if b.limit == 0 {
 		return nil
 	}
-	if share := max(b.limit/4, 1<<20); c.kept >= share {
+	if share := max(b.limit/4, 64<<10); c.kept >= share {
 		return &errFrame{message: "too many " + what + " on one connection", detail: fmt.Sprintf(
 			"its subscriptions and transactions count %d bytes, an eighth of the broker's memory budget (--max-memory)", c.kept)}
 	}
-	if all := b.overhead.Load(); all >= max(2*b.limit, 1<<20) {
+	if all := b.kept.Load(); all >= max(b.limit/2, 128<<10) {
 		return &errFrame{message: "memory budget exhausted by " + what, detail: fmt.Sprintf(
-			"queues, subscriptions and transactions take %d bytes, the broker's whole memory budget (--max-memory)", all)}
+			"the subscriptions and transactions of all connections count %d bytes, a quarter of the broker's memory budget (--max-memory)", all)}
 	}
 	return nil
 }
 
-// over reports whether the messages held, with the queues, subscriptions
-// and transactions, exceed the messages' share of the budget.
-func (b *Broker) over() bool { return b.limit > 0 && b.budgetUsed() > b.limit }
+// over reports whether the messages held and the queues holding them
+// exceed the messages' share of the budget. What only their owners can
+// free (open transactions, subscriptions) is capped apart instead, so
+// that holding SENDs back never waits for what consumers cannot undo.
+func (b *Broker) over() bool { return b.limit > 0 && b.held.Load()+b.queueful.Load() > b.limit }
 
-// budgetUsed returns what counts against the budget.
-func (b *Broker) budgetUsed() int64 { return b.held.Load() + b.overhead.Load() }
+// budgetUsed returns what counts against the budget, all of it.
+func (b *Broker) budgetUsed() int64 {
+	return b.held.Load() + b.queueful.Load() + b.txHeld.Load() + b.kept.Load()
+}
 
 // MemoryHeld returns how many bytes the messages the broker holds count
-// against its budget: those of its queues and the SENDs of open
-// transactions. With the queues, subscriptions and transactions themselves
-// (queueCost, subCost and txCost each), they may take half of
-// Config.MaxMemory, give or take the SENDs handled while memory was freed.
-func (b *Broker) MemoryHeld() int64 { return b.held.Load() }
+// against its budget: those of its queues (with the queues that hold
+// them, half of Config.MaxMemory at most, give or take the SENDs handled
+// while memory was freed) and the SENDs of open transactions (a quarter
+// at most).
+func (b *Broker) MemoryHeld() int64 { return b.held.Load() + b.txHeld.Load() }
 
 // backlogMax bounds the bytes of the frames a connection may have waiting
 // behind a SEND held for memory (a 64th of the messages' budget, from 64
@@ -241,6 +253,7 @@ func (b *Broker) dropMessages(q *queue) {
 	}
 	q.msgs = msgList{}
 	q.arena.reset()
+	b.recharge(q)
 	b.release(n)
 }
 
@@ -254,7 +267,6 @@ func (b *Broker) removeIfIdle(q *queue) {
 	if b.queues[q.name] == q {
 		b.retire(q)
 		delete(b.queues, q.name)
-		b.dropQueue()
 	}
 }
 
@@ -268,7 +280,6 @@ func (b *Broker) dropTemps(c *conn) {
 		if q := b.queues[name]; q != nil && len(q.subs) == 0 {
 			b.dropMessages(q)
 			delete(b.queues, name)
-			b.dropQueue()
 		}
 	}
 	c.temps = nil

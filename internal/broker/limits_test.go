@@ -450,14 +450,15 @@ func TestSubscriptionCost(t *testing.T) {
 	waitUntil(t, "the connection's subscriptions and transactions to be let go", func() bool { return b.budgetUsed() == 0 })
 }
 
-// TestSubscriptionsExhaustBudget: queues, subscriptions and transactions
-// are not held for memory as SENDs are; once one connection's count an
-// eighth of the budget (1 MiB at least), its SUBSCRIBE or BEGIN gets an
-// ERROR that says so, and what it held is let go when it closes; once
-// those of every connection take the whole budget, anyone's do.
+// TestSubscriptionsExhaustBudget: subscriptions and transactions are not
+// held for memory as SENDs are, and do not hold SENDs back; once one
+// connection's count an eighth of the budget, its SUBSCRIBE or BEGIN gets
+// an ERROR that says so, and what it held is let go when it closes; once
+// those of every connection count a quarter, anyone's does. Producers go
+// on meanwhile.
 func TestSubscriptionsExhaustBudget(t *testing.T) {
 	t.Parallel()
-	b := start(t, Config{MaxMemory: 2 << 20}) // 1 MiB a connection, 2 MiB in all
+	b := start(t, Config{MaxMemory: 2 << 20}) // 256 KiB a connection, 512 KiB in all
 	frames := func(n int, frame func(i int) string) []byte {
 		var b strings.Builder
 		for i := range n {
@@ -481,21 +482,98 @@ func TestSubscriptionsExhaustBudget(t *testing.T) {
 		}
 		waitUntil(t, "what the connection held to be let go", func() bool { return b.budgetUsed() == 0 })
 	}
-	// Two connections of 1,024 subscriptions each take the 2 MiB.
+	// Two connections of 256 subscriptions each count the 512 KiB.
 	var full []*peer
 	for k := range 2 {
 		p := connect(t, b, protocol.V12)
-		p.nc.Write(frames(1023, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
+		p.nc.Write(frames(255, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
 		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "last", "destination", fmt.Sprintf("/topic/f%d-last", k)), "full")
 		full = append(full, p)
 	}
 	d := connect(t, b, protocol.V12)
 	d.send(protocol.NewFrame(protocol.CmdSubscribe, "id", "s", "destination", "/topic/one-more", "receipt", "more"))
 	if f := d.read(); f.Command != protocol.CmdError || f.Header("message") != "memory budget exhausted by subscriptions" || f.Header("receipt-id") != "more" {
-		t.Fatalf("a SUBSCRIBE over the whole budget: %v", f)
+		t.Fatalf("a SUBSCRIBE over the share of all connections: %v", f)
 	}
+	// A producer is not held for them.
+	prod := connect(t, b, protocol.V12)
+	prod.sync(sendTo("/queue/work", "not held"), "sent")
 	full[0].nc.Close()
-	waitUntil(t, "the first connection's subscriptions to be let go", func() bool { return b.budgetUsed() < 2<<20 })
+	waitUntil(t, "the first connection's subscriptions to be let go", func() bool { return b.kept.Load() < 512<<10 })
 	c := connect(t, b, protocol.V12)
 	c.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "s", "destination", "/topic/after"), "after")
+}
+
+// TestCommitNeverHeld: the broker over its budget holds plain SENDs, but
+// a COMMIT goes through (what it stores its SENDs counted already), so
+// transactions never wait for memory that only they would free; the held
+// SEND goes through once a consumer drains the queue.
+func TestCommitNeverHeld(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10}) // messages 32 KiB, transactions 16 KiB
+	body := strings.Repeat("x", 1024)
+	var txs []*peer
+	for k := range 3 {
+		p := connect(t, b, protocol.V12)
+		p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "t"), "begin")
+		for i := range 4 {
+			p.sync(sendTo("/queue/tx", body, "transaction", "t"), fmt.Sprint(k, "-", i))
+		}
+		txs = append(txs, p)
+	}
+	prod := connect(t, b, protocol.V12)
+	for i := 0; !b.over(); i++ {
+		prod.sync(sendTo("/queue/tx", body), fmt.Sprint("fill-", i))
+	}
+	prod.send(sendTo("/queue/tx", body, "receipt", "held"))
+	waitUntil(t, "a SEND to be held", func() bool { return b.nblocked.Load() > 0 })
+	for k, p := range txs {
+		p.sync(protocol.NewFrame(protocol.CmdCommit, "transaction", "t"), fmt.Sprint("commit-", k))
+	}
+	c := connect(t, b, protocol.V12)
+	c.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/tx", "id", "s"))
+	for f := prod.read(); f.Command != protocol.CmdReceipt || f.Header("receipt-id") != "held"; f = prod.read() {
+	}
+}
+
+// TestRequeueToRemovedQueue: messages an ack:auto consumer had not been
+// written yet when it UNSUBSCRIBEd (its queue, empty and idle, went) and
+// was then disconnected as a slow topic subscriber go back to the queue of
+// that name, not to the queue that went, where nobody would reach them
+// and they would stay counted.
+func TestRequeueToRemovedQueue(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxPending: 10})
+	slow := connect(t, b, protocol.V12)
+	slow.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/a", "id", "qa"), "qa")
+	slow.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "tt"), "tt")
+	// From here on the slow consumer reads nothing.
+	prod := connect(t, b, protocol.V12)
+	body := strings.Repeat("x", 16<<10)
+	const n = 1000
+	for range n {
+		prod.send(sendTo("/queue/a", body))
+	}
+	prod.sync(sendTo("/topic/nobody", "x"), "sent")
+	waitUntil(t, "the queue's messages to be on their way", func() bool { return b.QueueDepth("/queue/a") == 0 })
+	slow.send(protocol.NewFrame(protocol.CmdUnsubscribe, "id", "qa"))
+	waitUntil(t, "the queue to go", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.queues["/queue/a"] == nil
+	})
+	for range 2000 { // past the writer queue and --max-pending: the slow subscriber is disconnected
+		prod.send(sendTo("/topic/t", "t"))
+	}
+	waitUntil(t, "the slow subscriber to be disconnected", func() bool { return b.QueueDepth("/queue/a") > 0 })
+	back := b.QueueDepth("/queue/a")
+	c := connect(t, b, protocol.V12)
+	c.send(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/a", "id", "again"))
+	for got := 0; got < back; {
+		if f := c.read(); f.Command == protocol.CmdMessage {
+			got++
+		}
+	}
+	waitUntil(t, "every message to be let go", func() bool { return b.MemoryHeld() == 0 })
+	t.Logf("%d of %d messages came back to the queue", back, n)
 }

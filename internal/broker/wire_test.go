@@ -322,6 +322,13 @@ func TestHeaders10Trimmed(t *testing.T) {
 		t.Fatalf("%d bytes held after the ACK", held)
 	}
 
+	// A 1.0 CONNECT (no accept-version) too.
+	auth := start(t, Config{User: "admin", Password: "secret"})
+	_, ar := dialBytes(t, auth.Addr(), "CONNECT\nlogin: admin\npasscode:\tsecret\n\n\x00")
+	if frame, err := ar.ReadString(0); err != nil || !strings.HasPrefix(frame, "CONNECTED\n") {
+		t.Fatalf("a padded 1.0 CONNECT answered %q, %v", frame, err)
+	}
+
 	p := connect(t, b, protocol.V12)
 	msgs := p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/kept", "id", "s"), "s")
 	p.send(sendTo("/queue/kept", "m", "keep", " a value "))

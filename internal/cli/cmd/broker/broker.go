@@ -106,19 +106,20 @@ browsers) are accepted.
 Limits:
   --max-memory      the memory budget (default 512MiB; 0 = none). Messages
                     held (queued, waiting for a slow subscriber, delivered
-                    and not acknowledged, SENT in a transaction not yet
-                    committed), queues and subscriptions (1KiB each) and
-                    open transactions (256B each) may take half of it;
-                    the Go runtime's memory limit is set to it. Over it
-                    the topic subscribers furthest behind are disconnected
-                    with ERROR, then SENDs are held without RECEIPT and
-                    the producer's connection is not read (but for ACK and
+                    and not acknowledged) with the queues holding them
+                    (1KiB each) may take half of it; the Go runtime's
+                    memory limit is set to it. Over it the topic
+                    subscribers furthest behind are disconnected with
+                    ERROR, then SENDs are held without RECEIPT and the
+                    producer's connection is not read (but for ACK and
                     NACK) until memory is freed: TCP slows the producer.
-                    One transaction may hold a quarter of it (a SEND
-                    beyond gets ERROR: transaction too large); one
-                    connection's subscriptions and transactions an eighth
-                    (1MiB at least), and all of them the whole budget (a
-                    SUBSCRIBE or BEGIN beyond gets ERROR).
+                    Only their owners free the rest, so it is capped, not
+                    held: the SENDs of open transactions may take a
+                    quarter (a SEND beyond gets ERROR: transaction too
+                    large; a COMMIT is never held); subscriptions (1KiB
+                    each) and open transactions (256B) an eighth for one
+                    connection and a quarter in all (a SUBSCRIBE or BEGIN
+                    beyond gets ERROR).
   --max-pending     messages a non-durable topic subscription may have
                     waiting (default 100000; 0 = no limit); beyond it its
                     subscriber gets ERROR and is disconnected.
