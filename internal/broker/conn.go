@@ -660,6 +660,25 @@ type tx struct {
 	held int64 // what its SENDs count against the memory budget until it ends
 }
 
+// opCost is what an ACK or NACK held for a COMMIT counts against the
+// budget: its entry in the transaction.
+const opCost = 64
+
+// holdInTx counts n more bytes of work held for the COMMIT of transaction
+// id: the open transactions of all connections may hold a quarter of the
+// budget. Beyond, the frame is refused rather than held for memory, which
+// only the transactions' COMMIT or ABORT would free. Called with b.mu
+// held.
+func (c *conn) holdInTx(id string, t *tx, n int64) error {
+	if b := c.b; b.limit > 0 && b.txHeld.Load()+n > b.limit/2 {
+		return &errFrame{message: fmt.Sprintf("transaction %s is too large", id), detail: fmt.Sprintf(
+			"the work of open transactions would hold more than %d bytes, a quarter of the broker's memory budget (--max-memory); commit in smaller transactions", b.limit/2)}
+	}
+	t.held += n
+	c.b.txHeld.Add(n)
+	return nil
+}
+
 // endTx ends the transaction t of c: what its SENDs held is no longer
 // counted (a COMMIT counts their messages as it stores them). Called with
 // b.mu held.
@@ -832,17 +851,9 @@ func (c *conn) onSend(f *protocol.Frame) error {
 		if !active {
 			return violation("unknown transaction %q", tx)
 		}
-		// Held until COMMIT, it counts against the budget: the open
-		// transactions of all connections may hold a quarter of it.
-		// Beyond, the SEND is refused rather than held for memory,
-		// which only the transactions' COMMIT or ABORT would free.
-		n := sendCost(headers, body)
-		if b := c.b; b.limit > 0 && b.txHeld.Load()+n > b.limit/2 {
-			return &errFrame{message: fmt.Sprintf("transaction %s is too large", tx), detail: fmt.Sprintf(
-				"the SENDs of open transactions would hold more than %d bytes, a quarter of the broker's memory budget (--max-memory); commit in smaller transactions", b.limit/2)}
+		if err := c.holdInTx(tx, t, sendCost(headers, body)+int64(len(dest))); err != nil {
+			return err
 		}
-		t.held += n
-		c.b.txHeld.Add(n)
 		t.ops = append(t.ops, func() error {
 			return c.b.publish(dest, headers, body)
 		})
@@ -1144,6 +1155,9 @@ func (c *conn) onSettle(f *protocol.Frame) error {
 		t, active := c.txs[id]
 		if !active {
 			return violation("unknown transaction %q", id)
+		}
+		if err := c.holdInTx(id, t, opCost); err != nil {
+			return err
 		}
 		t.ops = append(t.ops, func() error { c.settle(d, nack); return nil })
 		return nil

@@ -59,7 +59,7 @@ func (b *Broker) keepFor(c *conn, n int64) {
 }
 
 // exhausted returns the ERROR for a SUBSCRIBE or BEGIN of c once its
-// subscriptions and transactions count an eighth of the budget (64 KiB at
+// subscriptions and transactions count a sixteenth of the budget (64 KiB at
 // least), or those of every connection a quarter (128 KiB at least). They
 // are not held for memory as SENDs are (only their owners free them), so
 // one careless client could otherwise grow the broker without bound; and
@@ -69,9 +69,9 @@ func (b *Broker) exhausted(c *conn, what string) error {
 	if b.limit == 0 {
 		return nil
 	}
-	if share := max(b.limit/4, 64<<10); c.kept >= share {
+	if share := max(b.limit/8, 64<<10); c.kept >= share {
 		return &errFrame{message: "too many " + what + " on one connection", detail: fmt.Sprintf(
-			"its subscriptions and transactions count %d bytes, an eighth of the broker's memory budget (--max-memory)", c.kept)}
+			"its subscriptions and transactions count %d bytes, a sixteenth of the broker's memory budget (--max-memory)", c.kept)}
 	}
 	if all := b.kept.Load(); all >= max(b.limit/2, 128<<10) {
 		return &errFrame{message: "memory budget exhausted by " + what, detail: fmt.Sprintf(

@@ -452,13 +452,13 @@ func TestSubscriptionCost(t *testing.T) {
 
 // TestSubscriptionsExhaustBudget: subscriptions and transactions are not
 // held for memory as SENDs are, and do not hold SENDs back; once one
-// connection's count an eighth of the budget, its SUBSCRIBE or BEGIN gets
+// connection's count a sixteenth of the budget, its SUBSCRIBE or BEGIN gets
 // an ERROR that says so, and what it held is let go when it closes; once
 // those of every connection count a quarter, anyone's does. Producers go
 // on meanwhile.
 func TestSubscriptionsExhaustBudget(t *testing.T) {
 	t.Parallel()
-	b := start(t, Config{MaxMemory: 2 << 20}) // 256 KiB a connection, 512 KiB in all
+	b := start(t, Config{MaxMemory: 2 << 20}) // 128 KiB a connection, 512 KiB in all
 	frames := func(n int, frame func(i int) string) []byte {
 		var b strings.Builder
 		for i := range n {
@@ -482,11 +482,11 @@ func TestSubscriptionsExhaustBudget(t *testing.T) {
 		}
 		waitUntil(t, "what the connection held to be let go", func() bool { return b.budgetUsed() == 0 })
 	}
-	// Two connections of 256 subscriptions each count the 512 KiB.
+	// Four connections of 128 subscriptions each count the 512 KiB.
 	var full []*peer
-	for k := range 2 {
+	for k := range 4 {
 		p := connect(t, b, protocol.V12)
-		p.nc.Write(frames(255, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
+		p.nc.Write(frames(127, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
 		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "last", "destination", fmt.Sprintf("/topic/f%d-last", k)), "full")
 		full = append(full, p)
 	}
@@ -576,4 +576,38 @@ func TestRequeueToRemovedQueue(t *testing.T) {
 	}
 	waitUntil(t, "every message to be let go", func() bool { return b.MemoryHeld() == 0 })
 	t.Logf("%d of %d messages came back to the queue", back, n)
+}
+
+// TestTransactionWorkCounted: all the work a transaction holds for its
+// COMMIT counts against its share of the budget: a SEND's destination as
+// well as its headers and body, and each ACK or NACK (the same ACK sent
+// again and again in a transaction would otherwise grow it without end).
+func TestTransactionWorkCounted(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10}) // transactions 16 KiB
+	p := connect(t, b, protocol.V12)
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "long"), "begin-long")
+	long := "/queue/" + strings.Repeat("d", 8<<10)
+	p.sync(sendTo(long, "", "transaction", "long"), "sent-long")
+	if held := b.MemoryHeld(); held < 8<<10 {
+		t.Fatalf("a SEND to a destination of 8 KiB in a transaction: %d bytes counted", held)
+	}
+	p.sync(protocol.NewFrame(protocol.CmdAbort, "transaction", "long"), "abort-long")
+
+	msgs := p.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/queue/acks", "id", "s", "ack", "client-individual"), "sub")
+	msgs = append(msgs, p.sync(sendTo("/queue/acks", "m"), "sent")...)
+	if len(msgs) == 0 {
+		msgs = append(msgs, p.read())
+	}
+	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "acks"), "begin-acks")
+	var acks strings.Builder
+	for range 1000 {
+		fmt.Fprintf(&acks, "ACK\nid:%s\ntransaction:acks\n\n\x00", msgs[0].Header("ack"))
+	}
+	go p.nc.Write([]byte(acks.String())) // the broker closes mid-way
+	f := p.read()
+	if f.Command != protocol.CmdError || f.Header("message") != "transaction acks is too large" {
+		t.Fatalf("1,000 ACKs in a transaction: %v", f)
+	}
+	waitUntil(t, "the transaction to be let go", func() bool { return b.txHeld.Load() == 0 && b.kept.Load() == 0 })
 }

@@ -117,7 +117,7 @@ Limits:
                     held: the SENDs of open transactions may take a
                     quarter (a SEND beyond gets ERROR: transaction too
                     large; a COMMIT is never held); subscriptions (1KiB
-                    each) and open transactions (256B) an eighth for one
+                    each) and open transactions (256B) a sixteenth for one
                     connection and a quarter in all (a SUBSCRIBE or BEGIN
                     beyond gets ERROR).
   --max-pending     messages a non-durable topic subscription may have
