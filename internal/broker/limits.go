@@ -204,15 +204,25 @@ func (b *Broker) flow() {
 // shed disconnects the non-durable topic subscribers furthest behind
 // until memory is under the budget. Called with b.mu held.
 func (b *Broker) shed() {
+	// Behind: the messages waiting, and those delivered and not
+	// acknowledged (a subscriber with ack client that reads and never
+	// acknowledges holds them as surely).
+	behind := func(q *queue) int {
+		n := q.msgs.len()
+		for _, s := range q.subs {
+			n += len(s.unacked)
+		}
+		return n
+	}
 	var slow []*queue
 	for _, qs := range b.topics {
 		for _, q := range qs {
-			if !q.durable && q.msgs.len() > 0 && len(q.subs) > 0 {
+			if !q.durable && len(q.subs) > 0 && behind(q) > 0 {
 				slow = append(slow, q)
 			}
 		}
 	}
-	slices.SortFunc(slow, func(x, y *queue) int { return cmp.Compare(y.msgs.len(), x.msgs.len()) })
+	slices.SortFunc(slow, func(x, y *queue) int { return cmp.Compare(behind(y), behind(x)) })
 	for _, q := range slow {
 		if !b.over() {
 			return

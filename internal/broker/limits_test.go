@@ -611,3 +611,35 @@ func TestTransactionWorkCounted(t *testing.T) {
 	}
 	waitUntil(t, "the transaction to be let go", func() bool { return b.txHeld.Load() == 0 && b.kept.Load() == 0 })
 }
+
+// TestTopicUnackedShed: over the budget, a topic subscriber with ack
+// client that reads every message and acknowledges none is as far behind
+// as one that does not read: it is disconnected as a slow consumer, and
+// the producer's SEND goes through, instead of waiting for ACKs that never
+// come.
+func TestTopicUnackedShed(t *testing.T) {
+	t.Parallel()
+	b := start(t, Config{MaxMemory: 64 << 10})
+	s := connect(t, b, protocol.V12)
+	s.sync(protocol.NewFrame(protocol.CmdSubscribe, "destination", "/topic/t", "id", "t", "ack", "client"), "sub")
+	read := make(chan error, 1)
+	go func() { // reads everything, acknowledges nothing
+		for {
+			if _, err := s.r.Read(); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
+	p := connect(t, b, protocol.V12)
+	body := strings.Repeat("x", 1024)
+	for i := range 100 { // 100 KiB: past the 32 KiB of messages
+		p.sync(sendTo("/topic/t", body), fmt.Sprint("s", i))
+	}
+	if err := <-read; err == nil {
+		t.Fatal("the subscriber's stream did not end")
+	}
+	if held := b.MemoryHeld(); held != 0 {
+		t.Fatalf("%d bytes held after the subscriber was disconnected", held)
+	}
+}
