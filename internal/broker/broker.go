@@ -484,8 +484,7 @@ type queue struct {
 	subs    []*subscription
 	rr      int
 	durable bool       // a durable topic subscription: survives its subscriber
-	shared  bool       // one of b.queues
-	charged bool       // its queueCost counts in b.queueful
+	charged bool       // its queueCost counts in b.queueful (a queue of b.queues holding messages)
 	gone    bool       // a topic subscription's queue, detached from its topic
 	st      *destStats // the counts of its destination, shared by a topic's queues
 }
@@ -501,7 +500,6 @@ type subscription struct {
 	q        *queue
 	unacked  []*delivery // in delivery order
 	topic    bool
-	counted  bool   // its subCost counts against the budget
 	head     []byte // "MESSAGE" and the subscription header, encoded for the connection's version
 }
 
@@ -606,7 +604,7 @@ func (b *Broker) requeue(ds []*delivery) {
 		if q == nil {
 			continue
 		}
-		if q.shared && b.queues[q.name] != q {
+		if !isTopic(q.name) && b.queues[q.name] != q {
 			// The queue went while the delivery was on its way (an
 			// UNSUBSCRIBE left it empty and idle): it goes back to
 			// the queue of that name, unless nobody can read it.
@@ -893,7 +891,7 @@ func digits(n uint64) int {
 func (b *Broker) queue(dest string) *queue {
 	q, ok := b.queues[dest]
 	if !ok {
-		q = &queue{name: strings.Clone(dest), st: new(destStats), shared: true} // dest may alias a reused read buffer
+		q = &queue{name: strings.Clone(dest), st: new(destStats)} // dest may alias a reused read buffer
 		b.queues[q.name] = q
 	}
 	return q

@@ -657,7 +657,7 @@ func (c *conn) flowControlled(f *protocol.Frame) bool {
 // tx is a transaction: the work held until COMMIT.
 type tx struct {
 	ops  []func() error
-	held int64 // what its SENDs count against the memory budget until it ends
+	held int64 // what its work counts against the memory budget until it ends
 }
 
 // opCost is what an ACK or NACK held for a COMMIT counts against the
@@ -679,14 +679,13 @@ func (c *conn) holdInTx(id string, t *tx, n int64) error {
 	return nil
 }
 
-// endTx ends the transaction t of c: what its SENDs held is no longer
+// endTx ends the transaction t of c: what its work held is no longer
 // counted (a COMMIT counts their messages as it stores them). Called with
 // b.mu held.
 func (c *conn) endTx(id string, t *tx) {
 	delete(c.txs, id)
 	c.b.txHeld.Add(-t.held)
 	c.b.keepFor(c, -txCost)
-	t.held = 0
 }
 
 // process handles a frame of a connected client under the broker's lock.
@@ -954,7 +953,6 @@ func (c *conn) onSubscribe(f *protocol.Frame) error {
 		s.q = b.queue(dest)
 	}
 	s.q.subs = append(s.q.subs, s)
-	s.counted = true
 	b.keepFor(c, subCost)
 	c.receipt(f)
 	b.dispatch(s.q)
@@ -1017,10 +1015,7 @@ func (b *Broker) unsubscribe(s *subscription) {
 		return
 	}
 	q.subs = slices.DeleteFunc(q.subs, func(x *subscription) bool { return x == s })
-	if s.counted {
-		s.counted = false
-		b.keepFor(s.c, -subCost)
-	}
+	b.keepFor(s.c, -subCost) // counted when it was attached to q, once
 	if q.rr >= len(q.subs) {
 		q.rr = 0
 	}

@@ -36,10 +36,12 @@ func (b *Broker) wakeFlow() {
 	}
 }
 
-// recharge counts queueCost for q, one of b.queues, while it holds
-// messages. Called with b.mu held, after its messages changed.
+// recharge counts queueCost for q while it holds messages, when it is one
+// of b.queues (any destination but a topic's: a topic subscription's
+// queue counts with its subscription). Called with b.mu held, after its
+// messages changed.
 func (b *Broker) recharge(q *queue) {
-	if !q.shared || (q.msgs.len() > 0) == q.charged {
+	if (q.msgs.len() > 0) == q.charged || isTopic(q.name) {
 		return
 	}
 	q.charged = !q.charged

@@ -114,12 +114,12 @@ Limits:
                     producer's connection is not read (but for ACK and
                     NACK) until memory is freed: TCP slows the producer.
                     Only their owners free the rest, so it is capped, not
-                    held: the SENDs of open transactions may take a
-                    quarter (a SEND beyond gets ERROR: transaction too
-                    large; a COMMIT is never held); subscriptions (1KiB
-                    each) and open transactions (256B) a sixteenth for one
-                    connection and a quarter in all (a SUBSCRIBE or BEGIN
-                    beyond gets ERROR).
+                    held: the work of open transactions (SENDs, ACKs)
+                    may take a quarter (a frame beyond gets ERROR:
+                    transaction too large; a COMMIT is never held);
+                    subscriptions (1KiB each) and open transactions (256B)
+                    a sixteenth for one connection and a quarter in all
+                    (a SUBSCRIBE or BEGIN beyond gets ERROR).
   --max-pending     messages a non-durable topic subscription may have
                     waiting (default 100000; 0 = no limit); beyond it its
                     subscriber gets ERROR and is disconnected.
