@@ -352,6 +352,20 @@ func TestHostileLoad(t *testing.T) {
 		return s
 	}
 	budget := childMemory + "=" + strconv.Itoa(testBudget)
+	// refusedFlood writes flood to a broker of its own on one connection
+	// and returns the ERROR that ends it, once a normal client was served
+	// and the figures reported.
+	refusedFlood := func(t *testing.T, what string, flood []byte) (*protocol.Frame, stats) {
+		t.Helper()
+		c := startChild(t, budget)
+		spam := dialChild(t, c.addr, true)
+		go spam.Write(flood) // the broker closes mid-way
+		f := spam.expectError(t, time.Minute)
+		took := serveNormal(t, c.addr)
+		s := report(t, c, what)
+		t.Logf("the connection got ERROR %q; a normal client served in %v", f.Header("message"), took)
+		return f, s
+	}
 
 	t.Run("stalled-topic", func(t *testing.T) {
 		c := startChild(t, budget)
@@ -421,11 +435,9 @@ func TestHostileLoad(t *testing.T) {
 		prod := dialChild(t, c.addr, true)
 		const total, per = 400_000, 1000
 		batch := func(i int) []byte {
-			var b strings.Builder
-			for j := range per {
-				fmt.Fprintf(&b, "SEND\ndestination:/queue/many-%d\n\nx\x00", i*per+j)
-			}
-			return []byte(b.String())
+			return repeatFrames(per, func(j int) string {
+				return fmt.Sprintf("SEND\ndestination:/queue/many-%d\n\nx\x00", i*per+j)
+			})
 		}
 		_, written := heldProducer(t, c, prod, total/per, batch)
 		took := serveNormal(t, c.addr)
@@ -440,21 +452,12 @@ func TestHostileLoad(t *testing.T) {
 		// 16 MiB of SENDs spread over 8 transactions that are never
 		// committed: refused once open transactions hold a quarter
 		// of the budget (8 MiB).
-		c := startChild(t, budget)
-		prod := dialChild(t, c.addr, true)
-		var frames strings.Builder
-		for i := range 8 {
-			fmt.Fprintf(&frames, "BEGIN\ntransaction:t%d\n\n\x00", i)
-		}
 		body := strings.Repeat("z", 1024)
-		for i := range 16 << 10 {
-			fmt.Fprintf(&frames, "SEND\ndestination:/queue/tx\ntransaction:t%d\n\n%s\x00", i%8, body)
-		}
-		go prod.Write([]byte(frames.String())) // the broker closes mid-way
-		f := prod.expectError(t, time.Minute)
-		took := serveNormal(t, c.addr)
-		s := report(t, c, "8 open transactions")
-		t.Logf("the producer got ERROR %q; a normal client served in %v", f.Header("message"), took)
+		flood := append(repeatFrames(8, func(i int) string { return fmt.Sprintf("BEGIN\ntransaction:t%d\n\n\x00", i) }),
+			repeatFrames(16<<10, func(i int) string {
+				return fmt.Sprintf("SEND\ndestination:/queue/tx\ntransaction:t%d\n\n%s\x00", i%8, body)
+			})...)
+		f, s := refusedFlood(t, "8 open transactions", flood)
 		if !strings.HasSuffix(f.Header("message"), "is too large") {
 			t.Errorf("the producer got %v", f)
 		}
@@ -466,17 +469,9 @@ func TestHostileLoad(t *testing.T) {
 	t.Run("subscriptions", func(t *testing.T) {
 		// 200,000 subscriptions on one connection, each to a topic
 		// of its own: about 100 MiB if they were not counted.
-		c := startChild(t, budget)
-		spam := dialChild(t, c.addr, true)
-		var frames strings.Builder
-		for i := range 200_000 {
-			fmt.Fprintf(&frames, "SUBSCRIBE\nid:%d\ndestination:/topic/spam-%d\n\n\x00", i, i)
-		}
-		go spam.Write([]byte(frames.String())) // the broker closes mid-way
-		f := spam.expectError(t, 30*time.Second)
-		took := serveNormal(t, c.addr)
-		report(t, c, "200,000 subscriptions on one connection")
-		t.Logf("the connection got ERROR %q; a normal client served in %v", f.Header("message"), took)
+		f, _ := refusedFlood(t, "200,000 subscriptions on one connection", repeatFrames(200_000, func(i int) string {
+			return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/spam-%d\n\n\x00", i, i)
+		}))
 		if f.Header("message") != "too many subscriptions on one connection" {
 			t.Errorf("the connection got %v", f)
 		}

@@ -12,6 +12,24 @@ import (
 	"github.com/stompest/stompest/internal/protocol"
 )
 
+// liveHeap returns the bytes of the heap's objects after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// repeatFrames returns the frames frame(0) to frame(n-1), one after the
+// other: what a client that floods the broker writes.
+func repeatFrames(n int, frame func(i int) string) []byte {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(frame(i))
+	}
+	return []byte(b.String())
+}
+
 // waitUntil polls cond, which looks at the broker's state, until it holds
 // or five seconds passed.
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -326,13 +344,7 @@ func TestQueueCost(t *testing.T) {
 	const n = 20_000
 	body := []byte(strings.Repeat("x", 100))
 	hs := protocol.Headers{{Name: "persistent", Value: "true"}}
-	live := func() int64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return int64(ms.HeapAlloc)
-	}
-	heldBefore, heapBefore := b.budgetUsed(), live()
+	heldBefore, heapBefore := b.budgetUsed(), liveHeap()
 	b.mu.Lock()
 	for i := range n {
 		if err := b.publish(fmt.Sprintf("/queue/many-%d", i), hs, body); err != nil {
@@ -341,7 +353,7 @@ func TestQueueCost(t *testing.T) {
 		}
 	}
 	b.mu.Unlock()
-	heap, counted := (live()-heapBefore)/n, (b.budgetUsed()-heldBefore)/n
+	heap, counted := (liveHeap()-heapBefore)/n, (b.budgetUsed()-heldBefore)/n
 	t.Logf("a queue of one message of %d bytes: %d bytes of heap, %d counted", len(body), heap, counted)
 	if heap > counted {
 		t.Fatalf("a queue of one message takes %d bytes of heap; the budget counts %d", heap, counted)
@@ -412,12 +424,6 @@ func TestTransactionBudget(t *testing.T) {
 // heap, connection's tables included. Not parallel: it measures the heap.
 func TestSubscriptionCost(t *testing.T) {
 	b := start(t, Config{})
-	live := func() int64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return int64(ms.HeapAlloc)
-	}
 	const n = 5000
 	p := connect(t, b, protocol.V12)
 	for _, tc := range []struct {
@@ -430,17 +436,13 @@ func TestSubscriptionCost(t *testing.T) {
 		{"queue subscription", func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:q%d\ndestination:/queue/q-%d\n\n\x00", i, i) }},
 		{"transaction", func(i int) string { return fmt.Sprintf("BEGIN\ntransaction:tx-%d\n\n\x00", i) }},
 	} {
-		counted, heap := b.budgetUsed(), live()
-		var frames strings.Builder
-		for i := range n {
-			frames.WriteString(tc.frame(i))
-		}
-		if _, err := p.nc.Write([]byte(frames.String())); err != nil {
+		counted, heap := b.budgetUsed(), liveHeap()
+		if _, err := p.nc.Write(repeatFrames(n, tc.frame)); err != nil {
 			t.Fatal(err)
 		}
 		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "sync-"+tc.what, "destination", "/queue/sync"), tc.what)
 		p.sync(protocol.NewFrame(protocol.CmdUnsubscribe, "id", "sync-"+tc.what), "u-"+tc.what)
-		perHeap, perCount := (live()-heap)/n, (b.budgetUsed()-counted)/n
+		perHeap, perCount := (liveHeap()-heap)/n, (b.budgetUsed()-counted)/n
 		t.Logf("a %s: %d bytes of heap, %d counted", tc.what, perHeap, perCount)
 		if perHeap > perCount {
 			t.Errorf("a %s takes %d bytes of heap; the budget counts %d", tc.what, perHeap, perCount)
@@ -459,13 +461,6 @@ func TestSubscriptionCost(t *testing.T) {
 func TestSubscriptionsExhaustBudget(t *testing.T) {
 	t.Parallel()
 	b := start(t, Config{MaxMemory: 2 << 20}) // 128 KiB a connection, 512 KiB in all
-	frames := func(n int, frame func(i int) string) []byte {
-		var b strings.Builder
-		for i := range n {
-			b.WriteString(frame(i))
-		}
-		return []byte(b.String())
-	}
 	for _, tc := range []struct {
 		what  string
 		frame func(i int) string
@@ -474,7 +469,7 @@ func TestSubscriptionsExhaustBudget(t *testing.T) {
 		{"transactions", func(i int) string { return fmt.Sprintf("BEGIN\ntransaction:tx-%d\n\n\x00", i) }},
 	} {
 		p := connect(t, b, protocol.V12)
-		go p.nc.Write(frames(10_000, tc.frame)) // the broker closes mid-way
+		go p.nc.Write(repeatFrames(10_000, tc.frame)) // the broker closes mid-way
 		f := p.read()
 		if f.Command != protocol.CmdError || f.Header("message") != "too many "+tc.what+" on one connection" ||
 			!strings.Contains(string(f.Body), "--max-memory") {
@@ -486,7 +481,7 @@ func TestSubscriptionsExhaustBudget(t *testing.T) {
 	var full []*peer
 	for k := range 4 {
 		p := connect(t, b, protocol.V12)
-		p.nc.Write(frames(127, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
+		p.nc.Write(repeatFrames(127, func(i int) string { return fmt.Sprintf("SUBSCRIBE\nid:%d\ndestination:/topic/f%d-%d\n\n\x00", i, k, i) }))
 		p.sync(protocol.NewFrame(protocol.CmdSubscribe, "id", "last", "destination", fmt.Sprintf("/topic/f%d-last", k)), "full")
 		full = append(full, p)
 	}
@@ -600,11 +595,8 @@ func TestTransactionWorkCounted(t *testing.T) {
 		msgs = append(msgs, p.read())
 	}
 	p.sync(protocol.NewFrame(protocol.CmdBegin, "transaction", "acks"), "begin-acks")
-	var acks strings.Builder
-	for range 1000 {
-		fmt.Fprintf(&acks, "ACK\nid:%s\ntransaction:acks\n\n\x00", msgs[0].Header("ack"))
-	}
-	go p.nc.Write([]byte(acks.String())) // the broker closes mid-way
+	ack := fmt.Sprintf("ACK\nid:%s\ntransaction:acks\n\n\x00", msgs[0].Header("ack"))
+	go p.nc.Write(repeatFrames(1000, func(int) string { return ack })) // the broker closes mid-way
 	f := p.read()
 	if f.Command != protocol.CmdError || f.Header("message") != "transaction acks is too large" {
 		t.Fatalf("1,000 ACKs in a transaction: %v", f)
